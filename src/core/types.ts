@@ -1,0 +1,151 @@
+/**
+ * Domain types shared by the pure core, the adapters and the loop.
+ * Manifest shapes come from schemas/ (see ./generated/manifest-types.ts); everything here is
+ * what the reconciler derives from them and observes in the cluster.
+ */
+import type { NodeEndpoint, VirtualIP } from './generated/manifest-types.js';
+
+export type * from './generated/manifest-types.js';
+
+/** Container labels that mark what swarm-vip owns. Containers without `managed=true` are never touched. */
+export const LABEL_MANAGED = 'swarm-vip.managed';
+export const LABEL_VIP = 'swarm-vip.vip';
+export const LABEL_SPEC_HASH = 'swarm-vip.spec-hash';
+
+export const DEFAULT_IMAGE = 'osixia/keepalived:2.0.20';
+
+/** Where a manifest came from, and where each of its values sits, for `file:line:col` errors. */
+export interface ManifestOrigin {
+  file: string;
+  /** Index of the YAML document inside a multi-document file (0 for single documents). */
+  documentIndex: number;
+  /**
+   * Line and column (1-based) of every value and key in the document, by JSON pointer
+   * (`/spec/addresses/0`). Keys are stored under the pointer with a `#key` suffix.
+   */
+  positions: ReadonlyMap<string, SourcePosition>;
+}
+
+export interface SourcePosition {
+  line: number;
+  col: number;
+}
+
+/** A manifest document that passed its schema, with its origin. */
+export interface Loaded<T> {
+  manifest: T;
+  origin: ManifestOrigin;
+}
+
+export type LoadedVirtualIP = Loaded<VirtualIP>;
+export type LoadedNodeEndpoint = Loaded<NodeEndpoint>;
+
+/** One problem found in the manifests, located precisely enough to fix it. */
+export interface ManifestProblem {
+  /** Machine-readable kind of problem, e.g. `yaml-syntax`, `schema`, `duplicate-name`. */
+  code: string;
+  file: string;
+  line: number;
+  col: number;
+  /** JSON pointer of the offending value within its document ('' for the whole document). */
+  path: string;
+  /** What is wrong and what would be right. */
+  message: string;
+}
+
+/**
+ * VIPs whose containers a pass must leave exactly as they are: suspended ones and those of
+ * manifests that failed to load. `unknownNames` is true when a file was so broken that the
+ * names it declared cannot be known; then no container of a VIP missing from the manifests is
+ * pruned either, because it may belong to that file.
+ */
+export interface FrozenVips {
+  names: ReadonlySet<string>;
+  unknownNames: boolean;
+}
+
+/** A swarm node as the reconciler knows it (from NodeEndpoint manifests or swarm discovery). */
+export interface ClusterNode {
+  /** Hostname: what `nodes[].name` and container placement refer to. */
+  name: string;
+  /** Swarm node ID, when known; `nodes[].name` may name it instead of the hostname. */
+  id?: string;
+  role: 'manager' | 'worker' | 'unknown';
+  labels: Readonly<Record<string, string>>;
+  /** VRRP unicast addresses of the node (at most one per family). */
+  addresses: readonly string[];
+}
+
+/** A file the container needs before keepalived starts, delivered into the container (never a bind mount). */
+export interface ContainerFile {
+  /** Absolute path inside the container. */
+  path: string;
+  content: string;
+  /** Octal file mode, e.g. 0o600 for the config (it may hold the VRRP password). */
+  mode: number;
+}
+
+/** Exactly what one node should run for one VirtualIP. */
+export interface DesiredContainer {
+  vip: string;
+  node: string;
+  /** Deterministic container name: `keepalived-<vip>`. */
+  name: string;
+  image: string;
+  /** Includes LABEL_MANAGED, LABEL_VIP and LABEL_SPEC_HASH. */
+  labels: Readonly<Record<string, string>>;
+  /** argv run instead of the image's entry point. */
+  command: readonly string[];
+  files: readonly ContainerFile[];
+  specHash: string;
+  /** VRRP priority of this node, for rollout order and display. */
+  priority: number;
+  /** The VIP's addresses, without prefix, for holder lookups. */
+  addresses: readonly string[];
+}
+
+export interface DesiredState {
+  containers: readonly DesiredContainer[];
+  frozen: FrozenVips;
+}
+
+/** A managed container as observed on a node. */
+export interface ActualContainer {
+  id: string;
+  name: string;
+  node: string;
+  /** Value of LABEL_VIP. */
+  vip: string;
+  /** Value of LABEL_SPEC_HASH. */
+  specHash: string;
+  running: boolean;
+}
+
+/** What one node looked like when the pass read it. */
+export type NodeObservation =
+  | { node: string; reachable: true; containers: readonly ActualContainer[] }
+  | { node: string; reachable: false; error: string };
+
+export interface ActualState {
+  nodes: readonly NodeObservation[];
+  /** For each VIP name, the node that holds its address right now, when known. */
+  holders: Readonly<Record<string, string | undefined>>;
+}
+
+interface ActionBase {
+  node: string;
+  vip: string;
+  /** Container name. */
+  container: string;
+  /** Why, in words an operator understands ("spec hash abc → def"). */
+  reason: string;
+}
+
+/** One step of a plan. Steps of one VIP run in order; VIPs run in parallel. */
+export type Action =
+  | (ActionBase & { kind: 'create'; desired: DesiredContainer })
+  | (ActionBase & { kind: 'replace'; existingId: string; desired: DesiredContainer })
+  | (ActionBase & { kind: 'start'; existingId: string })
+  | (ActionBase & { kind: 'remove'; existingId: string });
+
+export type ActionKind = Action['kind'];

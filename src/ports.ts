@@ -1,0 +1,74 @@
+/**
+ * What the loop and the CLI need from the outside world. Adapters implement these; tests pass
+ * their own. The pure core (src/core/) needs none of them.
+ */
+import type { Observable } from 'rxjs';
+import type {
+  ActualContainer,
+  ClusterNode,
+  DesiredContainer,
+  FrozenVips,
+  LoadedNodeEndpoint,
+  LoadedVirtualIP,
+  ManifestProblem,
+} from './core/types.js';
+
+/** Milliseconds since the epoch; injected so tests control time. */
+export interface Clock {
+  nowMs(): number;
+}
+
+/** Everything read from the manifest directory in one go. */
+export interface ManifestSet {
+  virtualIPs: LoadedVirtualIP[];
+  endpoints: LoadedNodeEndpoint[];
+  /** Every problem, in file order. A VIP with a problem is left out of `virtualIPs` and frozen. */
+  problems: ManifestProblem[];
+  frozen: FrozenVips;
+  /** Files read, relative to the directory. */
+  files: string[];
+}
+
+/** The manifests, re-read as a whole on each call. */
+export interface ManifestSource {
+  load(): Promise<ManifestSet>;
+  /** Emits (debounced) whenever a manifest file is added, changed or removed. */
+  changes(): Observable<void>;
+}
+
+/** VRRP view of one managed container, read from inside it. */
+export interface VrrpProbe {
+  /** keepalived's own word (from its notify hook), when it has spoken. */
+  state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'UNKNOWN';
+  /** VIP addresses (without prefix) present on the node's interfaces right now. */
+  heldAddresses: string[];
+}
+
+/** A change on a node that may need a pass. Carries no decision: passes are level-triggered. */
+export interface NodeEvent {
+  node: string;
+  /** Docker's action: start, die, destroy, health_status, ... or `reconnected` after a gap. */
+  action: string;
+  container?: string;
+}
+
+/** One node's Docker engine, seen through swarm-vip's eyes. */
+export interface NodeRuntime {
+  readonly node: string;
+  /** Containers carrying `swarm-vip.managed=true`, running or not. */
+  listManaged(): Promise<ActualContainer[]>;
+  /** Create the container, put its files in, start it, wait until it runs. */
+  create(desired: DesiredContainer): Promise<void>;
+  start(containerId: string): Promise<void>;
+  /** Stop gracefully (SIGTERM, so keepalived releases the VIP), then remove. */
+  remove(containerId: string): Promise<void>;
+  probe(containerId: string, addresses: readonly string[]): Promise<VrrpProbe>;
+  /** Managed containers' events; reconnects with capped backoff, emitting `reconnected` after each gap. */
+  events(): Observable<NodeEvent>;
+}
+
+/** Where the nodes come from: NodeEndpoint manifests, or a swarm manager. */
+export interface NodeDirectory {
+  /** The known nodes and a runtime for each. */
+  nodes(manifests: ManifestSet): Promise<{ nodes: ClusterNode[]; runtimes: Map<string, NodeRuntime> }>;
+}
