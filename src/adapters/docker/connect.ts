@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import Docker from 'dockerode';
+import { EndpointError } from '../../errors.js';
+
+/** TLS client files for a tcp:// endpoint (paths on the reconciler's host). */
+export interface TlsFilePaths {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+export interface EndpointAddress {
+  /** unix:///path, tcp://host:port or ssh://user@host[:port]. */
+  url: string;
+  tls?: TlsFilePaths | undefined;
+}
+
+/**
+ * A dockerode client for exactly the given endpoint.
+ *
+ * docker-modem merges its defaults from DOCKER_HOST, DOCKER_CERT_PATH and friends *under* the
+ * options it is given, so every connection field is set here explicitly (undefined where unused):
+ * the environment must never redirect a per-node client to another engine.
+ */
+export function dockerClientFor(node: string, endpoint: EndpointAddress, timeoutMs: number): Docker {
+  return new Docker({ ...modemOptions(node, endpoint), timeout: timeoutMs });
+}
+
+function modemOptions(node: string, endpoint: EndpointAddress): Docker.DockerOptions {
+  const none = {
+    socketPath: undefined,
+    host: undefined,
+    port: undefined,
+    protocol: undefined,
+    username: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+  };
+  let url: URL;
+  try {
+    url = new URL(endpoint.url);
+  } catch (cause) {
+    throw new EndpointError('endpoint-config', node, `invalid Docker URL ${endpoint.url}`, { cause });
+  }
+  switch (url.protocol) {
+    case 'unix:':
+      return { ...none, socketPath: decodeURIComponent(url.pathname) };
+    case 'tcp:':
+      return { ...none, ...tcpOptions(node, url, endpoint.tls) };
+    case 'ssh:':
+      return {
+        ...none,
+        protocol: 'ssh',
+        host: url.hostname,
+        port: url.port || '22',
+        username: url.username || undefined,
+        sshOptions: {},
+      };
+    default:
+      throw new EndpointError(
+        'endpoint-config',
+        node,
+        `unsupported Docker URL scheme ${url.protocol} in ${endpoint.url}: use unix://, tcp:// or ssh://`,
+      );
+  }
+}
+
+function tcpOptions(node: string, url: URL, tls: TlsFilePaths | undefined): Docker.DockerOptions {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!tls) return { host, port: url.port || '2375', protocol: 'http' };
+  try {
+    return {
+      host,
+      port: url.port || '2376',
+      protocol: 'https',
+      ca: readFileSync(tls.caFile),
+      cert: readFileSync(tls.certFile),
+      key: readFileSync(tls.keyFile),
+    };
+  } catch (cause) {
+    throw new EndpointError('endpoint-config', node, `cannot read TLS files for ${url.href}`, { cause });
+  }
+}

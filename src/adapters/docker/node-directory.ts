@@ -1,0 +1,104 @@
+import { EMPTY, type Observable } from 'rxjs';
+import type { ClusterNode, LoadedNodeEndpoint } from '../../core/types.js';
+import { EndpointError } from '../../errors.js';
+import type { ManifestSet, NodeDirectory, NodeEvent, NodeRuntime } from '../../ports.js';
+import { dockerClientFor, type EndpointAddress } from './connect.js';
+import { DockerNodeRuntime, type DockerRuntimeOptions } from './node-runtime.js';
+import { discoverSwarmNodes } from './swarm-nodes.js';
+
+export interface NodeDirectoryOptions {
+  /** Docker URL of a swarm manager; nodes are then discovered from it. */
+  swarmUrl?: string | undefined;
+  /** e.g. `tcp://{address}:2376`, for discovered nodes without a `swarm-vip.endpoint` label. */
+  endpointTemplate?: string | undefined;
+  requestTimeoutMs: number;
+  runtime: DockerRuntimeOptions;
+}
+
+interface NodeEntry {
+  node: ClusterNode;
+  endpoint: EndpointAddress | undefined;
+}
+
+/**
+ * Nodes and their Docker engines, from NodeEndpoint manifests and (with `swarmUrl`) from a swarm
+ * manager's node list; a NodeEndpoint overrides what the swarm says about the same node.
+ * Runtimes are kept across passes while a node's endpoint stays the same, so event streams and
+ * connections survive manifest edits.
+ */
+export class DockerNodeDirectory implements NodeDirectory {
+  private readonly cache = new Map<string, { key: string; runtime: NodeRuntime }>();
+
+  constructor(private readonly options: NodeDirectoryOptions) {}
+
+  async nodes(manifests: ManifestSet): Promise<{ nodes: ClusterNode[]; runtimes: Map<string, NodeRuntime> }> {
+    const entries = new Map<string, NodeEntry>();
+    if (this.options.swarmUrl) {
+      const manager = dockerClientFor('swarm manager', { url: this.options.swarmUrl }, this.options.requestTimeoutMs);
+      for (const found of await discoverSwarmNodes(manager, this.options.swarmUrl, this.options.endpointTemplate)) {
+        entries.set(found.node.name, {
+          node: found.node,
+          endpoint: found.dockerUrl ? { url: found.dockerUrl } : undefined,
+        });
+      }
+    }
+    for (const loaded of manifests.endpoints) {
+      const fromManifest = endpointEntry(loaded);
+      const fromSwarm = entries.get(fromManifest.node.name);
+      entries.set(fromManifest.node.name, fromSwarm ? mergeEntries(fromSwarm, fromManifest) : fromManifest);
+    }
+    const runtimes = new Map<string, NodeRuntime>();
+    for (const [name, entry] of entries) runtimes.set(name, this.runtimeFor(name, entry.endpoint));
+    for (const name of this.cache.keys()) if (!entries.has(name)) this.cache.delete(name);
+    return { nodes: [...entries.values()].map((e) => e.node), runtimes };
+  }
+
+  private runtimeFor(name: string, endpoint: EndpointAddress | undefined): NodeRuntime {
+    const key = JSON.stringify(endpoint ?? null);
+    const cached = this.cache.get(name);
+    if (cached?.key === key) return cached.runtime;
+    const runtime = endpoint
+      ? new DockerNodeRuntime(name, dockerClientFor(name, endpoint, this.options.requestTimeoutMs), this.options.runtime)
+      : new UnreachableNodeRuntime(name);
+    this.cache.set(name, { key, runtime });
+    return runtime;
+  }
+}
+
+function endpointEntry(loaded: LoadedNodeEndpoint): NodeEntry {
+  const { metadata, spec } = loaded.manifest;
+  const addresses = [spec.address, spec.ipv6Address].filter((a): a is string => a !== undefined);
+  return {
+    node: { name: metadata.name, role: 'unknown', labels: metadata.labels ?? {}, addresses },
+    endpoint: { url: spec.docker, tls: spec.tls },
+  };
+}
+
+function mergeEntries(fromSwarm: NodeEntry, fromManifest: NodeEntry): NodeEntry {
+  const node: ClusterNode = {
+    ...fromSwarm.node,
+    labels: { ...fromSwarm.node.labels, ...fromManifest.node.labels },
+    addresses: fromManifest.node.addresses.length > 0 ? fromManifest.node.addresses : fromSwarm.node.addresses,
+  };
+  return { node, endpoint: fromManifest.endpoint };
+}
+
+/** A swarm node with no known Docker endpoint: every call fails with a message saying how to fix it. */
+class UnreachableNodeRuntime implements NodeRuntime {
+  constructor(readonly node: string) {}
+  private fail(): never {
+    throw new EndpointError(
+      'endpoint-config',
+      this.node,
+      'no Docker endpoint: add a NodeEndpoint manifest, a swarm-vip.endpoint node label, or --endpoint-template',
+    );
+  }
+  listManaged = async (): Promise<never> => this.fail();
+  create = async (): Promise<never> => this.fail();
+  start = async (): Promise<never> => this.fail();
+  remove = async (): Promise<never> => this.fail();
+  probe = async (): Promise<never> => this.fail();
+  events(): Observable<NodeEvent> {
+    return EMPTY;
+  }
+}

@@ -1,0 +1,210 @@
+import type Docker from 'dockerode';
+import ipaddr from 'ipaddr.js';
+import type { Observable } from 'rxjs';
+import {
+  LABEL_MANAGED,
+  LABEL_SPEC_HASH,
+  LABEL_VIP,
+  type ActualContainer,
+  type DesiredContainer,
+} from '../../core/types.js';
+import { STATE_FILE_PATH } from '../../core/container-command.js';
+import { EndpointError, describeError } from '../../errors.js';
+import type { NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
+import { containerArchive } from './container-archive.js';
+import { addressesInIpOutput, execOutput } from './exec-output.js';
+import { nodeEvents, type EventStreamOptions } from './node-events.js';
+
+export interface DockerRuntimeOptions {
+  /** Bound on one probe (docker exec). */
+  probeTimeoutMs: number;
+  /** Seconds Docker waits after SIGTERM before SIGKILL when stopping a container. */
+  stopTimeoutSeconds: number;
+  /** How long create() waits for keepalived to report a VRRP state before it returns anyway. */
+  startWaitMs: number;
+  events: EventStreamOptions;
+  sleep: (ms: number) => Promise<void>;
+}
+
+const VRRP_STATES = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
+
+/** keepalived needs these to send VRRP and add addresses in the node's network namespace. */
+const KEEPALIVED_CAPABILITIES = ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'];
+
+/** swarm-vip's view of one node's Docker engine (see NodeRuntime). */
+export class DockerNodeRuntime implements NodeRuntime {
+  constructor(
+    readonly node: string,
+    private readonly docker: Docker,
+    private readonly options: DockerRuntimeOptions,
+  ) {}
+
+  async listManaged(): Promise<ActualContainer[]> {
+    const list = await this.call('list containers', () =>
+      this.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`] } }),
+    );
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+      node: this.node,
+      vip: c.Labels[LABEL_VIP] ?? '',
+      specHash: c.Labels[LABEL_SPEC_HASH] ?? '',
+      running: c.State === 'running',
+    }));
+  }
+
+  async create(desired: DesiredContainer): Promise<void> {
+    const container = await this.createContainer(desired);
+    const archive = await containerArchive(desired.files);
+    await this.call(`put files into ${desired.name}`, () => container.putArchive(archive, { path: '/' }));
+    await this.start(container.id);
+    await this.waitForVrrpState(container.id, desired);
+  }
+
+  async start(containerId: string): Promise<void> {
+    await this.call(`start ${containerId.slice(0, 12)}`, () => this.docker.getContainer(containerId).start(), [
+      304,
+    ]);
+    const info = await this.call('inspect', () => this.docker.getContainer(containerId).inspect());
+    if (!info.State.Running) {
+      const logs = await this.logTail(containerId);
+      throw new EndpointError(
+        'container-failed',
+        this.node,
+        `${info.Name.replace(/^\//, '')} exited at once (code ${info.State.ExitCode}): ${logs}`,
+      );
+    }
+  }
+
+  async remove(containerId: string): Promise<void> {
+    const container = this.docker.getContainer(containerId);
+    // SIGTERM first: keepalived then sends priority 0 and drops the VIP; a SIGKILL would leave
+    // the address on this node while another node takes it.
+    await this.call(
+      `stop ${containerId.slice(0, 12)}`,
+      () => container.stop({ t: this.options.stopTimeoutSeconds }),
+      [304, 404],
+    );
+    await this.call(`remove ${containerId.slice(0, 12)}`, () => container.remove(), [404]);
+  }
+
+  async probe(containerId: string, addresses: readonly string[]): Promise<VrrpProbe> {
+    const output = await this.call('probe', () =>
+      execOutput(
+        this.docker,
+        containerId,
+        ['sh', '-c', `cat ${STATE_FILE_PATH} 2>/dev/null; echo; echo ---; ip -o addr show 2>/dev/null`],
+        this.options.probeTimeoutMs,
+      ),
+    );
+    const [statePart = '', addrPart = ''] = output.split('---');
+    const word = statePart.trim().split(/\s+/).pop() ?? '';
+    const present = new Set(addressesInIpOutput(addrPart).map(normalizeAddress));
+    return {
+      state: VRRP_STATES.has(word) ? (word as VrrpProbe['state']) : 'UNKNOWN',
+      heldAddresses: addresses.filter((a) => present.has(normalizeAddress(a))),
+    };
+  }
+
+  events(): Observable<NodeEvent> {
+    return nodeEvents(this.node, this.docker, this.options.events);
+  }
+
+  private async createContainer(desired: DesiredContainer): Promise<Docker.Container> {
+    const request: Docker.ContainerCreateOptions = {
+      name: desired.name,
+      Image: desired.image,
+      Entrypoint: [],
+      Cmd: [...desired.command],
+      Labels: { ...desired.labels },
+      StopSignal: 'SIGTERM',
+      HostConfig: {
+        NetworkMode: 'host',
+        CapAdd: KEEPALIVED_CAPABILITIES,
+        RestartPolicy: { Name: 'always', MaximumRetryCount: 0 },
+      },
+    };
+    try {
+      return await this.docker.createContainer(request);
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        await this.pull(desired.image);
+        return this.call(`create ${desired.name}`, () => this.docker.createContainer(request));
+      }
+      if (statusOf(error) === 409) {
+        throw new EndpointError(
+          'name-taken',
+          this.node,
+          `a container named ${desired.name} already exists and is not the one swarm-vip expects; ` +
+            `remove or rename it (swarm-vip never touches containers without ${LABEL_MANAGED}=true)`,
+          { cause: error },
+        );
+      }
+      throw this.wrap(`create ${desired.name}`, error);
+    }
+  }
+
+  private async pull(image: string): Promise<void> {
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+      });
+    } catch (cause) {
+      throw new EndpointError('image-missing', this.node, `image ${image} is not on the node and cannot be pulled`, {
+        cause,
+      });
+    }
+  }
+
+  /**
+   * A rollout may take the VIP's holder down right after this returns, so the new keepalived
+   * should already take part in VRRP: wait (bounded) until it reports a state.
+   */
+  private async waitForVrrpState(containerId: string, desired: DesiredContainer): Promise<void> {
+    const deadline = this.options.startWaitMs;
+    for (let waitedMs = 0; waitedMs < deadline; waitedMs += 200) {
+      const probe = await this.probe(containerId, desired.addresses).catch(() => undefined);
+      if (probe && probe.state !== 'UNKNOWN') return;
+      await this.options.sleep(200);
+    }
+    const info = await this.call('inspect', () => this.docker.getContainer(containerId).inspect());
+    if (!info.State.Running) {
+      throw new EndpointError('container-failed', this.node, `${desired.name} stopped: ${await this.logTail(containerId)}`);
+    }
+  }
+
+  private async logTail(containerId: string): Promise<string> {
+    try {
+      const raw = await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: 5 });
+      // Multiplexed log frames carry an 8-byte header; printable text is what a person needs.
+      return raw.toString('utf8').replace(/[^\x20-\x7e\n]/g, '').trim().split('\n').join(' | ');
+    } catch (error) {
+      return `(logs unavailable: ${describeError(error)})`;
+    }
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>, okStatuses: number[] = []): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (okStatuses.includes(statusOf(error) ?? -1)) return undefined as T;
+      throw this.wrap(what, error);
+    }
+  }
+
+  private wrap(what: string, error: unknown): EndpointError {
+    if (error instanceof EndpointError) return error;
+    const code = statusOf(error) === undefined ? 'endpoint-unreachable' : 'docker-api';
+    return new EndpointError(code, this.node, `${what}: ${describeError(error)}`, { cause: error });
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function normalizeAddress(address: string): string {
+  return ipaddr.isValid(address) ? ipaddr.parse(address).toNormalizedString() : address;
+}

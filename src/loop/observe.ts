@@ -1,0 +1,46 @@
+import type { ActualState, DesiredState, NodeObservation } from '../core/types.js';
+import { describeError } from '../errors.js';
+import type { NodeRuntime } from '../ports.js';
+
+/** Reads every node's managed containers in parallel; a node that fails is reported unreachable. */
+export async function observeNodes(runtimes: ReadonlyMap<string, NodeRuntime>): Promise<NodeObservation[]> {
+  return Promise.all(
+    [...runtimes.values()].map(async (runtime): Promise<NodeObservation> => {
+      try {
+        return { node: runtime.node, reachable: true, containers: await runtime.listManaged() };
+      } catch (error) {
+        return { node: runtime.node, reachable: false, error: describeError(error) };
+      }
+    }),
+  );
+}
+
+/**
+ * Which node holds each desired VIP's address right now, read from the node's interfaces
+ * (one `docker exec` per node, in any running managed container: they all share the node's
+ * network namespace). A node that cannot be probed simply holds nothing we know of.
+ */
+export async function findHolders(
+  desired: DesiredState,
+  nodes: readonly NodeObservation[],
+  runtimes: ReadonlyMap<string, NodeRuntime>,
+): Promise<ActualState['holders']> {
+  const vipOfAddress = new Map<string, string>();
+  for (const c of desired.containers) for (const a of c.addresses) vipOfAddress.set(a, c.vip);
+  const addresses = [...vipOfAddress.keys()];
+  const holders: Record<string, string> = {};
+  await Promise.all(
+    nodes.map(async (observation) => {
+      if (!observation.reachable) return;
+      const probeVia = observation.containers.find((c) => c.running);
+      const runtime = runtimes.get(observation.node);
+      if (!probeVia || !runtime || addresses.length === 0) return;
+      const probe = await runtime.probe(probeVia.id, addresses).catch(() => undefined);
+      for (const address of probe?.heldAddresses ?? []) {
+        const vip = vipOfAddress.get(address);
+        if (vip) holders[vip] = observation.node;
+      }
+    }),
+  );
+  return holders;
+}

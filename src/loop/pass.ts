@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { desiredState } from '../core/desired-state.js';
+import { planActions } from '../core/plan.js';
+import type {
+  Action,
+  ActualState,
+  ClusterNode,
+  DesiredState,
+  LoadedVirtualIP,
+  ManifestProblem,
+  NodeObservation,
+} from '../core/types.js';
+import { readVrrpPasswords, type PasswordSources } from '../adapters/vrrp-passwords.js';
+import type { Logger } from '../log.js';
+import type { ManifestSet, ManifestSource, NodeDirectory, NodeRuntime } from '../ports.js';
+import { applyPlan, type ActionOutcome } from './apply.js';
+import { findHolders, observeNodes } from './observe.js';
+
+export interface PassDeps {
+  manifests: Pick<ManifestSource, 'load'>;
+  directory: NodeDirectory;
+  passwords: PasswordSources;
+  log: Logger;
+}
+
+/** Everything one pass read and decided. */
+export interface WorldView {
+  passId: string;
+  manifests: ManifestSet;
+  /** Manifest problems plus those only visible with the nodes known (missing address, password). */
+  problems: ManifestProblem[];
+  clusterNodes: ClusterNode[];
+  runtimes: Map<string, NodeRuntime>;
+  desired: DesiredState;
+  actual: ActualState;
+  plan: Action[];
+}
+
+export interface PassResult extends WorldView {
+  outcomes: ActionOutcome[];
+}
+
+/**
+ * Reads desired state (manifests) and actual state (managed containers on every node), and plans.
+ * Changes nothing. Holders are looked up only when the plan replaces or removes something, since
+ * only then does the rollout order depend on them.
+ */
+export async function readWorld(deps: PassDeps, passId = randomUUID().slice(0, 8)): Promise<WorldView> {
+  const manifests = await deps.manifests.load();
+  const { nodes: clusterNodes, runtimes } = await deps.directory.nodes(manifests);
+  const secrets = readVrrpPasswords(manifests.virtualIPs, deps.passwords);
+  const computed = desiredState({
+    virtualIPs: manifests.virtualIPs,
+    nodes: clusterNodes,
+    passwords: secrets.passwords,
+    frozen: manifests.frozen,
+  });
+  const problems = [
+    ...manifests.problems,
+    ...[...secrets.problems, ...computed.problems].map((p) => locateVipProblem(manifests.virtualIPs, p)),
+  ];
+  const nodes: NodeObservation[] = await observeNodes(runtimes);
+  let actual: ActualState = { nodes, holders: {} };
+  let plan = planActions(computed.state, actual);
+  if (plan.some((a) => a.kind === 'replace' || a.kind === 'remove')) {
+    actual = { nodes, holders: await findHolders(computed.state, nodes, runtimes) };
+    plan = planActions(computed.state, actual);
+  }
+  return { passId, manifests, problems, clusterNodes, runtimes, desired: computed.state, actual, plan };
+}
+
+/** One level-triggered pass: read, plan, apply. It never asks what woke it. */
+export async function runPass(deps: PassDeps): Promise<PassResult> {
+  const passId = randomUUID().slice(0, 8);
+  const log = deps.log.child({ pass: passId });
+  const world = await readWorld({ ...deps, log }, passId);
+  for (const problem of world.problems) {
+    log.warn({ file: problem.file, line: problem.line, path: problem.path }, problem.message);
+  }
+  for (const node of world.actual.nodes) {
+    if (!node.reachable) log.warn({ node: node.node, err: node.error }, `node ${node.node} unreachable`);
+  }
+  const outcomes = await applyPlan(world.plan, world.runtimes, log);
+  log.info(
+    { actions: world.plan.length, failed: outcomes.filter((o) => o.result !== 'done').length },
+    world.plan.length === 0 ? 'converged, nothing to do' : 'pass applied',
+  );
+  return { ...world, outcomes };
+}
+
+/** What `reconciler --once` exits with: 0 converged, 1 an action or endpoint failed, 2 manifests invalid. */
+export function onceExitCode(result: PassResult): 0 | 1 | 2 {
+  const failed = result.outcomes.some((o) => o.result !== 'done') || result.actual.nodes.some((n) => !n.reachable);
+  if (failed) return 1;
+  return result.problems.length > 0 ? 2 : 0;
+}
+
+function locateVipProblem(
+  vips: readonly LoadedVirtualIP[],
+  problem: { vip: string; node?: string | undefined; message: string },
+): ManifestProblem {
+  const loaded = vips.find((v) => v.manifest.metadata.name === problem.vip);
+  const at = loaded?.origin.positions.get('/spec') ?? loaded?.origin.positions.get('') ?? { line: 1, col: 1 };
+  const where = problem.node ? ` on node ${problem.node}` : '';
+  return {
+    code: 'unrenderable',
+    file: loaded?.origin.file ?? '(unknown)',
+    line: at.line,
+    col: at.col,
+    path: '/spec',
+    message: `VirtualIP ${problem.vip}${where}: ${problem.message}`,
+  };
+}
