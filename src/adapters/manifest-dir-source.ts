@@ -1,0 +1,36 @@
+import { watch } from 'chokidar';
+import { Observable, debounceTime, map } from 'rxjs';
+import type { ManifestSet, ManifestSource } from '../ports.js';
+import { loadManifestDir } from '../manifest/load.js';
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/;
+
+/**
+ * The manifest directory: re-read and re-validated as a whole on every load, watched with
+ * chokidar. Editors write files in bursts (truncate, write, rename), so changes are debounced.
+ */
+export class ManifestDirSource implements ManifestSource {
+  constructor(
+    private readonly dir: string,
+    private readonly debounceMs: number,
+  ) {}
+
+  load(): Promise<ManifestSet> {
+    return loadManifestDir(this.dir);
+  }
+
+  changes(): Observable<void> {
+    return new Observable<string>((subscriber) => {
+      const watcher = watch(this.dir, {
+        ignoreInitial: true,
+        ignored: (file, stats) => Boolean(stats?.isFile() && !MANIFEST_FILE.test(file)),
+      });
+      watcher.on('all', (_event, file) => subscriber.next(file));
+      watcher.on('error', (error) => subscriber.error(error));
+      return () => void watcher.close();
+    }).pipe(
+      debounceTime(this.debounceMs),
+      map(() => undefined),
+    );
+  }
+}

@@ -1,0 +1,27 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { readWorld } from '../loop/pass.js';
+import { composePassDeps } from './compose.js';
+import type { CommandIo } from './io.js';
+import { planStepView, planText } from './render-plan.js';
+
+/**
+ * `reconciler plan`: what a pass would do, changing nothing.
+ * Exit 0 nothing to do, 2 changes pending, 1 error (invalid manifests or an unreachable node).
+ */
+export async function planCommand(config: Config, log: Logger, io: CommandIo): Promise<number> {
+  const world = await readWorld(composePassDeps(config, log));
+  const unreachable = world.actual.nodes.filter((n) => !n.reachable);
+  if (config.output === 'json') {
+    const view = {
+      actions: world.plan.map(planStepView),
+      problems: world.problems,
+      unreachable: unreachable.map((n) => ({ node: n.node, error: n.reachable ? '' : n.error })),
+    };
+    io.stdout(`${JSON.stringify(view, null, 2)}\n`);
+  } else {
+    io.stdout(planText(world.plan, world.problems, world.actual.nodes));
+  }
+  if (world.problems.length > 0 || unreachable.length > 0) return 1;
+  return world.plan.length > 0 ? 2 : 0;
+}

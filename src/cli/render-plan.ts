@@ -1,0 +1,37 @@
+import type { Action, ManifestProblem, NodeObservation } from '../core/types.js';
+
+/** A plan step as shown to people and programs: never the rendered files (they may hold a password). */
+export interface PlanStepView {
+  kind: Action['kind'];
+  node: string;
+  vip: string;
+  container: string;
+  reason: string;
+  specHash?: string;
+}
+
+export function planStepView(action: Action): PlanStepView {
+  const { kind, node, vip, container, reason } = action;
+  const specHash = action.kind === 'create' || action.kind === 'replace' ? action.desired.specHash : undefined;
+  return specHash ? { kind, node, vip, container, reason, specHash } : { kind, node, vip, container, reason };
+}
+
+export function formatProblem(problem: ManifestProblem): string {
+  return `${problem.file}:${problem.line}:${problem.col}  ${problem.path || '/'}  ${problem.message}`;
+}
+
+/** Text form of `plan`: steps in the order a pass applies them (per VIP), then problems. */
+export function planText(
+  actions: readonly Action[],
+  problems: readonly ManifestProblem[],
+  nodes: readonly NodeObservation[],
+): string {
+  const lines: string[] = [];
+  for (const action of actions) {
+    lines.push(`${action.vip.padEnd(16)} ${action.node.padEnd(12)} ${action.kind.padEnd(8)} ${action.container}  (${action.reason})`);
+  }
+  if (actions.length === 0) lines.push('Nothing to do: every node runs what the manifests say.');
+  for (const node of nodes) if (!node.reachable) lines.push(`node ${node.node} unreachable: ${node.error}`);
+  for (const problem of problems) lines.push(formatProblem(problem));
+  return `${lines.join('\n')}\n`;
+}

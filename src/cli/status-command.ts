@@ -1,0 +1,42 @@
+import type { VipStatus } from '../core/status.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { readWorld } from '../loop/pass.js';
+import { probeStatus } from '../loop/probe-status.js';
+import { composePassDeps } from './compose.js';
+import type { CommandIo } from './io.js';
+import { formatProblem } from './render-plan.js';
+
+/** `reconciler status`: per VIP and node, the container, its spec, VRRP state and who holds the address. */
+export async function statusCommand(config: Config, log: Logger, io: CommandIo): Promise<number> {
+  const world = await readWorld(composePassDeps(config, log));
+  const vips = await probeStatus(world);
+  if (config.output === 'json') {
+    io.stdout(`${JSON.stringify({ vips, problems: world.problems }, null, 2)}\n`);
+  } else {
+    io.stdout(statusText(vips));
+    for (const problem of world.problems) io.stdout(`${formatProblem(problem)}\n`);
+  }
+  return 0;
+}
+
+export function statusText(vips: readonly VipStatus[]): string {
+  const header = ['VIP', 'ADDRESSES', 'NODE', 'CONTAINER', 'RUNNING', 'SPEC', 'VRRP', 'HOLDS'];
+  const rows = vips.flatMap((vip) =>
+    vip.nodes.map((n) => [
+      vip.frozen ? `${vip.vip} (frozen)` : vip.vip,
+      vip.addresses.join(','),
+      n.node,
+      n.container ?? '-',
+      n.reachable ? (n.running ? 'yes' : 'no') : 'unreachable',
+      n.spec,
+      n.vrrpState,
+      n.holdsAddress ? 'yes' : '',
+    ]),
+  );
+  if (rows.length === 0) return 'No VirtualIPs and no managed containers.\n';
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const holders = vips.map((v) => `${v.vip}: ${v.holders.length === 0 ? 'held by no node' : `held by ${v.holders.join(', ')}`}`);
+  return `${[line(header), ...rows.map(line)].join('\n')}\n\n${holders.join('\n')}\n`;
+}
