@@ -31,32 +31,65 @@ export interface Config {
 export function addClusterOptions(command: Command): Command {
   return command
     .addOption(env(new Option('--manifests <dir>', 'manifest directory').default('./manifests'), 'MANIFESTS'))
-    .addOption(env(new Option('--swarm <url>', 'Docker URL of a swarm manager: discover nodes from it'), 'SWARM'))
+    .addOption(
+      env(new Option('--swarm <url>', 'Docker URL of a swarm manager: discover nodes from it'), 'SWARM'),
+    )
     .addOption(
       env(
-        new Option('--endpoint-template <template>', "Docker URL for discovered nodes, e.g. 'tcp://{address}:2376'"),
+        new Option(
+          '--endpoint-template <template>',
+          "Docker URL for discovered nodes, e.g. 'tcp://{address}:2376'",
+        ),
         'ENDPOINT_TEMPLATE',
       ),
     )
-    .addOption(env(new Option('--log-level <level>', 'trace|debug|info|warn|error').default('info'), 'LOG_LEVEL'))
     .addOption(
-      env(new Option('--log-format <format>', 'log format').choices(['json', 'pretty', 'auto']).default('auto'), 'LOG_FORMAT'),
+      env(new Option('--log-level <level>', 'trace|debug|info|warn|error').default('info'), 'LOG_LEVEL'),
     )
-    .addOption(env(new Option('--request-timeout <duration>', 'bound on one Docker API call').default('10s'), 'REQUEST_TIMEOUT'));
+    .addOption(
+      env(
+        new Option('--log-format <format>', 'log format').choices(['json', 'pretty', 'auto']).default('auto'),
+        'LOG_FORMAT',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--request-timeout <duration>', 'bound on one Docker API call').default('10s'),
+        'REQUEST_TIMEOUT',
+      ),
+    );
 }
 
 /** Flags of the watch / --once command only. */
 export function addRunOptions(command: Command): Command {
   return command
-    .addOption(env(new Option('--once', 'one pass, then exit 0 converged, 1 failed, 2 manifests invalid'), 'ONCE'))
-    .addOption(env(new Option('--listen <host:port>', 'serve /status, /metrics and /healthz over HTTP'), 'LISTEN'))
-    .addOption(env(new Option('--lock-file <path>', 'lock that keeps two reconcilers from acting at once'), 'LOCK_FILE'))
-    .addOption(env(new Option('--resync-interval <duration>', 'full resync period').default('60s'), 'RESYNC_INTERVAL'))
-    .addOption(env(new Option('--health-interval <duration>', 'keepalived probe period').default('5s'), 'HEALTH_INTERVAL'));
+    .addOption(
+      env(new Option('--once', 'one pass, then exit 0 converged, 1 failed, 2 manifests invalid'), 'ONCE'),
+    )
+    .addOption(
+      env(new Option('--listen <host:port>', 'serve /status, /metrics and /healthz over HTTP'), 'LISTEN'),
+    )
+    .addOption(
+      env(
+        new Option('--lock-file <path>', 'lock that keeps two reconcilers from acting at once'),
+        'LOCK_FILE',
+      ),
+    )
+    .addOption(
+      env(new Option('--resync-interval <duration>', 'full resync period').default('60s'), 'RESYNC_INTERVAL'),
+    )
+    .addOption(
+      env(
+        new Option('--health-interval <duration>', 'keepalived probe period').default('5s'),
+        'HEALTH_INTERVAL',
+      ),
+    );
 }
 
 export function addOutputOption(command: Command): Command {
-  return command.addOption(env(new Option('-o, --output <format>', 'output').choices(['text', 'json']).default('text'), 'OUTPUT'));
+  return command.addOption(
+    env(new Option('-o, --output <format>', 'output').choices(['text', 'json']).default('text'), 'OUTPUT'),
+  );
 }
 
 function env(option: Option, name: string): Option {
@@ -101,12 +134,16 @@ function duration(flag: string, value: unknown, fallback: string): number {
 function parseListen(text: string): { host: string; port: number } {
   const match = /^(.*):(\d{1,5})$/.exec(text);
   const port = Number(match?.[2]);
-  if (!match || port > 65535) throw new ConfigError('bad-flag', `--listen ${text}: expected HOST:PORT, e.g. 127.0.0.1:9107`);
+  if (!match || port > 65535)
+    throw new ConfigError('bad-flag', `--listen ${text}: expected HOST:PORT, e.g. 127.0.0.1:9107`);
   return { host: (match[1] || '127.0.0.1').replace(/^\[|\]$/g, ''), port };
 }
 
 /** One lock per manifest directory and swarm, so unrelated reconcilers on one host do not block each other. */
 function defaultLockFile(manifestsDir: string, swarmUrl: string | undefined): string {
-  const key = createHash('sha256').update(`${manifestsDir}\n${swarmUrl ?? ''}`).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(`${manifestsDir}\n${swarmUrl ?? ''}`)
+    .digest('hex')
+    .slice(0, 12);
   return path.join(tmpdir(), `swarm-vip-${key}.lock`);
 }

@@ -19,8 +19,14 @@ export function createLogger(options: LogOptions): Logger {
   const base = {
     level: options.level,
     base: undefined,
-    redact: { paths: ['files', '*.files', 'desired.files', '*.desired.files', 'password', '*.password'], censor: '[redacted]' },
+    redact: {
+      paths: ['files', '*.files', 'desired.files', '*.desired.files', 'password', '*.password'],
+      censor: '[redacted]',
+    },
   };
   if (!prettyOutput) return pino(base, pino.destination({ dest: 2, sync: true }));
-  return pino(base, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: 'pid,hostname' }));
+  return pino(
+    base,
+    pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: 'pid,hostname' }),
+  );
 }

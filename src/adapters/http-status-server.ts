@@ -39,7 +39,8 @@ export class StatusServer {
       for (const node of vip.nodes) this.containers.inc({ vip: vip.vip, spec: node.spec });
     }
     this.lastPassActions.reset();
-    for (const outcome of status.lastPass?.outcomes ?? []) this.lastPassActions.inc({ result: outcome.result });
+    for (const outcome of status.lastPass?.outcomes ?? [])
+      this.lastPassActions.inc({ result: outcome.result });
   }
 
   async listen(host: string, port: number): Promise<string> {
@@ -64,8 +65,10 @@ export class StatusServer {
   private async respond(url: string): Promise<{ code: number; type: string; body: string }> {
     const path = url.split('?')[0];
     if (path === '/healthz') return { code: 200, type: 'text/plain', body: 'ok\n' };
-    if (path === '/metrics') return { code: 200, type: this.registry.contentType, body: await this.registry.metrics() };
-    if (path === '/status') return { code: 200, type: 'application/json', body: `${JSON.stringify(this.view(), null, 2)}\n` };
+    if (path === '/metrics')
+      return { code: 200, type: this.registry.contentType, body: await this.registry.metrics() };
+    if (path === '/status')
+      return { code: 200, type: 'application/json', body: `${JSON.stringify(this.view(), null, 2)}\n` };
     return { code: 404, type: 'text/plain', body: 'try /status, /metrics or /healthz\n' };
   }
 
@@ -77,7 +80,11 @@ export class StatusServer {
       lastPass: pass && {
         id: pass.passId,
         problems: pass.problems,
-        outcomes: pass.outcomes.map((o) => ({ ...planStepView(o.action), result: o.result, error: 'error' in o ? o.error : undefined })),
+        outcomes: pass.outcomes.map((o) => ({
+          ...planStepView(o.action),
+          result: o.result,
+          error: 'error' in o ? o.error : undefined,
+        })),
       },
     };
   }

@@ -29,12 +29,16 @@ export function readVrrpPasswords(
     if (auth.passwordEnv !== undefined) {
       const value = sources.env[auth.passwordEnv];
       if (value) passwords.set(vip, value.replace(/\r?\n$/, ''));
-      else problems.push({ vip, message: `environment variable ${auth.passwordEnv} (passwordEnv) is not set` });
+      else
+        problems.push({ vip, message: `environment variable ${auth.passwordEnv} (passwordEnv) is not set` });
     } else if (auth.passwordFile !== undefined) {
       try {
         passwords.set(vip, sources.readFile(auth.passwordFile).replace(/\r?\n$/, ''));
       } catch (error) {
-        problems.push({ vip, message: `cannot read passwordFile ${auth.passwordFile}: ${describeError(error)}` });
+        problems.push({
+          vip,
+          message: `cannot read passwordFile ${auth.passwordFile}: ${describeError(error)}`,
+        });
       }
     }
   }

@@ -12,7 +12,8 @@ export interface PlanStepView {
 
 export function planStepView(action: Action): PlanStepView {
   const { kind, node, vip, container, reason } = action;
-  const specHash = action.kind === 'create' || action.kind === 'replace' ? action.desired.specHash : undefined;
+  const specHash =
+    action.kind === 'create' || action.kind === 'replace' ? action.desired.specHash : undefined;
   return specHash ? { kind, node, vip, container, reason, specHash } : { kind, node, vip, container, reason };
 }
 
@@ -28,7 +29,9 @@ export function planText(
 ): string {
   const lines: string[] = [];
   for (const action of actions) {
-    lines.push(`${action.vip.padEnd(16)} ${action.node.padEnd(12)} ${action.kind.padEnd(8)} ${action.container}  (${action.reason})`);
+    lines.push(
+      `${action.vip.padEnd(16)} ${action.node.padEnd(12)} ${action.kind.padEnd(8)} ${action.container}  (${action.reason})`,
+    );
   }
   if (actions.length === 0) lines.push('Nothing to do: every node runs what the manifests say.');
   for (const node of nodes) if (!node.reachable) lines.push(`node ${node.node} unreachable: ${node.error}`);

@@ -27,12 +27,19 @@ async function runOnce(config: Config, log: Logger, io: CommandIo): Promise<numb
   for (const outcome of result.outcomes) {
     const step = planStepView(outcome.action);
     const detail = outcome.result === 'done' ? '' : `: ${outcome.error}`;
-    io.stdout(`${outcome.result.padEnd(7)} ${step.kind} ${step.container} on ${step.node} (${step.reason})${detail}\n`);
+    io.stdout(
+      `${outcome.result.padEnd(7)} ${step.kind} ${step.container} on ${step.node} (${step.reason})${detail}\n`,
+    );
   }
-  for (const node of result.actual.nodes) if (!node.reachable) io.stdout(`failed  node ${node.node} unreachable: ${node.error}\n`);
+  for (const node of result.actual.nodes)
+    if (!node.reachable) io.stdout(`failed  node ${node.node} unreachable: ${node.error}\n`);
   for (const problem of result.problems) io.stderr(`${formatProblem(problem)}\n`);
   const code = onceExitCode(result);
-  io.stdout(['converged', 'something failed (see above)', 'converged, but some manifests are invalid (see above)'][code] + '\n');
+  io.stdout(
+    ['converged', 'something failed (see above)', 'converged, but some manifests are invalid (see above)'][
+      code
+    ] + '\n',
+  );
   return code;
 }
 
@@ -64,7 +71,12 @@ async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
 
 async function takeLock(lockFile: string): Promise<() => Promise<void>> {
   try {
-    return await lockfile.lock(lockFile, { realpath: false, lockfilePath: lockFile, stale: 30_000, update: 10_000 });
+    return await lockfile.lock(lockFile, {
+      realpath: false,
+      lockfilePath: lockFile,
+      stale: 30_000,
+      update: 10_000,
+    });
   } catch (cause) {
     throw new ConfigError(
       'lock-held',

@@ -36,7 +36,13 @@ export function statusText(vips: readonly VipStatus[]): string {
   );
   if (rows.length === 0) return 'No VirtualIPs and no managed containers.\n';
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  const holders = vips.map((v) => `${v.vip}: ${v.holders.length === 0 ? 'held by no node' : `held by ${v.holders.join(', ')}`}`);
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const holders = vips.map(
+    (v) => `${v.vip}: ${v.holders.length === 0 ? 'held by no node' : `held by ${v.holders.join(', ')}`}`,
+  );
   return `${[line(header), ...rows.map(line)].join('\n')}\n\n${holders.join('\n')}\n`;
 }

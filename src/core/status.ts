@@ -79,7 +79,15 @@ function nodeRow(
 }
 
 function emptyRow(node: string, reachable: boolean): NodeVipStatus {
-  return { node, reachable, container: null, running: false, spec: 'missing', vrrpState: 'UNKNOWN', holdsAddress: false };
+  return {
+    node,
+    reachable,
+    container: null,
+    running: false,
+    spec: 'missing',
+    vrrpState: 'UNKNOWN',
+    holdsAddress: false,
+  };
 }
 
 /**
@@ -88,5 +96,7 @@ function emptyRow(node: string, reachable: boolean): NodeVipStatus {
  * (every keepalived is already as desired), so it does not count here.
  */
 export function needsReconcile(status: readonly VipStatus[]): boolean {
-  return status.some((vip) => !vip.frozen && vip.nodes.some((n) => n.reachable && (n.spec !== 'current' || !n.running)));
+  return status.some(
+    (vip) => !vip.frozen && vip.nodes.some((n) => n.reachable && (n.spec !== 'current' || !n.running)),
+  );
 }

@@ -48,7 +48,10 @@ export class PassRunner<T> {
       const ok = await this.runOnce();
       this.failures = ok ? 0 : this.failures + 1;
       if (!ok && !this.stopped) {
-        this.cancelRequeue = this.deps.setTimer(() => this.trigger(), backoffDelayMs(this.failures, this.deps.requeue));
+        this.cancelRequeue = this.deps.setTimer(
+          () => this.trigger(),
+          backoffDelayMs(this.failures, this.deps.requeue),
+        );
       }
     } while (this.pending && !this.stopped);
   }

@@ -90,7 +90,8 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
 
 /** What `reconciler --once` exits with: 0 converged, 1 an action or endpoint failed, 2 manifests invalid. */
 export function onceExitCode(result: PassResult): 0 | 1 | 2 {
-  const failed = result.outcomes.some((o) => o.result !== 'done') || result.actual.nodes.some((n) => !n.reachable);
+  const failed =
+    result.outcomes.some((o) => o.result !== 'done') || result.actual.nodes.some((n) => !n.reachable);
   if (failed) return 1;
   return result.problems.length > 0 ? 2 : 0;
 }

@@ -2,7 +2,9 @@ import { buildStatus, type ContainerProbe, type VipStatus } from '../core/status
 import type { WorldView } from './pass.js';
 
 /** Probes every running managed container (VRRP state, addresses held) and builds the status table. */
-export async function probeStatus(world: Pick<WorldView, 'desired' | 'actual' | 'runtimes'>): Promise<VipStatus[]> {
+export async function probeStatus(
+  world: Pick<WorldView, 'desired' | 'actual' | 'runtimes'>,
+): Promise<VipStatus[]> {
   const addressesOf = new Map<string, string[]>();
   for (const c of world.desired.containers) addressesOf.set(c.vip, [...c.addresses]);
   const probes = new Map<string, ContainerProbe>();

@@ -52,7 +52,9 @@ export class ReconcileLoop {
 
   start(): void {
     this.sources.push(
-      merge(this.deps.manifests.changes(), interval(this.deps.resyncIntervalMs)).subscribe(() => this.runner.trigger()),
+      merge(this.deps.manifests.changes(), interval(this.deps.resyncIntervalMs)).subscribe(() =>
+        this.runner.trigger(),
+      ),
       interval(this.deps.healthIntervalMs).subscribe(() => void this.probeHealth()),
     );
     this.runner.trigger();
@@ -89,7 +91,10 @@ export class ReconcileLoop {
     for (const runtime of live) {
       if (this.eventStreams.has(runtime)) continue;
       const subscription = runtime.events().subscribe((event) => {
-        this.deps.log.debug({ node: event.node, event: event.action, container: event.container }, 'docker event');
+        this.deps.log.debug(
+          { node: event.node, event: event.action, container: event.container },
+          'docker event',
+        );
         this.runner.trigger();
       });
       this.eventStreams.set(runtime, subscription);
@@ -103,7 +108,8 @@ export class ReconcileLoop {
       const nodes = await observeNodes(world.runtimes);
       const vips = await probeStatus({ ...world, actual: { nodes, holders: {} } });
       for (const vip of vips) {
-        if (!vip.frozen && vip.holders.length > 1) this.deps.log.warn({ vip: vip.vip, holders: vip.holders }, 'VIP held by several nodes');
+        if (!vip.frozen && vip.holders.length > 1)
+          this.deps.log.warn({ vip: vip.vip, holders: vip.holders }, 'VIP held by several nodes');
       }
       this.status = { ...this.status, vips, updatedAtMs: Date.now() };
       this.deps.onStatus?.(this.status);

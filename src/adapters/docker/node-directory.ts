@@ -34,8 +34,16 @@ export class DockerNodeDirectory implements NodeDirectory {
   async nodes(manifests: ManifestSet): Promise<{ nodes: ClusterNode[]; runtimes: Map<string, NodeRuntime> }> {
     const entries = new Map<string, NodeEntry>();
     if (this.options.swarmUrl) {
-      const manager = dockerClientFor('swarm manager', { url: this.options.swarmUrl }, this.options.requestTimeoutMs);
-      for (const found of await discoverSwarmNodes(manager, this.options.swarmUrl, this.options.endpointTemplate)) {
+      const manager = dockerClientFor(
+        'swarm manager',
+        { url: this.options.swarmUrl },
+        this.options.requestTimeoutMs,
+      );
+      for (const found of await discoverSwarmNodes(
+        manager,
+        this.options.swarmUrl,
+        this.options.endpointTemplate,
+      )) {
         entries.set(found.node.name, {
           node: found.node,
           endpoint: found.dockerUrl ? { url: found.dockerUrl } : undefined,
@@ -58,7 +66,11 @@ export class DockerNodeDirectory implements NodeDirectory {
     const cached = this.cache.get(name);
     if (cached?.key === key) return cached.runtime;
     const runtime = endpoint
-      ? new DockerNodeRuntime(name, dockerClientFor(name, endpoint, this.options.requestTimeoutMs), this.options.runtime)
+      ? new DockerNodeRuntime(
+          name,
+          dockerClientFor(name, endpoint, this.options.requestTimeoutMs),
+          this.options.runtime,
+        )
       : new UnreachableNodeRuntime(name);
     this.cache.set(name, { key, runtime });
     return runtime;
@@ -78,7 +90,8 @@ function mergeEntries(fromSwarm: NodeEntry, fromManifest: NodeEntry): NodeEntry 
   const node: ClusterNode = {
     ...fromSwarm.node,
     labels: { ...fromSwarm.node.labels, ...fromManifest.node.labels },
-    addresses: fromManifest.node.addresses.length > 0 ? fromManifest.node.addresses : fromSwarm.node.addresses,
+    addresses:
+      fromManifest.node.addresses.length > 0 ? fromManifest.node.addresses : fromSwarm.node.addresses,
   };
   return { node, endpoint: fromManifest.endpoint };
 }

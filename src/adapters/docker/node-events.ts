@@ -10,7 +10,17 @@ export interface EventStreamOptions {
 }
 
 /** Docker actions on managed containers that can change what a pass would find. */
-const WATCHED_ACTIONS = ['create', 'start', 'restart', 'die', 'stop', 'kill', 'destroy', 'health_status', 'oom'];
+const WATCHED_ACTIONS = [
+  'create',
+  'start',
+  'restart',
+  'die',
+  'stop',
+  'kill',
+  'destroy',
+  'health_status',
+  'oom',
+];
 
 /**
  * Events of managed containers on one node. The stream never completes or errors while

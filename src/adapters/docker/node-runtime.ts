@@ -62,9 +62,11 @@ export class DockerNodeRuntime implements NodeRuntime {
   }
 
   async start(containerId: string): Promise<void> {
-    await this.call(`start ${containerId.slice(0, 12)}`, () => this.docker.getContainer(containerId).start(), [
-      304,
-    ]);
+    await this.call(
+      `start ${containerId.slice(0, 12)}`,
+      () => this.docker.getContainer(containerId).start(),
+      [304],
+    );
     const info = await this.call('inspect', () => this.docker.getContainer(containerId).inspect());
     if (!info.State.Running) {
       const logs = await this.logTail(containerId);
@@ -151,9 +153,14 @@ export class DockerNodeRuntime implements NodeRuntime {
         this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
       });
     } catch (cause) {
-      throw new EndpointError('image-missing', this.node, `image ${image} is not on the node and cannot be pulled`, {
-        cause,
-      });
+      throw new EndpointError(
+        'image-missing',
+        this.node,
+        `image ${image} is not on the node and cannot be pulled`,
+        {
+          cause,
+        },
+      );
     }
   }
 
@@ -170,7 +177,11 @@ export class DockerNodeRuntime implements NodeRuntime {
     }
     const info = await this.call('inspect', () => this.docker.getContainer(containerId).inspect());
     if (!info.State.Running) {
-      throw new EndpointError('container-failed', this.node, `${desired.name} stopped: ${await this.logTail(containerId)}`);
+      throw new EndpointError(
+        'container-failed',
+        this.node,
+        `${desired.name} stopped: ${await this.logTail(containerId)}`,
+      );
     }
   }
 
@@ -178,7 +189,12 @@ export class DockerNodeRuntime implements NodeRuntime {
     try {
       const raw = await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: 5 });
       // Multiplexed log frames carry an 8-byte header; printable text is what a person needs.
-      return raw.toString('utf8').replace(/[^\x20-\x7e\n]/g, '').trim().split('\n').join(' | ');
+      return raw
+        .toString('utf8')
+        .replace(/[^\x20-\x7e\n]/g, '')
+        .trim()
+        .split('\n')
+        .join(' | ');
     } catch (error) {
       return `(logs unavailable: ${describeError(error)})`;
     }

@@ -52,6 +52,8 @@ function toDiscovered(info: SwarmNodeInfo, endpointTemplate: string | undefined)
     .replaceAll('{id}', info.ID);
   return {
     node: { name: hostname, id: info.ID, role, labels, addresses: address ? [address] : [] },
-    dockerUrl: labels[LABEL_NODE_ENDPOINT] ?? (address || !endpointTemplate?.includes('{address}') ? fromTemplate : undefined),
+    dockerUrl:
+      labels[LABEL_NODE_ENDPOINT] ??
+      (address || !endpointTemplate?.includes('{address}') ? fromTemplate : undefined),
   };
 }
