@@ -1,0 +1,146 @@
+/**
+ * The reconcile contract. A pass is level-triggered: it never asks which event woke it. It reads
+ * the world (desired state from the manifests, actual state from every node), compares the two,
+ * and acts on the difference. Planning is pure and idempotent: applying a plan and planning again
+ * against the resulting world yields no actions, so a pass that is interrupted, repeated or
+ * triggered twice converges all the same.
+ *
+ * Rules, per VIP and node:
+ * - only managed containers are seen (ActualState holds nothing else), so nothing else is touched;
+ * - frozen VIPs (suspended, unloadable, or unrenderable) get no action at all; when the names of a
+ *   broken file are unknown, containers of VIPs missing from the manifests are frozen too;
+ * - unreachable (or unobserved) nodes get no action: their state is unknown;
+ * - missing → create; stopped with the right spec hash → start; other spec hash → replace;
+ * - a container of a VIP no longer declared, or on a node no longer targeted → remove;
+ * - another managed container of the same VIP on the same node (other name) → remove.
+ *
+ * Order within a VIP: the node holding the VIP last, so backups roll first and the VIP moves at
+ * most once; before that, creates and starts, then replaces, then removes (new capacity before
+ * old goes), then by node and container name. VIPs come in name order; the apply layer may run
+ * them in parallel but must keep each VIP's order.
+ */
+import type {
+  Action,
+  ActionKind,
+  ActualContainer,
+  ActualState,
+  DesiredContainer,
+  DesiredState,
+} from './types.js';
+
+/** Rank of each kind among one VIP's actions on non-holder nodes (and again on the holder). */
+const KIND_ORDER: Readonly<Record<ActionKind, number>> = { create: 0, start: 1, replace: 2, remove: 3 };
+
+/** The actions that take `actual` to `desired`, in the order they must run. */
+export function planActions(desired: DesiredState, actual: ActualState): Action[] {
+  const observed = reachableContainers(actual);
+  const desiredByVip = groupBy(desired.containers, (c) => c.vip);
+  const actualByVip = groupBy([...observed.values()].flat(), (c) => c.vip);
+  const vips = [...new Set([...desiredByVip.keys(), ...actualByVip.keys()])].sort(compare);
+  const actions: Action[] = [];
+  for (const vip of vips) {
+    const wanted = desiredByVip.get(vip) ?? [];
+    if (isFrozen(desired, vip, wanted.length > 0)) continue;
+    const planned = planVip(vip, wanted, actualByVip.get(vip) ?? [], observed);
+    actions.push(...orderVipActions(planned, actual.holders[vip]));
+  }
+  return actions;
+}
+
+/** Actions grouped by VIP, VIPs in first-appearance order, each VIP's actions in plan order. */
+export function groupActionsByVip(actions: readonly Action[]): Map<string, Action[]> {
+  return groupBy(actions, (a) => a.vip);
+}
+
+function isFrozen(desired: DesiredState, vip: string, isDesired: boolean): boolean {
+  return desired.frozen.names.has(vip) || (desired.frozen.unknownNames && !isDesired);
+}
+
+/** Containers by node, for reachable nodes only. */
+function reachableContainers(actual: ActualState): Map<string, readonly ActualContainer[]> {
+  const byNode = new Map<string, readonly ActualContainer[]>();
+  for (const observation of actual.nodes) {
+    if (observation.reachable) byNode.set(observation.node, observation.containers);
+  }
+  return byNode;
+}
+
+function planVip(
+  vip: string,
+  wanted: readonly DesiredContainer[],
+  existing: readonly ActualContainer[],
+  observed: ReadonlyMap<string, readonly ActualContainer[]>,
+): Action[] {
+  const actions: Action[] = [];
+  const wantedByNode = new Map(wanted.map((d) => [d.node, d]));
+  const vipDeclared = wanted.length > 0;
+  for (const desiredContainer of wanted) {
+    if (!observed.has(desiredContainer.node)) continue;
+    const current = existing.find(
+      (c) => c.node === desiredContainer.node && c.name === desiredContainer.name,
+    );
+    const action = converge(desiredContainer, current);
+    if (action) actions.push(action);
+  }
+  for (const container of existing) {
+    const want = wantedByNode.get(container.node);
+    if (want?.name === container.name) continue;
+    const reason = !vipDeclared
+      ? 'VIP deleted'
+      : want
+        ? `duplicate of ${want.name}`
+        : 'node no longer targeted';
+    actions.push({
+      kind: 'remove',
+      ...base(container.node, vip, container.name, reason),
+      existingId: container.id,
+    });
+  }
+  return actions;
+}
+
+function converge(desired: DesiredContainer, current: ActualContainer | undefined): Action | undefined {
+  const at = (reason: string) => base(desired.node, desired.vip, desired.name, reason);
+  if (!current) return { kind: 'create', ...at('missing'), desired };
+  if (current.specHash !== desired.specHash) {
+    const stopped = current.running ? '' : ' (container stopped)';
+    return {
+      kind: 'replace',
+      ...at(`spec hash ${current.specHash || '(none)'} → ${desired.specHash}${stopped}`),
+      existingId: current.id,
+      desired,
+    };
+  }
+  if (!current.running) return { kind: 'start', ...at('container stopped'), existingId: current.id };
+  return undefined;
+}
+
+function base(node: string, vip: string, container: string, reason: string) {
+  return { node, vip, container, reason };
+}
+
+function orderVipActions(actions: Action[], holder: string | undefined): Action[] {
+  const onHolder = (a: Action): number => (holder !== undefined && a.node === holder ? 1 : 0);
+  return actions.sort(
+    (a, b) =>
+      onHolder(a) - onHolder(b) ||
+      KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+      compare(a.node, b.node) ||
+      compare(a.container, b.container),
+  );
+}
+
+function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

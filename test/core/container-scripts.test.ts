@@ -1,0 +1,266 @@
+/**
+ * The shell the containers run, run for real with static busybox: health checks against tiny
+ * servers on 127.0.0.1, the notify hook, and the container command (with stub `ip` and
+ * `keepalived`, every container path moved into a temp dir).
+ */
+import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerCommand } from '../../src/core/container-command.js';
+import {
+  CONFIG_PATH,
+  CONFIG_TEMPLATE_PATH,
+  INTERFACE_PLACEHOLDER,
+  STALE_PID_FILES,
+  STATE_FILE_PATH,
+} from '../../src/core/container-layout.js';
+import { renderHealthCheckScript, type HealthProbe } from '../../src/core/health-check-script.js';
+import { renderNotifyScript } from '../../src/core/notify-script.js';
+import {
+  BUSYBOX,
+  busyboxBin,
+  missingTool,
+  relocate,
+  run,
+  tempDir,
+  writeContainerFiles,
+} from './real-tools.js';
+
+const skip = missingTool({ busybox: true });
+const APPLETS = [
+  'sh',
+  'nc',
+  'wget',
+  'mkdir',
+  'mv',
+  'rm',
+  'sed',
+  'awk',
+  'cat',
+  'printf',
+  'true',
+  'false',
+  'test',
+];
+
+function listen(server: Server | HttpServer): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+function close(server: Server | HttpServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+describe.skipIf(skip !== undefined)(`container scripts under busybox (${skip ?? BUSYBOX})`, () => {
+  let dir = '';
+  let bin = '';
+  let tcpPort = 0;
+  let httpPort = 0;
+  let closedPort = 0;
+  const seenPaths: string[] = [];
+  const tcp = createTcpServer((socket) => socket.end());
+  const http = createHttpServer((req, res) => {
+    seenPaths.push(req.url ?? '');
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/redirect') res.writeHead(302, { location: '/status/200' });
+    else res.statusCode = Number(url.pathname.split('/')[2] ?? 200);
+    res.end('body');
+  });
+
+  beforeAll(async () => {
+    dir = await tempDir('scripts');
+    bin = await busyboxBin(dir, APPLETS);
+    tcpPort = await listen(tcp);
+    httpPort = await listen(http);
+    // A port that was just free: bound, then closed again.
+    const probe = createTcpServer();
+    closedPort = await listen(probe);
+    await close(probe);
+  });
+
+  afterAll(async () => {
+    await Promise.all([close(tcp), close(http)]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function runScript(name: string, content: string, args: string[] = [], extraPath = '') {
+    const path = join(dir, name);
+    await writeFile(path, content);
+    await chmod(path, 0o755);
+    return run(BUSYBOX, ['sh', path, ...args], { PATH: extraPath ? `${extraPath}:${bin}` : bin });
+  }
+
+  const healthCases: { name: string; probe: () => HealthProbe; healthy: boolean }[] = [
+    {
+      name: 'tcp: open port',
+      probe: () => ({ kind: 'tcp', host: '127.0.0.1', port: tcpPort }),
+      healthy: true,
+    },
+    {
+      name: 'tcp: closed port',
+      probe: () => ({ kind: 'tcp', host: '127.0.0.1', port: closedPort }),
+      healthy: false,
+    },
+    {
+      name: 'http: 200 as expected',
+      probe: () => ({ kind: 'http', url: `http://127.0.0.1:${httpPort}/status/200`, expectStatus: 200 }),
+      healthy: true,
+    },
+    {
+      name: 'http: 404, expected 200',
+      probe: () => ({ kind: 'http', url: `http://127.0.0.1:${httpPort}/status/404`, expectStatus: 200 }),
+      healthy: false,
+    },
+    {
+      name: 'http: 404 as expected',
+      probe: () => ({ kind: 'http', url: `http://127.0.0.1:${httpPort}/status/404`, expectStatus: 404 }),
+      healthy: true,
+    },
+    {
+      name: 'http: 503, expected 200',
+      probe: () => ({ kind: 'http', url: `http://127.0.0.1:${httpPort}/status/503`, expectStatus: 200 }),
+      healthy: false,
+    },
+    {
+      name: 'http: 204, expected 200',
+      probe: () => ({ kind: 'http', url: `http://127.0.0.1:${httpPort}/status/204`, expectStatus: 200 }),
+      healthy: false,
+    },
+    {
+      name: 'http: redirect followed to 200',
+      probe: () => ({ kind: 'http', url: `http://127.0.0.1:${httpPort}/redirect`, expectStatus: 200 }),
+      healthy: true,
+    },
+    {
+      name: 'http: nothing listening',
+      probe: () => ({ kind: 'http', url: `http://127.0.0.1:${closedPort}/`, expectStatus: 200 }),
+      healthy: false,
+    },
+    { name: 'exec: exits 0', probe: () => ({ kind: 'exec', argv: ['true'] }), healthy: true },
+    { name: 'exec: exits 1', probe: () => ({ kind: 'exec', argv: ['false'] }), healthy: false },
+    {
+      name: 'exec: argv kept literally',
+      probe: () => ({ kind: 'exec', argv: ['sh', '-c', 'test "$0" = "it\'s \\$HOME"', "it's $HOME"] }),
+      healthy: true,
+    },
+  ];
+
+  it.each(healthCases)('health check $name', async ({ probe, healthy }) => {
+    const result = await runScript('health.sh', renderHealthCheckScript(probe(), 1));
+    if (healthy) expect(result).toMatchObject({ code: 0 });
+    else expect(result.code).not.toBe(0);
+  });
+
+  it('http: the URL reaches the server verbatim, quotes and all', async () => {
+    const path = "/status/200?a=1&b='x'&c=$HOME";
+    const probe: HealthProbe = {
+      kind: 'http',
+      url: `http://127.0.0.1:${httpPort}${path}`,
+      expectStatus: 200,
+    };
+    const result = await runScript('health.sh', renderHealthCheckScript(probe, 1));
+    expect(result.code).toBe(0);
+    expect(seenPaths.at(-1)).toBe(path);
+  });
+
+  it('notify records the state atomically', async () => {
+    const root = join(dir, 'notify-root');
+    for (const state of ['BACKUP', 'MASTER']) {
+      const result = await runScript('notify.sh', relocate(renderNotifyScript(), root), [state]);
+      expect(result.code).toBe(0);
+      expect(await readFile(join(root, STATE_FILE_PATH), 'utf8')).toBe(`${state}\n`);
+    }
+  });
+
+  describe('container command', () => {
+    const template = `vrrp_instance x {\n  interface ${INTERFACE_PLACEHOLDER}\n  virtual_ipaddress {\n    198.18.0.100/24 dev ${INTERFACE_PLACEHOLDER}\n  }\n}\n`;
+    const ipOutput = [
+      '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
+      '7: eth1@if8    inet 198.18.0.10/24 brd 198.18.0.255 scope global eth1\\       valid_lft forever',
+      '5: eth0@if6    inet 198.18.0.1/24 brd 198.18.0.255 scope global eth0\\       valid_lft forever',
+      '5: eth0@if6    inet6 fd00:5eed::1/64 scope global nodad \\       valid_lft forever',
+    ].join('\n');
+
+    async function prepare(name: string): Promise<{ root: string; stubs: string }> {
+      const root = join(dir, name);
+      const stubs = join(root, 'stubs');
+      await writeContainerFiles(root, [
+        { path: CONFIG_TEMPLATE_PATH, content: template, mode: 0o600 },
+        ...STALE_PID_FILES.map((path) => ({ path, content: '1\n', mode: 0o644 })),
+        { path: STATE_FILE_PATH, content: 'MASTER\n', mode: 0o644 },
+        { path: '/stubs/ip', content: `#!/bin/sh\ncat <<'EOF'\n${ipOutput}\nEOF\n`, mode: 0o755 },
+        { path: '/stubs/keepalived', content: '#!/bin/sh\necho "keepalived $*"\n', mode: 0o755 },
+      ]);
+      return { root, stubs };
+    }
+
+    // busybox sh prefers its own applets to PATH, so the `ip` stub is a shell function.
+    async function runCommand(root: string, stubs: string, argv: string[], stubIp = true) {
+      expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
+      const ip = stubIp ? `ip() { ${join(stubs, 'ip')} "$@"; }\n` : '';
+      return run(BUSYBOX, ['sh', '-c', ip + relocate(argv[2] ?? '', root)], { PATH: `${stubs}:${bin}` });
+    }
+
+    it.each([
+      { address: '198.18.0.1', iface: 'eth0' },
+      { address: 'fd00:5eed::1', iface: 'eth0' },
+      { address: '198.18.0.10', iface: 'eth1' },
+    ])(
+      'finds $iface for $address, cleans up, writes the config and execs keepalived',
+      async ({ address, iface }) => {
+        const { root, stubs } = await prepare(`cmd-${address.replaceAll(':', '_')}`);
+        const result = await runCommand(root, stubs, containerCommand({ resolveInterfaceOf: address }));
+        expect(result.stderr).toBe('');
+        expect(result.code).toBe(0);
+        expect(result.stdout).toContain(`keepalived -n -l -D -f ${join(root, CONFIG_PATH)}`);
+        const config = await readFile(join(root, CONFIG_PATH), 'utf8');
+        expect(config).toBe(template.replaceAll(INTERFACE_PLACEHOLDER, iface));
+        expect((await stat(join(root, CONFIG_PATH))).mode & 0o777).toBe(0o600);
+        for (const gone of [...STALE_PID_FILES, STATE_FILE_PATH]) {
+          await expect(stat(join(root, gone))).rejects.toThrow(/ENOENT/);
+        }
+      },
+    );
+
+    const local = Object.entries(networkInterfaces()).flatMap(([name, addrs]) =>
+      (addrs ?? [])
+        .filter((a) => !a.internal && a.family === 'IPv4')
+        .map((a) => ({ name, address: a.address })),
+    )[0];
+
+    it.skipIf(local === undefined)("finds this machine's interface with the real busybox ip", async () => {
+      const { root, stubs } = await prepare('cmd-real-ip');
+      const result = await runCommand(
+        root,
+        stubs,
+        containerCommand({ resolveInterfaceOf: local?.address }),
+        false,
+      );
+      expect(result.stdout).toContain(`VIP interface is ${local?.name} `);
+      expect(result.code).toBe(0);
+    });
+
+    it('fails with a clear message when no interface holds the address', async () => {
+      const { root, stubs } = await prepare('cmd-missing');
+      const result = await runCommand(root, stubs, containerCommand({ resolveInterfaceOf: '198.18.0.99' }));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('no interface holds 198.18.0.99');
+      expect(result.stdout).not.toContain('keepalived');
+    });
+
+    it('copies a template without placeholder and needs no ip when the interface is fixed', async () => {
+      const { root, stubs } = await prepare('cmd-fixed');
+      await writeFile(join(stubs, 'ip'), '#!/bin/sh\nexit 99\n');
+      const fixed = template.replaceAll(INTERFACE_PLACEHOLDER, 'ens3');
+      await writeFile(join(root, CONFIG_TEMPLATE_PATH), fixed);
+      const result = await runCommand(root, stubs, containerCommand({}));
+      expect(result.code).toBe(0);
+      expect(await readFile(join(root, CONFIG_PATH), 'utf8')).toBe(fixed);
+    });
+  });
+});

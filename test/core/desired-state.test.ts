@@ -1,0 +1,332 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONFIG_TEMPLATE_PATH,
+  HEALTH_CHECK_SCRIPT_PATH,
+  INTERFACE_PLACEHOLDER,
+  NOTIFY_SCRIPT_PATH,
+} from '../../src/core/container-layout.js';
+import { desiredState, type DesiredStateInput } from '../../src/core/desired-state.js';
+import {
+  DEFAULT_IMAGE,
+  LABEL_MANAGED,
+  LABEL_SPEC_HASH,
+  LABEL_VIP,
+  type ClusterNode,
+  type DesiredContainer,
+  type VirtualIP,
+} from '../../src/core/types.js';
+import { deriveVirtualRouterId } from '../../src/core/virtual-router-id.js';
+import { nodeRefs, nodesOf, vipOf } from './fixtures.js';
+
+const noFrozen = { names: new Set<string>(), unknownNames: false };
+
+function compute(virtualIPs: VirtualIP[], extra: Partial<DesiredStateInput> = {}) {
+  return desiredState({ virtualIPs, nodes: nodesOf(3), passwords: new Map(), frozen: noFrozen, ...extra });
+}
+
+function placement(containers: readonly DesiredContainer[]): string[] {
+  return containers.map((c) => `${c.vip}@${c.node}:${c.priority}`);
+}
+
+function config(container: DesiredContainer | undefined): string {
+  return container?.files.find((f) => f.path === CONFIG_TEMPLATE_PATH)?.content ?? '';
+}
+
+describe('desiredState', () => {
+  it('builds one container per target node', () => {
+    const { state, problems } = compute([vipOf('web')]);
+    expect(problems).toEqual([]);
+    expect(placement(state.containers)).toEqual(['web@node-1:200', 'web@node-2:100']);
+    const [first] = state.containers;
+    expect(first).toMatchObject({
+      name: 'keepalived-web',
+      image: DEFAULT_IMAGE,
+      addresses: ['198.18.0.100'],
+      labels: { [LABEL_MANAGED]: 'true', [LABEL_VIP]: 'web', [LABEL_SPEC_HASH]: first?.specHash },
+    });
+    expect(first?.command.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(first?.files.map((f) => [f.path, f.mode])).toEqual([
+      [CONFIG_TEMPLATE_PATH, 0o600],
+      [NOTIFY_SCRIPT_PATH, 0o755],
+    ]);
+    expect(config(first)).toContain('unicast_src_ip 198.18.0.1\n  unicast_peer {\n    198.18.0.2\n  }');
+    expect(config(state.containers[1])).toContain(
+      'unicast_src_ip 198.18.0.2\n  unicast_peer {\n    198.18.0.1\n  }',
+    );
+  });
+
+  it.each([
+    { name: 'nodes by hostname', spec: { nodes: [{ name: 'node-3', priority: 7 }] }, want: ['v@node-3:7'] },
+    { name: 'nodes by swarm ID', spec: { nodes: [{ name: 'id2', priority: 9 }] }, want: ['v@node-2:9'] },
+    {
+      name: 'nodeSelector role',
+      spec: { nodes: undefined, nodeSelector: { role: 'worker' as const } },
+      want: ['v@node-2:100', 'v@node-3:150'],
+    },
+    {
+      name: 'nodeSelector labels',
+      spec: { nodes: undefined, nodeSelector: { labels: { vip: 'true' } } },
+      want: ['v@node-3:150'],
+    },
+    {
+      name: 'nodeSelector matching nothing',
+      spec: { nodes: undefined, nodeSelector: { role: 'manager' as const, labels: { vip: 'true' } } },
+      want: [],
+    },
+  ])('targets $name', ({ spec, want }) => {
+    const nodes = nodesOf(3);
+    nodes[2] = { ...nodes[2]!, labels: { vip: 'true', 'swarm-vip.priority': '150' } };
+    expect(placement(compute([vipOf('v', spec)], { nodes }).state.containers)).toEqual(want);
+  });
+
+  it('warns about a named node that is not in the cluster, and runs on the others', () => {
+    const result = compute([vipOf('v', { nodes: [...nodeRefs(2)!, { name: 'ghost', priority: 1 }] })]);
+    expect(placement(result.state.containers)).toEqual(['v@node-1:250', 'v@node-2:240']);
+    expect(result.warnings).toEqual([
+      expect.objectContaining({ vip: 'v', node: 'ghost', path: '/spec/nodes' }),
+    ]);
+    expect(result.problems).toEqual([]);
+  });
+
+  it('renders 5 nodes, each with the 4 others as peers', () => {
+    const { state } = compute([vipOf('v', { nodes: nodeRefs(5) })], { nodes: nodesOf(5) });
+    expect(state.containers).toHaveLength(5);
+    for (const [i, c] of state.containers.entries()) {
+      const peers = [1, 2, 3, 4, 5].filter((n) => n !== i + 1).map((n) => `    198.18.0.${n}`);
+      expect(config(c)).toContain(`unicast_peer {\n${peers.join('\n')}\n  }`);
+    }
+  });
+
+  it('uses the IPv6 address for an IPv6 VIP', () => {
+    const { state } = compute([vipOf('v6', { addresses: ['fd00:5eed::100/64'] })]);
+    expect(config(state.containers[0])).toContain(
+      'unicast_src_ip fd00:5eed::1\n  unicast_peer {\n    fd00:5eed::2',
+    );
+    expect(state.containers[0]?.command[2]).toContain("want='fd00:5eed::1'");
+  });
+
+  it('resolves the interface at start only when the manifest names none', () => {
+    const [auto] = compute([vipOf('a')]).state.containers;
+    const [fixed] = compute([vipOf('b', { interface: 'ens3' })]).state.containers;
+    expect(config(auto)).toContain(INTERFACE_PLACEHOLDER);
+    expect(auto?.command[2]).toContain('ip -o addr show');
+    expect(config(fixed)).not.toContain(INTERFACE_PLACEHOLDER);
+    expect(fixed?.command[2]).not.toContain('ip -o addr show');
+  });
+
+  it('delivers the health-check script with the health check', () => {
+    const [c] = compute([vipOf('h', { healthCheck: { tcp: { port: 80 } } })]).state.containers;
+    expect(c?.files.find((f) => f.path === HEALTH_CHECK_SCRIPT_PATH)).toMatchObject({ mode: 0o755 });
+  });
+
+  it('takes the image from the manifest', () => {
+    expect(compute([vipOf('i', { image: 'example/kad:1' })]).state.containers[0]?.image).toBe(
+      'example/kad:1',
+    );
+  });
+
+  it('freezes suspended VIPs and keeps incoming frozen names', () => {
+    const frozen = { names: new Set(['broken']), unknownNames: true };
+    const result = compute([vipOf('s', { suspend: true }), vipOf('ok')], { frozen });
+    expect(placement(result.state.containers)).toEqual(['ok@node-1:200', 'ok@node-2:100']);
+    expect([...result.state.frozen.names].sort()).toEqual(['broken', 's']);
+    expect(result.state.frozen.unknownNames).toBe(true);
+    expect(result.problems).toEqual([]);
+  });
+
+  it('leaves a VIP alone that the loader already froze', () => {
+    const result = compute([vipOf('x')], { frozen: { names: new Set(['x']), unknownNames: false } });
+    expect(result.state.containers).toEqual([]);
+  });
+
+  const nodesWithout = (family: 'v4' | 'v6', node: string): ClusterNode[] =>
+    nodesOf(3).map((n) =>
+      n.name === node
+        ? { ...n, addresses: n.addresses.filter((a) => a.includes(':') === (family === 'v4')) }
+        : n,
+    );
+
+  const frozenCases: {
+    name: string;
+    vip: VirtualIP;
+    extra?: Partial<DesiredStateInput>;
+    problem: { node?: string; path?: string; message: RegExp };
+  }[] = [
+    {
+      name: 'a target node without an IPv4 address',
+      vip: vipOf('f'),
+      extra: { nodes: nodesWithout('v4', 'node-2') },
+      problem: { node: 'node-2', message: /node node-2 has no IPv4 address/ },
+    },
+    {
+      name: 'a target node without an IPv6 address',
+      vip: vipOf('f', { addresses: ['fd00:5eed::100/64'] }),
+      extra: { nodes: nodesWithout('v6', 'node-1') },
+      problem: { node: 'node-1', message: /node node-1 has no IPv6 address/ },
+    },
+    {
+      name: 'a missing password',
+      vip: vipOf('f', { authentication: { passwordEnv: 'VRRP_PASSWORD' } }),
+      problem: { path: '/spec/authentication', message: /password could not be read/ },
+    },
+    {
+      name: 'an empty password',
+      vip: vipOf('f', { authentication: { passwordEnv: 'VRRP_PASSWORD' } }),
+      extra: { passwords: new Map([['f', '']]) },
+      problem: { path: '/spec/authentication', message: /password could not be read/ },
+    },
+    {
+      name: 'a password longer than 8 characters',
+      vip: vipOf('f', { authentication: { passwordFile: '/p' } }),
+      extra: { passwords: new Map([['f', 'ninechars']]) },
+      problem: { path: '/spec/authentication', message: /9 characters; VRRP PASS takes at most 8/ },
+    },
+    {
+      name: 'a password keepalived cannot parse',
+      vip: vipOf('f', { authentication: { passwordFile: '/p' } }),
+      extra: { passwords: new Map([['f', 'a b#']]) },
+      problem: { path: '/spec/authentication', message: /printable ASCII/ },
+    },
+    {
+      name: 'authentication with IPv6',
+      vip: vipOf('f', { addresses: ['fd00:5eed::100/64'], authentication: { passwordFile: '/p' } }),
+      extra: { passwords: new Map([['f', 'ok']]) },
+      problem: { path: '/spec/authentication', message: /needs VRRPv2/ },
+    },
+    {
+      name: 'authentication with a fractional interval',
+      vip: vipOf('f', { advertInterval: 0.5, authentication: { passwordFile: '/p' } }),
+      extra: { passwords: new Map([['f', 'ok']]) },
+      problem: { path: '/spec/authentication', message: /needs VRRPv2/ },
+    },
+    {
+      name: 'mixed address families',
+      vip: vipOf('f', { addresses: ['198.18.0.100/24', 'fd00:5eed::100/64'] }),
+      problem: { path: '/spec/addresses', message: /all IPv4 or all IPv6/ },
+    },
+    {
+      name: 'an unparseable address',
+      vip: vipOf('f', { addresses: ['198.18.0.100/24', '300.1.1.1/24'] }),
+      problem: { path: '/spec/addresses/1', message: /not an IP address/ },
+    },
+    {
+      name: 'a health check without probe',
+      vip: vipOf('f', { healthCheck: { fall: 3 } }),
+      problem: { path: '/spec/healthCheck', message: /one of tcp, http or exec/ },
+    },
+  ];
+
+  it.each(frozenCases)('freezes the VIP for $name, and only that VIP', ({ vip, extra, problem }) => {
+    const other = vipOf('other', { nodes: [{ name: 'node-3', priority: 1 }] });
+    const result = compute([vip, other], extra);
+    const { message, ...located } = problem;
+    expect(result.problems).toEqual([
+      expect.objectContaining({ vip: 'f', ...located, message: expect.stringMatching(message) }),
+    ]);
+    expect(result.state.frozen.names.has('f')).toBe(true);
+    expect(result.state.containers.every((c) => c.vip === 'other')).toBe(true);
+    expect(result.state.containers).toHaveLength(1);
+  });
+
+  it('freezes a name declared twice', () => {
+    const result = compute([vipOf('d'), vipOf('d', { nodes: nodeRefs(1) })]);
+    expect(result.state.containers).toEqual([]);
+    expect(result.state.frozen.names.has('d')).toBe(true);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ vip: 'd', message: expect.stringMatching(/more than once/) }),
+    ]);
+  });
+
+  it('puts the password into the config file only', () => {
+    const password = 'Pw0rd-xy';
+    const { state, problems } = compute([vipOf('a', { authentication: { passwordEnv: 'P' } })], {
+      passwords: new Map([['a', password]]),
+    });
+    expect(problems).toEqual([]);
+    for (const c of state.containers) {
+      const { files, ...rest } = c;
+      expect(JSON.stringify(rest)).not.toContain(password);
+      expect(files.filter((f) => f.content.includes(password)).map((f) => [f.path, f.mode])).toEqual([
+        [CONFIG_TEMPLATE_PATH, 0o600],
+      ]);
+    }
+  });
+
+  it('never reveals a bad password in a problem', () => {
+    const bad = 'toolong-secret';
+    const result = compute([vipOf('a', { authentication: { passwordEnv: 'P' } })], {
+      passwords: new Map([['a', bad]]),
+    });
+    expect(JSON.stringify(result)).not.toContain(bad);
+  });
+
+  it('orders containers by VIP and node', () => {
+    const { state } = compute([vipOf('b'), vipOf('a', { nodes: [...nodeRefs(3)!].reverse() })]);
+    expect(state.containers.map((c) => `${c.vip}@${c.node}`)).toEqual([
+      'a@node-1',
+      'a@node-2',
+      'a@node-3',
+      'b@node-1',
+      'b@node-2',
+    ]);
+  });
+});
+
+describe('desiredState spec hashes', () => {
+  const hashes = (vip: VirtualIP, extra: Partial<DesiredStateInput> = {}): Record<string, string> =>
+    Object.fromEntries(compute([vip], extra).state.containers.map((c) => [c.node, c.specHash]));
+  const baseline = hashes(vipOf('h'));
+
+  it('differ per node (own address, peers, priority)', () => {
+    expect(baseline['node-1']).not.toBe(baseline['node-2']);
+  });
+
+  it.each([
+    { name: 'metadata labels', vip: { ...vipOf('h'), metadata: { name: 'h', labels: { team: 'x' } } } },
+    { name: 'node input order', vip: vipOf('h'), extra: { nodes: nodesOf(3).reverse() } },
+    { name: 'an untargeted node coming and going', vip: vipOf('h'), extra: { nodes: nodesOf(2) } },
+    { name: 'an explicit default image', vip: vipOf('h', { image: DEFAULT_IMAGE }) },
+    { name: 'explicit defaults', vip: vipOf('h', { advertInterval: 1, preempt: true, suspend: false }) },
+    {
+      name: 'the derived router ID made explicit',
+      vip: vipOf('h', { virtualRouterId: deriveVirtualRouterId('h') }),
+    },
+  ])('stay the same across $name', ({ vip, extra }) => {
+    expect(hashes(vip, extra)).toEqual(baseline);
+  });
+
+  it.each([
+    {
+      name: 'a priority',
+      vip: vipOf('h', {
+        nodes: [
+          { name: 'node-1', priority: 201 },
+          { name: 'node-2', priority: 100 },
+        ],
+      }),
+      nodes: ['node-1'],
+    },
+    { name: 'a new peer', vip: vipOf('h', { nodes: nodeRefs(3) }), nodes: ['node-1', 'node-2'] },
+    { name: 'an address', vip: vipOf('h', { addresses: ['198.18.0.101/24'] }), nodes: ['node-1', 'node-2'] },
+    { name: 'the image', vip: vipOf('h', { image: 'other:1' }), nodes: ['node-1', 'node-2'] },
+    { name: 'the interface', vip: vipOf('h', { interface: 'eth0' }), nodes: ['node-1', 'node-2'] },
+    { name: 'preempt', vip: vipOf('h', { preempt: false }), nodes: ['node-1', 'node-2'] },
+    {
+      name: 'the health check',
+      vip: vipOf('h', { healthCheck: { tcp: { port: 1 } } }),
+      nodes: ['node-1', 'node-2'],
+    },
+    { name: 'the router ID', vip: vipOf('h', { virtualRouterId: 7 }), nodes: ['node-1', 'node-2'] },
+  ])('change with $name on the nodes it concerns', ({ vip, nodes }) => {
+    const changed = hashes(vip);
+    for (const node of nodes) expect(changed[node], node).not.toBe(baseline[node]);
+  });
+
+  it('change with the password', () => {
+    const vip = vipOf('h', { authentication: { passwordEnv: 'P' } });
+    const one = hashes(vip, { passwords: new Map([['h', 'one']]) });
+    const two = hashes(vip, { passwords: new Map([['h', 'two']]) });
+    expect(one['node-1']).not.toBe(two['node-1']);
+    expect(hashes(vip, { passwords: new Map([['h', 'one']]) })).toEqual(one);
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Helpers for the tests that run real tools (Debian's keepalived, static busybox) on this machine.
+ * They skip, with a reason, where the tools are missing, unless SWARM_VIP_REQUIRE_REAL_TOOLS=1
+ * (CI sets it, so a missing tool fails there instead of passing silently).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CONFIG_DIR, STALE_PID_FILES, STATE_DIR } from '../../src/core/container-layout.js';
+import type { ContainerFile } from '../../src/core/types.js';
+
+export const KEEPALIVED = '/usr/sbin/keepalived';
+export const BUSYBOX = '/bin/busybox';
+const required = process.env['SWARM_VIP_REQUIRE_REAL_TOOLS'] === '1';
+
+/** Why a real-tool test cannot run here, or undefined when it can. */
+export function missingTool(needs: {
+  keepalived?: boolean;
+  busybox?: boolean;
+  root?: boolean;
+}): string | undefined {
+  const reason =
+    needs.keepalived && !existsSync(KEEPALIVED)
+      ? `${KEEPALIVED} is not installed`
+      : needs.busybox && !existsSync(BUSYBOX)
+        ? `${BUSYBOX} is not installed`
+        : needs.root && process.getuid?.() !== 0
+          ? 'keepalived trusts scripts only when root owns them: run as root'
+          : undefined;
+  if (reason && required) throw new Error(`SWARM_VIP_REQUIRE_REAL_TOOLS=1 but ${reason}`);
+  return reason;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program without a shell, never throwing on a non-zero exit. */
+export function run(file: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env, timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `swarm-vip-${prefix}-`));
+}
+
+/** A directory of busybox applet links, to be the only PATH of a script under test. */
+export async function busyboxBin(dir: string, applets: readonly string[]): Promise<string> {
+  const bin = join(dir, 'bin');
+  await mkdir(bin, { recursive: true });
+  for (const applet of applets) await symlink(BUSYBOX, join(bin, applet));
+  return bin;
+}
+
+/**
+ * Moves every container path (config dir, state dir, pid files) below `root`, in file contents
+ * and paths alike, so a container's files can run on this machine.
+ */
+export function relocate(text: string, root: string): string {
+  let out = text.replaceAll(CONFIG_DIR, join(root, CONFIG_DIR)).replaceAll(STATE_DIR, join(root, STATE_DIR));
+  for (const pid of STALE_PID_FILES) out = out.replaceAll(pid, join(root, pid));
+  return out;
+}
+
+/** Writes container files below `root` (relocated), with their modes. */
+export async function writeContainerFiles(root: string, files: readonly ContainerFile[]): Promise<void> {
+  for (const file of files) {
+    const path = join(root, file.path);
+    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    await writeFile(path, relocate(file.content, root));
+    await chmod(path, file.mode);
+  }
+}
