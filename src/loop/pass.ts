@@ -50,7 +50,7 @@ export async function readWorld(deps: PassDeps, passId = randomUUID().slice(0, 8
   const { nodes: clusterNodes, runtimes } = await deps.directory.nodes(manifests);
   const secrets = readVrrpPasswords(manifests.virtualIPs, deps.passwords);
   const computed = desiredState({
-    virtualIPs: manifests.virtualIPs,
+    virtualIPs: manifests.virtualIPs.map((v) => v.manifest),
     nodes: clusterNodes,
     passwords: secrets.passwords,
     frozen: manifests.frozen,
@@ -98,17 +98,30 @@ export function onceExitCode(result: PassResult): 0 | 1 | 2 {
 
 function locateVipProblem(
   vips: readonly LoadedVirtualIP[],
-  problem: { vip: string; node?: string | undefined; message: string },
+  problem: { vip: string; node?: string | undefined; path?: string | undefined; message: string },
 ): ManifestProblem {
   const loaded = vips.find((v) => v.manifest.metadata.name === problem.vip);
-  const at = loaded?.origin.positions.get('/spec') ?? loaded?.origin.positions.get('') ?? { line: 1, col: 1 };
+  const path = problem.path ?? '/spec';
+  const at = nearestPosition(loaded?.origin.positions, path);
   const where = problem.node ? ` on node ${problem.node}` : '';
   return {
     code: 'unrenderable',
     file: loaded?.origin.file ?? '(unknown)',
     line: at.line,
     col: at.col,
-    path: '/spec',
+    path,
     message: `VirtualIP ${problem.vip}${where}: ${problem.message}`,
   };
+}
+
+/** Position of a JSON pointer, or of its nearest ancestor that has one. */
+function nearestPosition(
+  positions: ReadonlyMap<string, { line: number; col: number }> | undefined,
+  pointer: string,
+): { line: number; col: number } {
+  for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
+    const found = positions?.get(p);
+    if (found) return found;
+    if (p === '') return { line: 1, col: 1 };
+  }
 }

@@ -22,14 +22,14 @@ import { renderNotifyScript } from '../../src/core/notify-script.js';
 import {
   BUSYBOX,
   busyboxBin,
-  missingTool,
+  requireTools,
   relocate,
   run,
   tempDir,
   writeContainerFiles,
 } from './real-tools.js';
 
-const skip = missingTool({ busybox: true });
+requireTools({ busybox: true });
 const APPLETS = [
   'sh',
   'nc',
@@ -56,7 +56,7 @@ function close(server: Server | HttpServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-describe.skipIf(skip !== undefined)(`container scripts under busybox (${skip ?? BUSYBOX})`, () => {
+describe(`container scripts under busybox (${BUSYBOX})`, () => {
   let dir = '';
   let bin = '';
   let tcpPort = 0;
@@ -231,17 +231,17 @@ describe.skipIf(skip !== undefined)(`container scripts under busybox (${skip ?? 
       (addrs ?? [])
         .filter((a) => !a.internal && a.family === 'IPv4')
         .map((a) => ({ name, address: a.address })),
-    )[0];
+    )[0] ?? { name: 'lo', address: '127.0.0.1' };
 
-    it.skipIf(local === undefined)("finds this machine's interface with the real busybox ip", async () => {
+    it("finds this machine's interface with the real busybox ip", async () => {
       const { root, stubs } = await prepare('cmd-real-ip');
       const result = await runCommand(
         root,
         stubs,
-        containerCommand({ resolveInterfaceOf: local?.address }),
+        containerCommand({ resolveInterfaceOf: local.address }),
         false,
       );
-      expect(result.stdout).toContain(`VIP interface is ${local?.name} `);
+      expect(result.stdout).toContain(`VIP interface is ${local.name} `);
       expect(result.code).toBe(0);
     });
 

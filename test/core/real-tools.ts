@@ -1,7 +1,7 @@
 /**
  * Helpers for the tests that run real tools (Debian's keepalived, static busybox) on this machine.
- * They skip, with a reason, where the tools are missing, unless SWARM_VIP_REQUIRE_REAL_TOOLS=1
- * (CI sets it, so a missing tool fails there instead of passing silently).
+ * A missing tool fails the test with what to install: these tests never skip, so a green run
+ * always means the rendering was checked by the real programs.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,14 +13,13 @@ import type { ContainerFile } from '../../src/core/types.js';
 
 export const KEEPALIVED = '/usr/sbin/keepalived';
 export const BUSYBOX = '/bin/busybox';
-const required = process.env['SWARM_VIP_REQUIRE_REAL_TOOLS'] === '1';
 
-/** Why a real-tool test cannot run here, or undefined when it can. */
-export function missingTool(needs: {
+/** Throws, saying what to install or how to run, when a real-tool test cannot run here. */
+export function requireTools(needs: {
   keepalived?: boolean;
   busybox?: boolean;
   root?: boolean;
-}): string | undefined {
+}): void {
   const reason =
     needs.keepalived && !existsSync(KEEPALIVED)
       ? `${KEEPALIVED} is not installed`
@@ -29,8 +28,9 @@ export function missingTool(needs: {
         : needs.root && process.getuid?.() !== 0
           ? 'keepalived trusts scripts only when root owns them: run as root'
           : undefined;
-  if (reason && required) throw new Error(`SWARM_VIP_REQUIRE_REAL_TOOLS=1 but ${reason}`);
-  return reason;
+  if (reason) {
+    throw new Error(`${reason} (apt-get install -y keepalived busybox-static, and run the tests as root)`);
+  }
 }
 
 export interface RunResult {

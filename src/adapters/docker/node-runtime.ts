@@ -8,7 +8,7 @@ import {
   type ActualContainer,
   type DesiredContainer,
 } from '../../core/types.js';
-import { STATE_FILE_PATH } from '../../core/container-command.js';
+import { STATE_FILE_PATH } from '../../core/container-layout.js';
 import { EndpointError, describeError } from '../../errors.js';
 import type { NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
 import { containerArchive } from './container-archive.js';

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { extract, type Headers } from 'tar-stream';
+import { extract, type Header } from 'tar-stream';
 import { containerArchive } from '../../../src/adapters/docker/container-archive.js';
 
-async function entries(tar: Buffer): Promise<{ header: Headers; body: string }[]> {
-  const out: { header: Headers; body: string }[] = [];
+async function entries(tar: Buffer): Promise<{ header: Header; body: string }[]> {
+  const out: { header: Header; body: string }[] = [];
   const ex = extract();
   ex.on('entry', (header, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
     stream.on('end', () => {
       out.push({ header, body: Buffer.concat(chunks).toString('utf8') });
       next();
     });
   });
-  const done = new Promise((resolve) => ex.on('finish', resolve));
+  const done = new Promise((resolve) => ex.on('finish', () => resolve(undefined)));
   ex.end(tar);
   await done;
   return out;
