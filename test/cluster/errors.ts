@@ -11,7 +11,8 @@ export type ClusterErrorCode =
   | 'image-failed'
   | 'not-up'
   | 'bad-description'
-  | 'leftovers';
+  | 'leftovers'
+  | 'split-brain';
 
 /** Every failure of the test-cluster tooling: a code, a message that says what to do, and the cause. */
 export class ClusterError extends Error {
