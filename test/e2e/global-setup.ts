@@ -37,6 +37,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const report = await down(options, log);
     const leftovers = [...report.problems, ...(await findLeftovers(options, inodes))];
     if (leftovers.length > 0) {
+      // Vitest prints an error thrown here but still exits 0; the exit code must say it too.
+      process.exitCode = 1;
       throw new ClusterError(
         'leftovers',
         `the test cluster left things behind after down:\n  ${leftovers.join('\n  ')}\n` +
