@@ -1,0 +1,196 @@
+/**
+ * Drives the real reconciler CLI (a child process, as an operator runs it) against the test
+ * cluster, and reads what a user would see: containers on each node, who holds an address, logs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClusterDescription } from '../cluster/description.js';
+import { dockerOf, waitFor } from '../cluster/index.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cliEntry = path.join(repo, 'src/cli/main.ts');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment for every reconciler run: DOCKER_HOST points nowhere usable, to prove it is ignored. */
+function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, DOCKER_HOST: 'tcp://127.0.0.1:9', FORCE_COLOR: '0', ...extra };
+}
+
+/** Runs `reconciler <args>` to completion (bounded) and returns its exit code and output. */
+export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { cwd: repo, env: cliEnv() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`reconciler ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/** The reconciler in watch mode, with its JSON log lines collected as they come. */
+export class RunningReconciler {
+  readonly logs: LogLine[] = [];
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<number | null>;
+  private stderrTail = '';
+
+  constructor(args: readonly string[]) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', cliEntry, '--log-format', 'json', ...args], {
+      cwd: repo,
+      env: cliEnv(),
+    });
+    let buffered = '';
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) this.take(line);
+    });
+    this.child.stdout?.resume();
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
+  }
+
+  private take(line: string): void {
+    this.stderrTail = `${this.stderrTail}\n${line}`.slice(-4000);
+    try {
+      this.logs.push(JSON.parse(line) as LogLine);
+    } catch {
+      // Not a log line (e.g. a crash message): kept in stderrTail for failure messages.
+    }
+  }
+
+  /** Waits (bounded) for a log line matching the predicate, and returns it. */
+  async waitForLog(predicate: (line: LogLine) => boolean, description: string, timeoutMs = 30_000): Promise<LogLine> {
+    let found: LogLine | undefined;
+    await waitFor(
+      () => {
+        found = this.logs.find(predicate);
+        return found !== undefined;
+      },
+      { timeoutMs, intervalMs: 100, description: `${description}; stderr tail:${this.stderrTail}` },
+    );
+    return found as LogLine;
+  }
+
+  /** SIGTERM, then the exit code (bounded; SIGKILL after the bound). */
+  async stop(timeoutMs = 30_000): Promise<number | null> {
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}
+
+/** A scratch manifest directory with one NodeEndpoint per cluster node (unix sockets, IPv4 unicast). */
+export async function manifestDir(cluster: ClusterDescription): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'swarm-vip-e2e-'));
+  for (const node of cluster.nodes) {
+    await writeFile(
+      path.join(dir, `node-${node.name}.yaml`),
+      [
+        'apiVersion: swarm-vip/v1',
+        'kind: NodeEndpoint',
+        `metadata: { name: ${node.name} }`,
+        'spec:',
+        `  docker: ${node.dockerUrl}`,
+        `  address: ${node.ipv4}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return dir;
+}
+
+export interface VipOptions {
+  name: string;
+  address: string;
+  priorities: Record<string, number>;
+  image: string;
+  advertInterval?: number;
+}
+
+/** YAML of a VirtualIP manifest (VRRPv3 at a 0.1 s advert interval keeps hand-overs short). */
+export function vipYaml(options: VipOptions): string {
+  return [
+    'apiVersion: swarm-vip/v1',
+    'kind: VirtualIP',
+    `metadata: { name: ${options.name} }`,
+    'spec:',
+    `  addresses: [${options.address}]`,
+    `  advertInterval: ${options.advertInterval ?? 0.1}`,
+    `  image: ${options.image}`,
+    '  nodes:',
+    ...Object.entries(options.priorities).map(([name, priority]) => `    - { name: ${name}, priority: ${priority} }`),
+    '',
+  ].join('\n');
+}
+
+export interface SeenContainer {
+  node: string;
+  id: string;
+  name: string;
+  running: boolean;
+  specHash: string;
+  managed: boolean;
+}
+
+/** Every container on every node (managed or not), straight from each engine. */
+export async function containersOnNodes(cluster: ClusterDescription, namePrefix = ''): Promise<SeenContainer[]> {
+  const perNode = await Promise.all(
+    cluster.nodes.map(async (node) => {
+      const list = await dockerOf(node).listContainers({ all: true });
+      return list
+        .map((c) => ({
+          node: node.name,
+          id: c.Id,
+          name: (c.Names[0] ?? '').replace(/^\//, ''),
+          running: c.State === 'running',
+          specHash: c.Labels['swarm-vip.spec-hash'] ?? '',
+          managed: c.Labels['swarm-vip.managed'] === 'true',
+        }))
+        .filter((c) => c.name.startsWith(namePrefix));
+    }),
+  );
+  return perNode.flat().sort((a, b) => a.node.localeCompare(b.node));
+}
+
+/** Removes every managed container from every node (stop first, so no VIP is left behind). */
+export async function removeManagedContainers(cluster: ClusterDescription): Promise<void> {
+  await Promise.all(
+    cluster.nodes.map(async (node) => {
+      const docker = dockerOf(node);
+      const list = await docker.listContainers({ all: true, filters: { label: ['swarm-vip.managed=true'] } });
+      for (const c of list) {
+        await docker.getContainer(c.Id).stop({ t: 5 }).catch(() => undefined);
+        await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      }
+    }),
+  );
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,194 @@
+/**
+ * Watch mode on the real cluster: each step is something an operator does, and each assertion is
+ * what they would see on the nodes (containers, who holds the address) or in the logs.
+ * The steps build on each other, so they run in order.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  KEEPALIVED_TEST_IMAGE,
+  dockerOf,
+  holderOf,
+  holdersOf,
+  nodeByName,
+  startNodeDockerd,
+  stopNodeDockerd,
+  waitFor,
+} from '../cluster/index.js';
+import {
+  RunningReconciler,
+  containersOnNodes,
+  manifestDir,
+  removeDir,
+  removeManagedContainers,
+  runCli,
+  vipYaml,
+  type SeenContainer,
+} from './reconciler-harness.js';
+
+const cluster = inject('cluster');
+const address = cluster.spareIpv4[1] ?? '';
+const vip = (priorities: Record<string, number>) =>
+  vipYaml({ name: 'web', address: `${address}/${cluster.ipv4PrefixLength}`, priorities, image: KEEPALIVED_TEST_IMAGE });
+const managedWeb = async (): Promise<SeenContainer[]> =>
+  (await containersOnNodes(cluster, 'keepalived-web')).filter((c) => c.managed);
+const allRunning = (list: SeenContainer[], count: number) => list.length === count && list.every((c) => c.running);
+
+describe('reconciler (watch mode) on three real nodes', () => {
+  let dir = '';
+  let reconciler: RunningReconciler;
+  const lockFile = path.join(tmpdir(), `swarm-vip-e2e-watch-${process.pid}.lock`);
+  const bystander = 'hand-made-keepalived';
+
+  beforeAll(async () => {
+    dir = await manifestDir(cluster);
+    // A container swarm-vip must never touch: no managed label, a name like ours.
+    const docker = dockerOf(nodeByName(cluster, 'tbnode1'));
+    await docker.getContainer(bystander).remove({ force: true }).catch(() => undefined);
+    await (
+      await docker.createContainer({ name: bystander, Image: KEEPALIVED_TEST_IMAGE, Cmd: ['sleep', '600'] })
+    ).start();
+    // Resync and health probes are slowed to 10 minutes: whatever reacts below does so from
+    // manifest changes and Docker events.
+    reconciler = new RunningReconciler([
+      '--manifests',
+      dir,
+      '--resync-interval',
+      '10m',
+      '--health-interval',
+      '10m',
+      '--lock-file',
+      lockFile,
+    ]);
+    await reconciler.waitForLog((l) => l.msg === 'watching', 'the reconciler to start watching');
+  });
+
+  afterAll(async () => {
+    const code = await reconciler?.stop();
+    await removeManagedContainers(cluster);
+    await dockerOf(nodeByName(cluster, 'tbnode1')).getContainer(bystander).remove({ force: true }).catch(() => undefined);
+    await removeDir(dir);
+    await rm(lockFile, { recursive: true, force: true });
+    expect(code).toBe(0);
+  });
+
+  it('a manifest dropped into the directory starts keepalived on every target node; the highest priority holds the VIP', async () => {
+    await writeFile(path.join(dir, 'web.yaml'), vip({ tbnode1: 200, tbnode2: 100, tbnode3: 50 }));
+    await waitFor(async () => allRunning(await managedWeb(), 3), { timeoutMs: 30_000, description: '3 running containers' });
+    expect(await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), { timeoutMs: 15_000 })).toBe(true);
+  });
+
+  it('docker rm -f of a managed container: recreated from the event stream', async () => {
+    const before = (await managedWeb()).find((c) => c.node === 'tbnode2');
+    expect(before).toBeDefined();
+    await dockerOf(nodeByName(cluster, 'tbnode2')).getContainer(before?.id ?? '').remove({ force: true });
+    const after = await waitFor(
+      async () => (await managedWeb()).find((c) => c.node === 'tbnode2' && c.running && c.id !== before?.id),
+      { timeoutMs: 20_000, description: 'a new keepalived-web on tbnode2' },
+    );
+    expect(after.specHash).toBe(before?.specHash);
+  });
+
+  it('a priority edit replaces the containers backups first, holder last, and the VIP stays held throughout', async () => {
+    const before = await managedWeb();
+    const holderBefore = await holderOf(cluster, address);
+    expect(holderBefore).toBe('tbnode1');
+    const samples: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      for (let i = 0; i < 600 && sampling; i++) {
+        samples.push((await holdersOf(cluster, address)).length);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await writeFile(path.join(dir, 'web.yaml'), vip({ tbnode1: 50, tbnode2: 100, tbnode3: 200 }));
+    await waitFor(
+      async () => {
+        const now = await managedWeb();
+        return allRunning(now, 3) && now.every((c) => !before.some((b) => b.specHash === c.specHash));
+      },
+      { timeoutMs: 60_000, description: 'all three containers on the new spec' },
+    );
+    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode3'), { timeoutMs: 15_000 });
+    sampling = false;
+    await sampler;
+
+    const replaced = reconciler.logs.filter((l) => l.msg === 'replace keepalived-web').map((l) => l.node);
+    expect(replaced).toHaveLength(3);
+    expect(replaced.at(-1)).toBe(holderBefore);
+    // VRRP hands over within about one advert interval (0.1 s): the address may be missing from
+    // one sample, never from two in a row.
+    const gaps = samples.map((n, i) => n === 0 && samples[i - 1] === 0);
+    expect(samples.length).toBeGreaterThan(5);
+    expect(gaps.includes(true)).toBe(false);
+  });
+
+  it('a manifest broken by an edit: error with file and line, containers stay; fixing it resumes', async () => {
+    const before = await managedWeb();
+    const file = path.join(dir, 'web.yaml');
+    await writeFile(file, vip({ tbnode1: 50, tbnode2: 100, tbnode3: 200 }).replace('advertInterval: 0.1', 'advertInterval: fast'));
+    const problem = await reconciler.waitForLog(
+      (l) => l.file === file && typeof l.line === 'number' && String(l.msg).includes('advertInterval'),
+      'a problem naming web.yaml and its line',
+    );
+    expect(problem.line).toBe(6);
+    // A later pass (any trigger) still leaves them alone.
+    await dockerOf(nodeByName(cluster, 'tbnode2')).getContainer(before.find((c) => c.node === 'tbnode2')?.id ?? '').restart({ t: 1 });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await managedWeb()).map((c) => c.id)).toEqual(before.map((c) => c.id));
+    expect(await holderOf(cluster, address)).toBe('tbnode3');
+
+    await writeFile(file, vip({ tbnode1: 50, tbnode2: 210, tbnode3: 200 }));
+    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), {
+      timeoutMs: 60_000,
+      description: 'tbnode2 (now 210) to hold the VIP after the fix',
+    });
+  });
+
+  it('one node down: the others are reconciled, status says unreachable; back up, it is reconciled without a restart', async () => {
+    const node3 = nodeByName(cluster, 'tbnode3');
+    await stopNodeDockerd(cluster, node3);
+    try {
+      const before = await managedWeb();
+      await writeFile(path.join(dir, 'web.yaml'), vip({ tbnode1: 60, tbnode2: 220, tbnode3: 200 }));
+      await waitFor(
+        async () => {
+          const now = await managedWeb();
+          return now.length === 2 && now.every((c) => c.running && !before.some((b) => b.id === c.id));
+        },
+        { timeoutMs: 60_000, description: 'tbnode1 and tbnode2 replaced while tbnode3 is down' },
+      );
+      const status = await runCli(['status', '--manifests', dir, '-o', 'json']);
+      const rows = (JSON.parse(status.stdout) as { vips: { vip: string; nodes: { node: string; reachable: boolean }[] }[] }).vips
+        .find((v) => v.vip === 'web')
+        ?.nodes.map((n) => [n.node, n.reachable]);
+      expect(rows).toEqual([
+        ['tbnode1', true],
+        ['tbnode2', true],
+        ['tbnode3', false],
+      ]);
+    } finally {
+      await startNodeDockerd(cluster, node3);
+    }
+    const fresh = await managedWeb();
+    const hashOf = (node: string) => fresh.find((c) => c.node === node)?.specHash;
+    await waitFor(
+      async () => {
+        const now = await managedWeb();
+        const n3 = now.find((c) => c.node === 'tbnode3');
+        return n3?.running && n3.specHash === hashOf('tbnode1') ? true : undefined;
+      },
+      { timeoutMs: 60_000, description: 'tbnode3 brought to the new spec after its dockerd came back' },
+    );
+  });
+
+  it('a deleted manifest: its containers leave every node; the unmanaged container stays', async () => {
+    await rm(path.join(dir, 'web.yaml'));
+    await waitFor(async () => (await managedWeb()).length === 0, { timeoutMs: 30_000, description: 'no keepalived-web left' });
+    expect(await holdersOf(cluster, address)).toEqual([]);
+    const hand = (await containersOnNodes(cluster, bystander)).map((c) => [c.node, c.running, c.managed]);
+    expect(hand).toEqual([['tbnode1', true, false]]);
+  });
+});
