@@ -44,7 +44,10 @@ export function describeLocation(origin: ManifestOrigin, pointer: string): strin
 }
 
 /** Problems sorted by file (in the order given), then line and column. */
-export function sortProblems(problems: readonly ManifestProblem[], fileOrder: readonly string[]): ManifestProblem[] {
+export function sortProblems(
+  problems: readonly ManifestProblem[],
+  fileOrder: readonly string[],
+): ManifestProblem[] {
   const rank = new Map(fileOrder.map((file, index) => [file, index]));
   const fileRank = (file: string): number => rank.get(file) ?? fileOrder.length;
   return [...problems].sort(

@@ -35,20 +35,32 @@ export interface ValidationResult {
   invalidEndpoints: ReadonlySet<string>;
 }
 
-export function validateManifests(manifests: ManifestsToValidate, options: ValidateOptions = {}): ValidationResult {
-  const endpointNodes = clusterNodesFromEndpoints(firstOfEachName(manifests.endpoints).map((e) => e.manifest));
+export function validateManifests(
+  manifests: ManifestsToValidate,
+  options: ValidateOptions = {},
+): ValidationResult {
+  const endpointNodes = clusterNodesFromEndpoints(
+    firstOfEachName(manifests.endpoints).map((e) => e.manifest),
+  );
   const knownNodes = options.nodes ?? (endpointNodes.length > 0 ? endpointNodes : undefined);
   const addressIndex = indexNodeAddresses([...endpointNodes, ...(options.nodes ?? [])]);
   const findings: Finding[] = [
     ...duplicateNames(manifests.virtualIPs, 'vip'),
     ...duplicateNames(manifests.endpoints, 'endpoint'),
-    ...manifests.virtualIPs.flatMap((vip) => [...specChecks(vip), ...nodeChecks(vip, addressIndex, knownNodes)]),
+    ...manifests.virtualIPs.flatMap((vip) => [
+      ...specChecks(vip),
+      ...nodeChecks(vip, addressIndex, knownNodes),
+    ]),
     ...routerIdConflicts(manifests.virtualIPs, knownNodes),
   ];
   return {
     problems: findings.map((finding) => finding.problem),
-    invalidVirtualIPs: new Set(findings.flatMap((finding) => (finding.vip === undefined ? [] : [finding.vip]))),
-    invalidEndpoints: new Set(findings.flatMap((finding) => (finding.endpoint === undefined ? [] : [finding.endpoint]))),
+    invalidVirtualIPs: new Set(
+      findings.flatMap((finding) => (finding.vip === undefined ? [] : [finding.vip])),
+    ),
+    invalidEndpoints: new Set(
+      findings.flatMap((finding) => (finding.endpoint === undefined ? [] : [finding.endpoint])),
+    ),
   };
 }
 

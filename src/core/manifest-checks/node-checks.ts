@@ -1,4 +1,11 @@
-import { canonicalAddress, cidrContains, familyName, parseIpAddress, parseIpCidr, type IpCidr } from '../ip-address.js';
+import {
+  canonicalAddress,
+  cidrContains,
+  familyName,
+  parseIpAddress,
+  parseIpCidr,
+  type IpCidr,
+} from '../ip-address.js';
 import { problemAt } from '../problem-location.js';
 import { resolveTargets } from '../targets.js';
 import type { ClusterNode, LoadedVirtualIP } from '../types.js';
@@ -80,7 +87,9 @@ function unreachableSubnets({ manifest }: LoadedVirtualIP, knownNodes: readonly 
   const cidrs = manifest.spec.addresses.map((text) => parseIpCidr(text));
   const family = cidrs[0]?.family;
   if (family === undefined) return [];
-  const targets = resolveTargets(manifest.spec, knownNodes).targets.map((target) => target.node);
+  const targets = [
+    ...new Set(resolveTargets(manifest.spec, knownNodes).targets.map((target) => target.node)),
+  ];
   const issues = missingFamily(targets, family);
   if (manifest.spec.interface !== undefined) return issues;
   cidrs.forEach((cidr, index) => {
@@ -89,8 +98,9 @@ function unreachableSubnets({ manifest }: LoadedVirtualIP, knownNodes: readonly 
     issues.push([
       `/spec/addresses/${index}`,
       'address-outside-subnet',
-      `${manifest.spec.addresses[index]} does not contain the unicast address of ${outside.join(', ')}, ` +
-        'so no interface there is in its subnet; use an address in the nodes’ subnet, or set spec.interface',
+      `${manifest.spec.addresses[index]} does not contain the unicast address of ${outside.join(', ')}; ` +
+        'without spec.interface the VIP goes on the interface holding that address, so it must be in that subnet — ' +
+        'use an address there, or set spec.interface',
     ]);
   });
   return issues;
@@ -110,7 +120,9 @@ function nodesOutside(cidr: IpCidr, targets: readonly ClusterNode[]): string[] {
 
 /** Nodes whose addresses are known but none is of the VIP's family cannot send its adverts. */
 function missingFamily(targets: readonly ClusterNode[], family: IpCidr['family']): Issue[] {
-  const lacking = targets.filter((node) => node.addresses.length > 0 && familyAddresses(node, family).length === 0);
+  const lacking = targets.filter(
+    (node) => node.addresses.length > 0 && familyAddresses(node, family).length === 0,
+  );
   if (lacking.length === 0) return [];
   const hint = family === 'ipv6' ? ' (NodeEndpoint spec.ipv6Address)' : ' (NodeEndpoint spec.address)';
   return [

@@ -27,7 +27,9 @@ export function routerIdConflicts(
   const uses = vips.map((vip) => routerIdUse(vip, knownNodes));
   return uses.flatMap((use) =>
     uses
+      // Two VIPs of one name are a duplicate-name problem already; their IDs are bound to match.
       .filter((other) => other !== use && other.id === use.id && other.family === use.family)
+      .filter((other) => other.vip.manifest.metadata.name !== use.vip.manifest.metadata.name)
       .flatMap((other) => {
         const shared = sharedNodes(use.nodes, other.nodes);
         return shared === undefined ? [] : [conflict(use, other, shared)];
@@ -70,5 +72,8 @@ function conflict(use: RouterIdUse, other: RouterIdUse, shared: string[]): Findi
     : `virtualRouterId ${use.id}, derived from the name, is also used by VirtualIP "${other.vip.manifest.metadata.name}" ` +
       `(${where}) ${onNodes}; set spec.virtualRouterId explicitly`;
   const pointer = explicit ? '/spec/virtualRouterId' : '/metadata/name';
-  return { problem: problemAt(use.vip.origin, pointer, 'virtual-router-id-conflict', message), vip: metadata.name };
+  return {
+    problem: problemAt(use.vip.origin, pointer, 'virtual-router-id-conflict', message),
+    vip: metadata.name,
+  };
 }

@@ -7,9 +7,15 @@ import type { Finding } from './finding.js';
 /** Checks one VirtualIP needs no other manifest or node for. */
 export function specChecks(vip: LoadedVirtualIP): Finding[] {
   const name = vip.manifest.metadata.name;
-  return [...mixedFamilies(vip), ...authenticationProblems(vip), ...advertIntervalProblems(vip), ...repeatedNodes(vip)].map(
-    ([pointer, code, message]) => ({ problem: problemAt(vip.origin, pointer, code, message), vip: name }),
-  );
+  return [
+    ...mixedFamilies(vip),
+    ...authenticationProblems(vip),
+    ...advertIntervalProblems(vip),
+    ...repeatedNodes(vip),
+  ].map(([pointer, code, message]) => ({
+    problem: problemAt(vip.origin, pointer, code, message),
+    vip: name,
+  }));
 }
 
 type Issue = [pointer: string, code: string, message: string];
