@@ -12,13 +12,14 @@ export function specChecks(vip: LoadedVirtualIP): Finding[] {
     ...authenticationProblems(vip),
     ...advertIntervalProblems(vip),
     ...repeatedNodes(vip),
-  ].map(([pointer, code, message]) => ({
-    problem: problemAt(vip.origin, pointer, code, message),
+  ].map(([pointer, code, message, atKey]) => ({
+    problem: problemAt(vip.origin, pointer, code, message, atKey),
     vip: name,
   }));
 }
 
-type Issue = [pointer: string, code: string, message: string];
+/** Where (at the key when `atKey`), which problem, and what to say. */
+type Issue = [pointer: string, code: string, message: string, atKey?: boolean];
 
 function mixedFamilies({ manifest }: LoadedVirtualIP): Issue[] {
   const families = manifest.spec.addresses.map((address) => parseIpCidr(address)?.family);
@@ -43,9 +44,10 @@ function authenticationProblems({ manifest }: LoadedVirtualIP): Issue[] {
   const issues: Issue[] = [];
   if (auth.passwordEnv !== undefined && auth.passwordFile !== undefined) {
     issues.push([
-      '/spec/authentication',
+      '/spec/authentication/passwordFile',
       'authentication-conflict',
       'passwordEnv and passwordFile are both set; set exactly one of them',
+      true,
     ]);
   }
   if (vrrpVersionOf(manifest.spec) === 3) {
@@ -54,6 +56,7 @@ function authenticationProblems({ manifest }: LoadedVirtualIP): Issue[] {
       'authentication-vrrp3',
       `this VirtualIP runs VRRPv3 (${vrrp3Reason(manifest.spec.advertInterval)}), which has no authentication; ` +
         'remove spec.authentication, or use IPv4 addresses with a whole-second advertInterval',
+      true,
     ]);
   }
   return issues;
