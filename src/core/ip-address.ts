@@ -56,6 +56,11 @@ function parseValidIpCidr(text: string): IpCidr {
   return { address, family, prefix: bare ? MAX_PREFIX[family] : Number(prefixText), bare };
 }
 
+/** A /32 or /128 (written or implied): an address of its own, which fits on any interface. */
+export function isHostRoute(cidr: IpCidr): boolean {
+  return cidr.prefix === MAX_PREFIX[cidr.family];
+}
+
 /** True when `address` lies in the network `cidr.address/cidr.prefix`. */
 export function cidrContains(cidr: IpCidr, address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
   if (address.kind() !== cidr.family) return false;

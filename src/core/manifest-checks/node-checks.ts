@@ -1,6 +1,7 @@
 import {
   canonicalAddress,
   cidrContains,
+  isHostRoute,
   familyName,
   parseIpAddress,
   parseIpCidr,
@@ -93,7 +94,7 @@ function unreachableSubnets({ manifest }: LoadedVirtualIP, knownNodes: readonly 
   const issues = missingFamily(targets, family);
   if (manifest.spec.interface !== undefined) return issues;
   cidrs.forEach((cidr, index) => {
-    const outside = cidr && !cidr.bare ? nodesOutside(cidr, targets) : [];
+    const outside = cidr && !isHostRoute(cidr) ? nodesOutside(cidr, targets) : [];
     if (outside.length === 0) return;
     issues.push([
       `/spec/addresses/${index}`,
