@@ -1,11 +1,12 @@
 /**
  * The candidate closest to a misspelt word, when one is close enough to be what was meant:
- * case-insensitive edit distance at most 2, and at most a third of the word's length.
+ * case-insensitive edit distance of at most a third of the longer word's length (1 to 3), so
+ * `adress` finds `addresses` but `image` does not find `nodes`.
  */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  const limit = Math.min(2, Math.max(1, Math.floor(word.length / 3)));
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
+    const limit = Math.min(3, Math.max(1, Math.floor(Math.max(word.length, candidate.length) / 3)));
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { candidate, distance };
   }

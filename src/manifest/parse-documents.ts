@@ -27,7 +27,6 @@ export function parseYamlDocuments(file: ManifestFile): RawDocument[] {
   const documents = parseAllDocuments(file.text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const list = Array.isArray(documents) ? documents : [];
   return list.flatMap((document, documentIndex) => {
-    if (document.contents === null && document.errors.length === 0) return [];
     const { positions, duplicateKeys } = collectPositions(document.contents, lineCounter);
     const origin: ManifestOrigin = { file: file.path, documentIndex, positions };
     const problems = document.errors.map((error) => yamlProblem(file.path, error, duplicateKeys));
@@ -39,6 +38,8 @@ export function parseYamlDocuments(file: ManifestFile): RawDocument[] {
         problemAt(origin, '', 'yaml-syntax', `cannot build the document: ${(error as Error).message}`),
       );
     }
+    // A document of only comments (or after a trailing `---`) is null: nothing declared, nothing wrong.
+    if (value === null && problems.length === 0) return [];
     return [{ origin, value, problems }];
   });
 }
