@@ -1,0 +1,68 @@
+/**
+ * `reconciler validate [DIR]`: every problem of a manifest directory as `file:line:col  path
+ * message`, for the CI of a GitOps repository. Exit code 0 when all is valid, 1 otherwise.
+ */
+import path from 'node:path';
+import type { ManifestProblem } from '../core/types.js';
+import { loadManifestDir, ManifestDirError, type ManifestDirDeps } from '../manifest/load-manifest-dir.js';
+import type { ManifestSet } from '../ports.js';
+
+export interface ValidateArgs {
+  dir: string;
+}
+
+export interface ValidateIo {
+  stdout(line: string): void;
+  stderr(line: string): void;
+  /** Files are shown relative to this directory. Default: process.cwd(). */
+  cwd?: string;
+  /** Default: the real file system. */
+  fs?: ManifestDirDeps;
+}
+
+export async function validateCommand({ dir }: ValidateArgs, io: ValidateIo): Promise<number> {
+  const cwd = io.cwd ?? process.cwd();
+  let set: ManifestSet;
+  try {
+    const absolute = path.resolve(cwd, dir);
+    const fileLabel = (relative: string): string => path.relative(cwd, path.join(absolute, relative));
+    set = await loadManifestDir(absolute, io.fs, { fileLabel });
+  } catch (error) {
+    io.stderr(`error: ${describeLoadError(error, dir)}`);
+    return 1;
+  }
+  for (const problem of set.problems) io.stdout(formatProblem(problem, cwd));
+  io.stdout(summary(set));
+  return set.problems.length === 0 ? 0 : 1;
+}
+
+/** `file:line:col  path  message`, the file relative to `cwd`, `/` for the whole document. */
+export function formatProblem(problem: ManifestProblem, cwd: string): string {
+  const file = path.relative(cwd, path.resolve(cwd, problem.file)) || problem.file;
+  return `${file}:${problem.line}:${problem.col}  ${problem.path || '/'}  ${problem.message}`;
+}
+
+function summary(set: ManifestSet): string {
+  if (set.problems.length > 0) {
+    const files = new Set(set.problems.map((problem) => problem.file)).size;
+    return `${plural(set.problems.length, 'problem')} in ${plural(files, 'file')}`;
+  }
+  const total = set.virtualIPs.length + set.endpoints.length;
+  return `${plural(total, 'manifest')} valid (${set.virtualIPs.length} VirtualIP, ${set.endpoints.length} NodeEndpoint)`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function describeLoadError(error: unknown, dir: string): string {
+  if (error instanceof ManifestDirError) {
+    const messages: Record<ManifestDirError['code'], string> = {
+      'manifest-dir-not-found': `manifest directory ${dir} does not exist`,
+      'manifest-dir-not-a-directory': `${dir} is not a directory; give the directory that holds the manifests`,
+      'manifest-dir-unreadable': error.message,
+    };
+    return messages[error.code];
+  }
+  return error instanceof Error ? error.message : String(error);
+}

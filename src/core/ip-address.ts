@@ -1,0 +1,77 @@
+/**
+ * IP address and CIDR parsing for manifests, strict where keepalived and `ip addr` are: dotted
+ * quads only (no `127.1` or hex), no IPv6 zone IDs, and a prefix length the family allows.
+ */
+import ipaddr from 'ipaddr.js';
+
+export type IpFamily = 'ipv4' | 'ipv6';
+
+/** An address with its prefix length; `bare` when the text had no `/prefix`. */
+export interface IpCidr {
+  address: ipaddr.IPv4 | ipaddr.IPv6;
+  family: IpFamily;
+  prefix: number;
+  bare: boolean;
+}
+
+const MAX_PREFIX: Record<IpFamily, number> = { ipv4: 32, ipv6: 128 };
+
+/** The address, or undefined when `text` is not a plain IPv4 or IPv6 address. */
+export function parseIpAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
+  // A zone ID (fe80::1%eth0) names an interface of one host; it means nothing in a manifest.
+  if (!text.includes('%') && ipaddr.IPv6.isValid(text)) return ipaddr.IPv6.parse(text);
+  return undefined;
+}
+
+/** Parses `address[/prefix]`; undefined when invalid (see {@link ipCidrError} for why). */
+export function parseIpCidr(text: string): IpCidr | undefined {
+  return ipCidrError(text) === undefined ? parseValidIpCidr(text) : undefined;
+}
+
+/**
+ * Why `text` is not an address with an optional prefix length, or undefined when it is one.
+ * A prefix of 0 is refused: it would turn the VIP into a default route on the interface.
+ */
+export function ipCidrError(text: string): string | undefined {
+  const [addressText = '', prefixText, ...rest] = text.split('/');
+  const address = parseIpAddress(addressText);
+  if (address === undefined || rest.length > 0) {
+    return `"${text}" is not an IPv4 or IPv6 address with an optional prefix length (like 192.168.4.3/24 or fd00::10/64)`;
+  }
+  if (prefixText === undefined) return undefined;
+  const max = MAX_PREFIX[address.kind()];
+  const prefix = /^(0|[1-9][0-9]{0,2})$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 1 && prefix <= max)) {
+    return `prefix length "/${prefixText}" of "${text}" must be a whole number in 1..${max} for ${familyName(address.kind())}`;
+  }
+  return undefined;
+}
+
+function parseValidIpCidr(text: string): IpCidr {
+  const [addressText = '', prefixText] = text.split('/');
+  const address = parseIpAddress(addressText) as ipaddr.IPv4 | ipaddr.IPv6;
+  const family = address.kind();
+  const bare = prefixText === undefined;
+  return { address, family, prefix: bare ? MAX_PREFIX[family] : Number(prefixText), bare };
+}
+
+/** A /32 or /128 (written or implied): an address of its own, which fits on any interface. */
+export function isHostRoute(cidr: IpCidr): boolean {
+  return cidr.prefix === MAX_PREFIX[cidr.family];
+}
+
+/** True when `address` lies in the network `cidr.address/cidr.prefix`. */
+export function cidrContains(cidr: IpCidr, address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  if (address.kind() !== cidr.family) return false;
+  return (address as ipaddr.IPv4).match(cidr.address as ipaddr.IPv4, cidr.prefix);
+}
+
+/** Canonical text of an address, so `fd00:0::1` and `fd00::1` compare equal. */
+export function canonicalAddress(address: ipaddr.IPv4 | ipaddr.IPv6): string {
+  return address.toNormalizedString();
+}
+
+export function familyName(family: IpFamily): string {
+  return family === 'ipv4' ? 'IPv4' : 'IPv6';
+}
