@@ -1,7 +1,7 @@
 import { watch } from 'chokidar';
 import { Observable, debounceTime, map } from 'rxjs';
 import type { ManifestSet, ManifestSource } from '../ports.js';
-import { loadManifestDir } from '../manifest/load.js';
+import { loadManifestDir } from '../manifest/load-manifest-dir.js';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/;
 

@@ -1,10 +1,10 @@
-/** Where a command writes; injected so tests can capture it. */
+/** Where a command writes, a line at a time; injected so tests can capture it. */
 export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
 }
 
 export const processIo: CommandIo = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: (line) => void process.stdout.write(`${line}\n`),
+  stderr: (line) => void process.stderr.write(`${line}\n`),
 };

@@ -1,20 +1,32 @@
 #!/usr/bin/env node
 /**
- * The `reconciler` command line: a thin composition root. Each subcommand lives in its own
- * file as a function of its arguments and injected writers that returns the exit code.
+ * The `reconciler` command line: a thin composition root. Flags (and their SWARM_VIP_*
+ * environment variables) are declared and normalised in src/config.ts; each command lives in its
+ * own file as a function of its config and injected writers that returns the exit code.
  */
 import { Command } from 'commander';
+import { addClusterOptions, addOutputOption, addRunOptions, toConfig } from '../config.js';
+import { describeError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { processIo } from './io.js';
+import { planCommand } from './plan-command.js';
+import { runCommand } from './run-command.js';
+import { statusCommand } from './status-command.js';
 import { validateCommand } from './validate-command.js';
 
-const io = {
-  stdout: (line: string) => process.stdout.write(`${line}\n`),
-  stderr: (line: string) => process.stderr.write(`${line}\n`),
-};
-
+const io = processIo;
 let exitCode = 0;
+
 const program = new Command('reconciler')
   .description('Keeps keepalived (VRRP) virtual IPs on Docker Swarm nodes as VirtualIP manifests say.')
+  .enablePositionalOptions()
   .showHelpAfterError();
+
+addRunOptions(addClusterOptions(program)).action(async (raw: Record<string, unknown>) => {
+  const config = toConfig(raw);
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  exitCode = await runCommand(config, raw.once === true, log, io);
+});
 
 program
   .command('validate')
@@ -28,11 +40,27 @@ program
     exitCode = await validateCommand({ dir }, io);
   });
 
+addOutputOption(addClusterOptions(program.command('plan')))
+  .description(
+    'show what a pass would do, changing nothing (exit 0 nothing to do, 2 changes pending, 1 error)',
+  )
+  .action(async (raw: Record<string, unknown>) => {
+    const config = toConfig(raw);
+    exitCode = await planCommand(config, createLogger({ level: 'warn', format: config.logFormat }), io);
+  });
+
+addOutputOption(addClusterOptions(program.command('status')))
+  .description('per VIP and node: container, spec hash, VRRP state, who holds the address')
+  .action(async (raw: Record<string, unknown>) => {
+    const config = toConfig(raw);
+    exitCode = await statusCommand(config, createLogger({ level: 'warn', format: config.logFormat }), io);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   // Never a stack trace: whatever escaped is reported in one line.
-  io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
+  io.stderr(`error: ${describeError(error)}`);
   exitCode = 1;
 }
 process.exit(exitCode);

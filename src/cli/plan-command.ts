@@ -18,7 +18,7 @@ export async function planCommand(config: Config, log: Logger, io: CommandIo): P
       problems: world.problems,
       unreachable: unreachable.map((n) => ({ node: n.node, error: n.reachable ? '' : n.error })),
     };
-    io.stdout(`${JSON.stringify(view, null, 2)}\n`);
+    io.stdout(JSON.stringify(view, null, 2));
   } else {
     io.stdout(planText(world.plan, world.problems, world.actual.nodes));
   }

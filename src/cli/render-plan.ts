@@ -1,4 +1,5 @@
 import type { Action, ManifestProblem, NodeObservation } from '../core/types.js';
+import { formatProblem } from './validate-command.js';
 
 /** A plan step as shown to people and programs: never the rendered files (they may hold a password). */
 export interface PlanStepView {
@@ -17,10 +18,6 @@ export function planStepView(action: Action): PlanStepView {
   return specHash ? { kind, node, vip, container, reason, specHash } : { kind, node, vip, container, reason };
 }
 
-export function formatProblem(problem: ManifestProblem): string {
-  return `${problem.file}:${problem.line}:${problem.col}  ${problem.path || '/'}  ${problem.message}`;
-}
-
 /** Text form of `plan`: steps in the order a pass applies them (per VIP), then problems. */
 export function planText(
   actions: readonly Action[],
@@ -35,6 +32,6 @@ export function planText(
   }
   if (actions.length === 0) lines.push('Nothing to do: every node runs what the manifests say.');
   for (const node of nodes) if (!node.reachable) lines.push(`node ${node.node} unreachable: ${node.error}`);
-  for (const problem of problems) lines.push(formatProblem(problem));
-  return `${lines.join('\n')}\n`;
+  for (const problem of problems) lines.push(formatProblem(problem, process.cwd()));
+  return lines.join('\n');
 }

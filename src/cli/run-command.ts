@@ -7,7 +7,8 @@ import { onceExitCode, runPass } from '../loop/pass.js';
 import { ReconcileLoop } from '../loop/reconcile-loop.js';
 import { composePassDeps } from './compose.js';
 import type { CommandIo } from './io.js';
-import { planStepView, formatProblem } from './render-plan.js';
+import { planStepView } from './render-plan.js';
+import { formatProblem } from './validate-command.js';
 
 /**
  * `reconciler` (watch mode) and `reconciler --once`. Both hold a lock file for as long as they act,
@@ -28,20 +29,22 @@ async function runOnce(config: Config, log: Logger, io: CommandIo): Promise<numb
     const step = planStepView(outcome.action);
     const detail = outcome.result === 'done' ? '' : `: ${outcome.error}`;
     io.stdout(
-      `${outcome.result.padEnd(7)} ${step.kind} ${step.container} on ${step.node} (${step.reason})${detail}\n`,
+      `${outcome.result.padEnd(7)} ${step.kind} ${step.container} on ${step.node} (${step.reason})${detail}`,
     );
   }
   for (const node of result.actual.nodes)
-    if (!node.reachable) io.stdout(`failed  node ${node.node} unreachable: ${node.error}\n`);
-  for (const problem of result.problems) io.stderr(`${formatProblem(problem)}\n`);
+    if (!node.reachable) io.stdout(`failed  node ${node.node} unreachable: ${node.error}`);
+  for (const problem of result.problems) io.stderr(formatProblem(problem, process.cwd()));
   const code = onceExitCode(result);
-  io.stdout(
-    ['converged', 'something failed (see above)', 'converged, but some manifests are invalid (see above)'][
-      code
-    ] + '\n',
-  );
+  io.stdout(ONCE_SUMMARY[code]);
   return code;
 }
+
+const ONCE_SUMMARY = {
+  0: 'converged',
+  1: 'something failed (see above)',
+  2: 'valid VIPs converged, but some manifests are invalid (see above)',
+} as const;
 
 async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
   const server = config.listen ? new StatusServer() : undefined;

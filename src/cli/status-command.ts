@@ -5,17 +5,17 @@ import { readWorld } from '../loop/pass.js';
 import { probeStatus } from '../loop/probe-status.js';
 import { composePassDeps } from './compose.js';
 import type { CommandIo } from './io.js';
-import { formatProblem } from './render-plan.js';
+import { formatProblem } from './validate-command.js';
 
 /** `reconciler status`: per VIP and node, the container, its spec, VRRP state and who holds the address. */
 export async function statusCommand(config: Config, log: Logger, io: CommandIo): Promise<number> {
   const world = await readWorld(composePassDeps(config, log));
   const vips = await probeStatus(world);
   if (config.output === 'json') {
-    io.stdout(`${JSON.stringify({ vips, problems: world.problems }, null, 2)}\n`);
+    io.stdout(JSON.stringify({ vips, problems: world.problems }, null, 2));
   } else {
     io.stdout(statusText(vips));
-    for (const problem of world.problems) io.stdout(`${formatProblem(problem)}\n`);
+    for (const problem of world.problems) io.stdout(formatProblem(problem, process.cwd()));
   }
   return 0;
 }
@@ -34,7 +34,7 @@ export function statusText(vips: readonly VipStatus[]): string {
       n.holdsAddress ? 'yes' : '',
     ]),
   );
-  if (rows.length === 0) return 'No VirtualIPs and no managed containers.\n';
+  if (rows.length === 0) return 'No VirtualIPs and no managed containers.';
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells
@@ -44,5 +44,5 @@ export function statusText(vips: readonly VipStatus[]): string {
   const holders = vips.map(
     (v) => `${v.vip}: ${v.holders.length === 0 ? 'held by no node' : `held by ${v.holders.join(', ')}`}`,
   );
-  return `${[line(header), ...rows.map(line)].join('\n')}\n\n${holders.join('\n')}\n`;
+  return `${[line(header), ...rows.map(line)].join('\n')}\n\n${holders.join('\n')}`;
 }

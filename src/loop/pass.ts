@@ -10,6 +10,7 @@ import type {
   ManifestProblem,
   NodeObservation,
 } from '../core/types.js';
+import { validateAgainstNodes } from '../manifest/validate-against-nodes.js';
 import { readVrrpPasswords, type PasswordSources } from '../adapters/vrrp-passwords.js';
 import type { Logger } from '../log.js';
 import type { ManifestSet, ManifestSource, NodeDirectory, NodeRuntime } from '../ports.js';
@@ -46,8 +47,10 @@ export interface PassResult extends WorldView {
  * only then does the rollout order depend on them.
  */
 export async function readWorld(deps: PassDeps, passId = randomUUID().slice(0, 8)): Promise<WorldView> {
-  const manifests = await deps.manifests.load();
-  const { nodes: clusterNodes, runtimes } = await deps.directory.nodes(manifests);
+  const loaded = await deps.manifests.load();
+  const { nodes: clusterNodes, runtimes } = await deps.directory.nodes(loaded);
+  // Nodes discovered from a swarm are only known now: check the manifests against them too.
+  const manifests = validateAgainstNodes(loaded, clusterNodes);
   const secrets = readVrrpPasswords(manifests.virtualIPs, deps.passwords);
   const computed = desiredState({
     virtualIPs: manifests.virtualIPs.map((v) => v.manifest),

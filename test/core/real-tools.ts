@@ -15,11 +15,7 @@ export const KEEPALIVED = '/usr/sbin/keepalived';
 export const BUSYBOX = '/bin/busybox';
 
 /** Throws, saying what to install or how to run, when a real-tool test cannot run here. */
-export function requireTools(needs: {
-  keepalived?: boolean;
-  busybox?: boolean;
-  root?: boolean;
-}): void {
+export function requireTools(needs: { keepalived?: boolean; busybox?: boolean; root?: boolean }): void {
   const reason =
     needs.keepalived && !existsSync(KEEPALIVED)
       ? `${KEEPALIVED} is not installed`

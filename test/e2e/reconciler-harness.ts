@@ -27,7 +27,10 @@ function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** Runs `reconciler <args>` to completion (bounded) and returns its exit code and output. */
 export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { cwd: repo, env: cliEnv() });
+    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+      cwd: repo,
+      env: cliEnv(),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -82,7 +85,11 @@ export class RunningReconciler {
   }
 
   /** Waits (bounded) for a log line matching the predicate, and returns it. */
-  async waitForLog(predicate: (line: LogLine) => boolean, description: string, timeoutMs = 30_000): Promise<LogLine> {
+  async waitForLog(
+    predicate: (line: LogLine) => boolean,
+    description: string,
+    timeoutMs = 30_000,
+  ): Promise<LogLine> {
     let found: LogLine | undefined;
     await waitFor(
       () => {
@@ -143,7 +150,9 @@ export function vipYaml(options: VipOptions): string {
     `  advertInterval: ${options.advertInterval ?? 0.1}`,
     `  image: ${options.image}`,
     '  nodes:',
-    ...Object.entries(options.priorities).map(([name, priority]) => `    - { name: ${name}, priority: ${priority} }`),
+    ...Object.entries(options.priorities).map(
+      ([name, priority]) => `    - { name: ${name}, priority: ${priority} }`,
+    ),
     '',
   ].join('\n');
 }
@@ -158,7 +167,10 @@ export interface SeenContainer {
 }
 
 /** Every container on every node (managed or not), straight from each engine. */
-export async function containersOnNodes(cluster: ClusterDescription, namePrefix = ''): Promise<SeenContainer[]> {
+export async function containersOnNodes(
+  cluster: ClusterDescription,
+  namePrefix = '',
+): Promise<SeenContainer[]> {
   const perNode = await Promise.all(
     cluster.nodes.map(async (node) => {
       const list = await dockerOf(node).listContainers({ all: true });
@@ -184,8 +196,14 @@ export async function removeManagedContainers(cluster: ClusterDescription): Prom
       const docker = dockerOf(node);
       const list = await docker.listContainers({ all: true, filters: { label: ['swarm-vip.managed=true'] } });
       for (const c of list) {
-        await docker.getContainer(c.Id).stop({ t: 5 }).catch(() => undefined);
-        await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+        await docker
+          .getContainer(c.Id)
+          .stop({ t: 5 })
+          .catch(() => undefined);
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
       }
     }),
   );

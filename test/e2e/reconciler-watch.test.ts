@@ -31,10 +31,16 @@ import {
 const cluster = inject('cluster');
 const address = cluster.spareIpv4[1] ?? '';
 const vip = (priorities: Record<string, number>) =>
-  vipYaml({ name: 'web', address: `${address}/${cluster.ipv4PrefixLength}`, priorities, image: KEEPALIVED_TEST_IMAGE });
+  vipYaml({
+    name: 'web',
+    address: `${address}/${cluster.ipv4PrefixLength}`,
+    priorities,
+    image: KEEPALIVED_TEST_IMAGE,
+  });
 const managedWeb = async (): Promise<SeenContainer[]> =>
   (await containersOnNodes(cluster, 'keepalived-web')).filter((c) => c.managed);
-const allRunning = (list: SeenContainer[], count: number) => list.length === count && list.every((c) => c.running);
+const allRunning = (list: SeenContainer[], count: number) =>
+  list.length === count && list.every((c) => c.running);
 
 describe('reconciler (watch mode) on three real nodes', () => {
   let dir = '';
@@ -46,7 +52,10 @@ describe('reconciler (watch mode) on three real nodes', () => {
     dir = await manifestDir(cluster);
     // A container swarm-vip must never touch: no managed label, a name like ours.
     const docker = dockerOf(nodeByName(cluster, 'tbnode1'));
-    await docker.getContainer(bystander).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(bystander)
+      .remove({ force: true })
+      .catch(() => undefined);
     await (
       await docker.createContainer({ name: bystander, Image: KEEPALIVED_TEST_IMAGE, Cmd: ['sleep', '600'] })
     ).start();
@@ -68,7 +77,10 @@ describe('reconciler (watch mode) on three real nodes', () => {
   afterAll(async () => {
     const code = await reconciler?.stop();
     await removeManagedContainers(cluster);
-    await dockerOf(nodeByName(cluster, 'tbnode1')).getContainer(bystander).remove({ force: true }).catch(() => undefined);
+    await dockerOf(nodeByName(cluster, 'tbnode1'))
+      .getContainer(bystander)
+      .remove({ force: true })
+      .catch(() => undefined);
     await removeDir(dir);
     await rm(lockFile, { recursive: true, force: true });
     expect(code).toBe(0);
@@ -76,14 +88,21 @@ describe('reconciler (watch mode) on three real nodes', () => {
 
   it('a manifest dropped into the directory starts keepalived on every target node; the highest priority holds the VIP', async () => {
     await writeFile(path.join(dir, 'web.yaml'), vip({ tbnode1: 200, tbnode2: 100, tbnode3: 50 }));
-    await waitFor(async () => allRunning(await managedWeb(), 3), { timeoutMs: 30_000, description: '3 running containers' });
-    expect(await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), { timeoutMs: 15_000 })).toBe(true);
+    await waitFor(async () => allRunning(await managedWeb(), 3), {
+      timeoutMs: 30_000,
+      description: '3 running containers',
+    });
+    expect(
+      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), { timeoutMs: 15_000 }),
+    ).toBe(true);
   });
 
   it('docker rm -f of a managed container: recreated from the event stream', async () => {
     const before = (await managedWeb()).find((c) => c.node === 'tbnode2');
     expect(before).toBeDefined();
-    await dockerOf(nodeByName(cluster, 'tbnode2')).getContainer(before?.id ?? '').remove({ force: true });
+    await dockerOf(nodeByName(cluster, 'tbnode2'))
+      .getContainer(before?.id ?? '')
+      .remove({ force: true });
     const after = await waitFor(
       async () => (await managedWeb()).find((c) => c.node === 'tbnode2' && c.running && c.id !== before?.id),
       { timeoutMs: 20_000, description: 'a new keepalived-web on tbnode2' },
@@ -128,14 +147,19 @@ describe('reconciler (watch mode) on three real nodes', () => {
   it('a manifest broken by an edit: error with file and line, containers stay; fixing it resumes', async () => {
     const before = await managedWeb();
     const file = path.join(dir, 'web.yaml');
-    await writeFile(file, vip({ tbnode1: 50, tbnode2: 100, tbnode3: 200 }).replace('advertInterval: 0.1', 'advertInterval: fast'));
+    await writeFile(
+      file,
+      vip({ tbnode1: 50, tbnode2: 100, tbnode3: 200 }).replace('advertInterval: 0.1', 'advertInterval: fast'),
+    );
     const problem = await reconciler.waitForLog(
       (l) => l.file === file && typeof l.line === 'number' && String(l.msg).includes('advertInterval'),
       'a problem naming web.yaml and its line',
     );
     expect(problem.line).toBe(6);
     // A later pass (any trigger) still leaves them alone.
-    await dockerOf(nodeByName(cluster, 'tbnode2')).getContainer(before.find((c) => c.node === 'tbnode2')?.id ?? '').restart({ t: 1 });
+    await dockerOf(nodeByName(cluster, 'tbnode2'))
+      .getContainer(before.find((c) => c.node === 'tbnode2')?.id ?? '')
+      .restart({ t: 1 });
     await new Promise((r) => setTimeout(r, 2000));
     expect((await managedWeb()).map((c) => c.id)).toEqual(before.map((c) => c.id));
     expect(await holderOf(cluster, address)).toBe('tbnode3');
@@ -161,7 +185,11 @@ describe('reconciler (watch mode) on three real nodes', () => {
         { timeoutMs: 60_000, description: 'tbnode1 and tbnode2 replaced while tbnode3 is down' },
       );
       const status = await runCli(['status', '--manifests', dir, '-o', 'json']);
-      const rows = (JSON.parse(status.stdout) as { vips: { vip: string; nodes: { node: string; reachable: boolean }[] }[] }).vips
+      const rows = (
+        JSON.parse(status.stdout) as {
+          vips: { vip: string; nodes: { node: string; reachable: boolean }[] }[];
+        }
+      ).vips
         .find((v) => v.vip === 'web')
         ?.nodes.map((n) => [n.node, n.reachable]);
       expect(rows).toEqual([
@@ -186,7 +214,10 @@ describe('reconciler (watch mode) on three real nodes', () => {
 
   it('a deleted manifest: its containers leave every node; the unmanaged container stays', async () => {
     await rm(path.join(dir, 'web.yaml'));
-    await waitFor(async () => (await managedWeb()).length === 0, { timeoutMs: 30_000, description: 'no keepalived-web left' });
+    await waitFor(async () => (await managedWeb()).length === 0, {
+      timeoutMs: 30_000,
+      description: 'no keepalived-web left',
+    });
     expect(await holdersOf(cluster, address)).toEqual([]);
     const hand = (await containersOnNodes(cluster, bystander)).map((c) => [c.node, c.running, c.managed]);
     expect(hand).toEqual([['tbnode1', true, false]]);

@@ -1,4 +1,5 @@
 import { EMPTY, type Observable } from 'rxjs';
+import { clusterNodesFromEndpoints } from '../../core/cluster-nodes.js';
 import type { ClusterNode, LoadedNodeEndpoint } from '../../core/types.js';
 import { EndpointError } from '../../errors.js';
 import type { ManifestSet, NodeDirectory, NodeEvent, NodeRuntime } from '../../ports.js';
@@ -78,12 +79,9 @@ export class DockerNodeDirectory implements NodeDirectory {
 }
 
 function endpointEntry(loaded: LoadedNodeEndpoint): NodeEntry {
-  const { metadata, spec } = loaded.manifest;
-  const addresses = [spec.address, spec.ipv6Address].filter((a): a is string => a !== undefined);
-  return {
-    node: { name: metadata.name, role: 'unknown', labels: metadata.labels ?? {}, addresses },
-    endpoint: { url: spec.docker, tls: spec.tls },
-  };
+  const [node] = clusterNodesFromEndpoints([loaded.manifest]);
+  if (!node) throw new Error('unreachable: one endpoint gives one node');
+  return { node, endpoint: { url: loaded.manifest.spec.docker, tls: loaded.manifest.spec.tls } };
 }
 
 function mergeEntries(fromSwarm: NodeEntry, fromManifest: NodeEntry): NodeEntry {

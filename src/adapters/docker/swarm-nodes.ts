@@ -19,7 +19,9 @@ interface SwarmNodeInfo {
 }
 
 /**
- * The ready, active nodes of the swarm that `manager` manages. A node's Docker URL comes from its
+ * The active (not drained or paused) nodes of the swarm that `manager` manages. A node that is
+ * down stays in the list: it is still a VIP's target and peer, its own actions fail until it is
+ * back, and a manifest naming it stays valid. A node's Docker URL comes from its
  * `swarm-vip.endpoint` label, else from `endpointTemplate` with `{address}`, `{hostname}` and
  * `{id}` filled in.
  */
@@ -36,24 +38,43 @@ export async function discoverSwarmNodes(
     throw new EndpointError('endpoint-unreachable', managerUrl, `cannot list swarm nodes${hint}`, { cause });
   }
   return infos
-    .filter((n) => n.Status?.State === 'ready' && (n.Spec?.Availability ?? 'active') === 'active')
+    .filter((n) => (n.Spec?.Availability ?? 'active') === 'active')
     .map((n) => toDiscovered(n, endpointTemplate))
     .sort((a, b) => a.node.name.localeCompare(b.node.name));
 }
 
 function toDiscovered(info: SwarmNodeInfo, endpointTemplate: string | undefined): DiscoveredNode {
   const labels = info.Spec?.Labels ?? {};
-  const address = info.Status?.Addr && info.Status.Addr !== '0.0.0.0' ? info.Status.Addr : undefined;
+  const addr = info.Status?.Addr;
+  // A node that has not reported its address yet shows 0.0.0.0.
+  const address = addr && addr !== '0.0.0.0' ? addr : undefined;
   const hostname = info.Description?.Hostname ?? info.ID;
-  const role = info.Spec?.Role === 'manager' || info.Spec?.Role === 'worker' ? info.Spec.Role : 'unknown';
-  const fromTemplate = endpointTemplate
-    ?.replaceAll('{address}', address ?? '')
-    .replaceAll('{hostname}', hostname)
-    .replaceAll('{id}', info.ID);
   return {
-    node: { name: hostname, id: info.ID, role, labels, addresses: address ? [address] : [] },
+    node: {
+      name: hostname,
+      id: info.ID,
+      role: roleOf(info),
+      labels,
+      addresses: address ? [address] : [],
+    },
     dockerUrl:
-      labels[LABEL_NODE_ENDPOINT] ??
-      (address || !endpointTemplate?.includes('{address}') ? fromTemplate : undefined),
+      labels[LABEL_NODE_ENDPOINT] ?? fillTemplate(endpointTemplate, { address, hostname, id: info.ID }),
   };
+}
+
+/** The endpoint template with the node's facts filled in; undefined when a needed fact is missing. */
+function fillTemplate(
+  template: string | undefined,
+  facts: { address: string | undefined; hostname: string; id: string },
+): string | undefined {
+  if (!template || (template.includes('{address}') && !facts.address)) return undefined;
+  return template
+    .replaceAll('{address}', facts.address ?? '')
+    .replaceAll('{hostname}', facts.hostname)
+    .replaceAll('{id}', facts.id);
+}
+
+function roleOf(info: SwarmNodeInfo): ClusterNode['role'] {
+  const role = info.Spec?.Role;
+  return role === 'manager' || role === 'worker' ? role : 'unknown';
 }
