@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { watch } from 'chokidar';
 import { Observable, debounceTime, map } from 'rxjs';
 import type { ManifestSet, ManifestSource } from '../ports.js';
@@ -16,7 +17,8 @@ export class ManifestDirSource implements ManifestSource {
   ) {}
 
   load(): Promise<ManifestSet> {
-    return loadManifestDir(this.dir);
+    // Problems name the file by its full path: a daemon's log is read far from its directory.
+    return loadManifestDir(this.dir, undefined, { fileLabel: (relative) => path.join(this.dir, relative) });
   }
 
   changes(): Observable<void> {

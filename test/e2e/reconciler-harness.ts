@@ -166,14 +166,17 @@ export interface SeenContainer {
   managed: boolean;
 }
 
-/** Every container on every node (managed or not), straight from each engine. */
+/** Every container on every reachable node (managed or not), straight from each engine. */
 export async function containersOnNodes(
   cluster: ClusterDescription,
   namePrefix = '',
 ): Promise<SeenContainer[]> {
   const perNode = await Promise.all(
     cluster.nodes.map(async (node) => {
-      const list = await dockerOf(node).listContainers({ all: true });
+      // A node whose dockerd a test stopped shows nothing.
+      const list = await dockerOf(node)
+        .listContainers({ all: true })
+        .catch(() => []);
       return list
         .map((c) => ({
           node: node.name,
