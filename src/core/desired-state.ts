@@ -7,6 +7,7 @@ import {
   SCRIPT_FILE_MODE,
 } from './container-layout.js';
 import { HEALTH_CHECK_DEFAULTS, healthProbeOf, renderHealthCheckScript } from './health-check-script.js';
+import { canonicalAddress, familyName, parseIpAddress, parseIpCidr, type IpFamily } from './ip-address.js';
 import { renderNotifyScript } from './notify-script.js';
 import { renderKeepalivedConf, vrrpVersionOf } from './render-keepalived-conf.js';
 import { specHash } from './spec-hash.js';
@@ -23,7 +24,6 @@ import {
   type FrozenVips,
   type VirtualIP,
 } from './types.js';
-import { parseHostAddress, parseVipAddress, type AddressFamily } from './vip-address.js';
 
 /** VRRPv2 PASS carries at most 8 octets. */
 export const MAX_PASSWORD_LENGTH = 8;
@@ -148,7 +148,7 @@ function renderVip(vip: VirtualIP, input: DesiredStateInput): RenderedVip {
       problems.push({
         vip: name,
         node: target.node.name,
-        message: `node ${target.node.name} has no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address for VRRP (the VIP is ${family === 'ipv4' ? 'IPv4' : 'IPv6'})`,
+        message: `node ${target.node.name} has no ${familyName(family)} address for VRRP (the VIP is ${familyName(family)})`,
       });
     } else {
       placements.push({ target, address });
@@ -162,10 +162,10 @@ function renderVip(vip: VirtualIP, input: DesiredStateInput): RenderedVip {
   };
 }
 
-function familyOf(vip: VirtualIP): AddressFamily | DesiredStateIssue {
-  const families = new Set<AddressFamily>();
+function familyOf(vip: VirtualIP): IpFamily | DesiredStateIssue {
+  const families = new Set<IpFamily>();
   for (const [index, text] of vip.spec.addresses.entries()) {
-    const parsed = parseVipAddress(text);
+    const parsed = parseIpCidr(text);
     if (!parsed) {
       return {
         vip: vip.metadata.name,
@@ -222,10 +222,10 @@ function checkPassword(
   return password;
 }
 
-function nodeAddress(node: ClusterNode, family: AddressFamily): string | undefined {
+function nodeAddress(node: ClusterNode, family: IpFamily): string | undefined {
   for (const text of node.addresses) {
-    const parsed = parseHostAddress(text);
-    if (parsed?.family === family) return parsed.address;
+    const address = parseIpAddress(text);
+    if (address?.kind() === family) return canonicalAddress(address);
   }
   return undefined;
 }
@@ -262,8 +262,14 @@ function buildContainer(
     files,
     specHash: hash,
     priority: self.target.priority,
-    addresses: vip.spec.addresses.map((a) => parseVipAddress(a)?.address ?? a),
+    addresses: vip.spec.addresses.map(canonicalVip),
   };
+}
+
+/** The VIP's address as `ip addr` prints it, so probes can match it; unparsable text as written. */
+function canonicalVip(text: string): string {
+  const cidr = parseIpCidr(text);
+  return cidr ? canonicalAddress(cidr.address) : text;
 }
 
 function containerFiles(vip: VirtualIP, conf: string): ContainerFile[] {

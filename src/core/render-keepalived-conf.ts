@@ -1,8 +1,8 @@
 import { HEALTH_CHECK_SCRIPT_PATH, INTERFACE_PLACEHOLDER, NOTIFY_SCRIPT_PATH } from './container-layout.js';
 import { HEALTH_CHECK_DEFAULTS, healthProbeOf } from './health-check-script.js';
+import { canonicalAddress, parseIpCidr } from './ip-address.js';
 import { NOTIFY_STATES } from './notify-script.js';
 import type { VirtualIP } from './types.js';
-import { parseVipAddress, type VipAddress } from './vip-address.js';
 import { virtualRouterIdOf } from './virtual-router-id.js';
 
 export const DEFAULT_ADVERT_INTERVAL = 1;
@@ -29,7 +29,7 @@ export interface KeepalivedConfInput {
  */
 export function vrrpVersionOf(vip: VirtualIP): 2 | 3 {
   const advert = vip.spec.advertInterval ?? DEFAULT_ADVERT_INTERVAL;
-  const ipv6 = vip.spec.addresses.some((a) => parseVipAddress(a)?.family === 'ipv6');
+  const ipv6 = vip.spec.addresses.some((a) => parseIpCidr(a)?.family === 'ipv6');
   return ipv6 || !Number.isInteger(roundInterval(advert)) ? 3 : 2;
 }
 
@@ -132,9 +132,9 @@ function authLines(password: string | undefined, version: 2 | 3): string[] {
 }
 
 function vipLine(text: string, iface: string): string {
-  const parsed: VipAddress | undefined = parseVipAddress(text);
+  const parsed = parseIpCidr(text);
   if (!parsed) throw new Error(`not an IP address or CIDR: ${JSON.stringify(text)}`);
-  return `${parsed.address}/${parsed.prefix} dev ${iface}`;
+  return `${canonicalAddress(parsed.address)}/${parsed.prefix} dev ${iface}`;
 }
 
 /** Seconds with at most two decimals (VRRPv3 counts centiseconds), without trailing zeros. */
