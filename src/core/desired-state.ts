@@ -9,7 +9,7 @@ import {
 import { HEALTH_CHECK_DEFAULTS, healthProbeOf, renderHealthCheckScript } from './health-check-script.js';
 import { canonicalAddress, familyName, parseIpAddress, parseIpCidr, type IpFamily } from './ip-address.js';
 import { renderNotifyScript } from './notify-script.js';
-import { renderKeepalivedConf, vrrpVersionOf } from './render-keepalived-conf.js';
+import { renderKeepalivedConf } from './render-keepalived-conf.js';
 import { specHash } from './spec-hash.js';
 import { resolveTargets, type Target } from './targets.js';
 import {
@@ -24,6 +24,7 @@ import {
   type FrozenVips,
   type VirtualIP,
 } from './types.js';
+import { vrrpVersionOf } from './vrrp-version.js';
 
 /** VRRPv2 PASS carries at most 8 octets. */
 export const MAX_PASSWORD_LENGTH = 8;
@@ -203,7 +204,7 @@ function checkPassword(
     problems.push({ vip: name, path, message });
     return undefined;
   };
-  if (vrrpVersionOf(vip) === 3) {
+  if (vrrpVersionOf(vip.spec) === 3) {
     return problem(
       'authentication needs VRRPv2, but IPv6 addresses or a fractional advertInterval need VRRPv3 (which has none)',
     );
