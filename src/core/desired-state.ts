@@ -1,3 +1,4 @@
+import { compareStrings } from './compare-strings.js';
 import { containerCommand } from './container-command.js';
 import {
   CONFIG_FILE_MODE,
@@ -103,7 +104,7 @@ export function desiredState(input: DesiredStateInput): DesiredStateResult {
   }
   // A duplicate found late must not leave containers of its first occurrence behind.
   const kept = containers.filter((c) => !frozen.has(c.vip));
-  kept.sort((a, b) => compare(a.vip, b.vip) || compare(a.node, b.node));
+  kept.sort((a, b) => compareStrings(a.vip, b.vip) || compareStrings(a.node, b.node));
   return {
     state: { containers: kept, frozen: { names: frozen, unknownNames: input.frozen.unknownNames } },
     problems,
@@ -289,8 +290,4 @@ function containerFiles(vip: VirtualIP, conf: string): ContainerFile[] {
     });
   }
   return files;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
