@@ -1,3 +1,4 @@
+import { compareStrings } from './compare-strings.js';
 import { containerCommand } from './container-command.js';
 import {
   CONFIG_FILE_MODE,
@@ -7,8 +8,9 @@ import {
   SCRIPT_FILE_MODE,
 } from './container-layout.js';
 import { HEALTH_CHECK_DEFAULTS, healthProbeOf, renderHealthCheckScript } from './health-check-script.js';
+import { canonicalAddress, familyName, parseIpAddress, parseIpCidr, type IpFamily } from './ip-address.js';
 import { renderNotifyScript } from './notify-script.js';
-import { renderKeepalivedConf, vrrpVersionOf } from './render-keepalived-conf.js';
+import { renderKeepalivedConf } from './render-keepalived-conf.js';
 import { specHash } from './spec-hash.js';
 import { resolveTargets, type Target } from './targets.js';
 import {
@@ -23,7 +25,7 @@ import {
   type FrozenVips,
   type VirtualIP,
 } from './types.js';
-import { parseHostAddress, parseVipAddress, type AddressFamily } from './vip-address.js';
+import { vrrpVersionOf } from './vrrp-version.js';
 
 /** VRRPv2 PASS carries at most 8 octets. */
 export const MAX_PASSWORD_LENGTH = 8;
@@ -102,7 +104,7 @@ export function desiredState(input: DesiredStateInput): DesiredStateResult {
   }
   // A duplicate found late must not leave containers of its first occurrence behind.
   const kept = containers.filter((c) => !frozen.has(c.vip));
-  kept.sort((a, b) => compare(a.vip, b.vip) || compare(a.node, b.node));
+  kept.sort((a, b) => compareStrings(a.vip, b.vip) || compareStrings(a.node, b.node));
   return {
     state: { containers: kept, frozen: { names: frozen, unknownNames: input.frozen.unknownNames } },
     problems,
@@ -148,7 +150,7 @@ function renderVip(vip: VirtualIP, input: DesiredStateInput): RenderedVip {
       problems.push({
         vip: name,
         node: target.node.name,
-        message: `node ${target.node.name} has no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address for VRRP (the VIP is ${family === 'ipv4' ? 'IPv4' : 'IPv6'})`,
+        message: `node ${target.node.name} has no ${familyName(family)} address for VRRP (the VIP is ${familyName(family)})`,
       });
     } else {
       placements.push({ target, address });
@@ -162,10 +164,10 @@ function renderVip(vip: VirtualIP, input: DesiredStateInput): RenderedVip {
   };
 }
 
-function familyOf(vip: VirtualIP): AddressFamily | DesiredStateIssue {
-  const families = new Set<AddressFamily>();
+function familyOf(vip: VirtualIP): IpFamily | DesiredStateIssue {
+  const families = new Set<IpFamily>();
   for (const [index, text] of vip.spec.addresses.entries()) {
-    const parsed = parseVipAddress(text);
+    const parsed = parseIpCidr(text);
     if (!parsed) {
       return {
         vip: vip.metadata.name,
@@ -203,7 +205,7 @@ function checkPassword(
     problems.push({ vip: name, path, message });
     return undefined;
   };
-  if (vrrpVersionOf(vip) === 3) {
+  if (vrrpVersionOf(vip.spec) === 3) {
     return problem(
       'authentication needs VRRPv2, but IPv6 addresses or a fractional advertInterval need VRRPv3 (which has none)',
     );
@@ -222,10 +224,10 @@ function checkPassword(
   return password;
 }
 
-function nodeAddress(node: ClusterNode, family: AddressFamily): string | undefined {
+function nodeAddress(node: ClusterNode, family: IpFamily): string | undefined {
   for (const text of node.addresses) {
-    const parsed = parseHostAddress(text);
-    if (parsed?.family === family) return parsed.address;
+    const address = parseIpAddress(text);
+    if (address?.kind() === family) return canonicalAddress(address);
   }
   return undefined;
 }
@@ -262,8 +264,14 @@ function buildContainer(
     files,
     specHash: hash,
     priority: self.target.priority,
-    addresses: vip.spec.addresses.map((a) => parseVipAddress(a)?.address ?? a),
+    addresses: vip.spec.addresses.map(canonicalVip),
   };
+}
+
+/** The VIP's address as `ip addr` prints it, so probes can match it; unparsable text as written. */
+function canonicalVip(text: string): string {
+  const cidr = parseIpCidr(text);
+  return cidr ? canonicalAddress(cidr.address) : text;
 }
 
 function containerFiles(vip: VirtualIP, conf: string): ContainerFile[] {
@@ -282,8 +290,4 @@ function containerFiles(vip: VirtualIP, conf: string): ContainerFile[] {
     });
   }
   return files;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

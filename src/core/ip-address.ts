@@ -1,6 +1,8 @@
 /**
- * IP address and CIDR parsing for manifests, strict where keepalived and `ip addr` are: dotted
- * quads only (no `127.1` or hex), no IPv6 zone IDs, and a prefix length the family allows.
+ * IP address and CIDR parsing, strict where keepalived and `ip addr` are: dotted quads only (no
+ * `127.1` or hex), no IPv6 zone IDs, and a prefix length the family allows. Validation, the
+ * desired state and the keepalived renderer all parse with these, so what validation accepts is
+ * exactly what gets rendered.
  */
 import ipaddr from 'ipaddr.js';
 
@@ -67,11 +69,17 @@ export function cidrContains(cidr: IpCidr, address: ipaddr.IPv4 | ipaddr.IPv6): 
   return (address as ipaddr.IPv4).match(cidr.address as ipaddr.IPv4, cidr.prefix);
 }
 
-/** Canonical text of an address, so `fd00:0::1` and `fd00::1` compare equal. */
+/**
+ * Canonical text of an address, so `fd00:0::1` and `fd00::1` compare equal. IPv6 is written as
+ * RFC 5952 has it (lower case, longest zero run compressed), which is what iproute2 and busybox
+ * print: the container command finds the node's address in `ip -o addr` output by string
+ * comparison, and status matches the held VIPs the same way.
+ */
 export function canonicalAddress(address: ipaddr.IPv4 | ipaddr.IPv6): string {
-  return address.toNormalizedString();
+  return address.kind() === 'ipv6' ? (address as ipaddr.IPv6).toRFC5952String() : address.toString();
 }
 
+/** `IPv4` or `IPv6`, for messages. */
 export function familyName(family: IpFamily): string {
   return family === 'ipv4' ? 'IPv4' : 'IPv6';
 }

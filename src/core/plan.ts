@@ -19,6 +19,7 @@
  * old goes), then by node and container name. VIPs come in name order; the apply layer may run
  * them in parallel but must keep each VIP's order.
  */
+import { compareStrings } from './compare-strings.js';
 import type {
   Action,
   ActionKind,
@@ -36,7 +37,7 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
   const observed = reachableContainers(actual);
   const desiredByVip = groupBy(desired.containers, (c) => c.vip);
   const actualByVip = groupBy([...observed.values()].flat(), (c) => c.vip);
-  const vips = [...new Set([...desiredByVip.keys(), ...actualByVip.keys()])].sort(compare);
+  const vips = [...new Set([...desiredByVip.keys(), ...actualByVip.keys()])].sort(compareStrings);
   const actions: Action[] = [];
   for (const vip of vips) {
     const wanted = desiredByVip.get(vip) ?? [];
@@ -125,8 +126,8 @@ function orderVipActions(actions: Action[], holder: string | undefined): Action[
     (a, b) =>
       onHolder(a) - onHolder(b) ||
       KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
-      compare(a.node, b.node) ||
-      compare(a.container, b.container),
+      compareStrings(a.node, b.node) ||
+      compareStrings(a.container, b.container),
   );
 }
 
@@ -139,8 +140,4 @@ function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T
     else groups.set(k, [item]);
   }
   return groups;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

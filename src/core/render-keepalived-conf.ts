@@ -1,9 +1,10 @@
 import { HEALTH_CHECK_SCRIPT_PATH, INTERFACE_PLACEHOLDER, NOTIFY_SCRIPT_PATH } from './container-layout.js';
 import { HEALTH_CHECK_DEFAULTS, healthProbeOf } from './health-check-script.js';
+import { canonicalAddress, parseIpCidr } from './ip-address.js';
 import { NOTIFY_STATES } from './notify-script.js';
 import type { VirtualIP } from './types.js';
-import { parseVipAddress, type VipAddress } from './vip-address.js';
 import { virtualRouterIdOf } from './virtual-router-id.js';
+import { vrrpVersionOf } from './vrrp-version.js';
 
 export const DEFAULT_ADVERT_INTERVAL = 1;
 /** Name of the vrrp_script block; one per config, so it needs no uniqueness. */
@@ -21,16 +22,6 @@ export interface KeepalivedConfInput {
   unicastPeers: readonly string[];
   /** The VRRP PASS password (1..8 safe characters), when the VIP has `authentication`. */
   password?: string;
-}
-
-/**
- * The VRRP version a VIP needs: 3 for IPv6 and for sub-second/fractional intervals (VRRPv2 only
- * knows whole seconds), else 2, which is the only one that carries a PASS password.
- */
-export function vrrpVersionOf(vip: VirtualIP): 2 | 3 {
-  const advert = vip.spec.advertInterval ?? DEFAULT_ADVERT_INTERVAL;
-  const ipv6 = vip.spec.addresses.some((a) => parseVipAddress(a)?.family === 'ipv6');
-  return ipv6 || !Number.isInteger(roundInterval(advert)) ? 3 : 2;
 }
 
 /**
@@ -90,7 +81,7 @@ export function hasHealthCheck(vip: VirtualIP): boolean {
 
 function vrrpInstance(input: KeepalivedConfInput, iface: string, checked: boolean): string[] {
   const { vip } = input;
-  const version = vrrpVersionOf(vip);
+  const version = vrrpVersionOf(vip.spec);
   const lines = [
     `vrrp_instance ${configToken(vip.metadata.name)} {`,
     // Always BACKUP: the election, not the config, decides who is MASTER, and nopreempt needs it.
@@ -132,18 +123,14 @@ function authLines(password: string | undefined, version: 2 | 3): string[] {
 }
 
 function vipLine(text: string, iface: string): string {
-  const parsed: VipAddress | undefined = parseVipAddress(text);
+  const parsed = parseIpCidr(text);
   if (!parsed) throw new Error(`not an IP address or CIDR: ${JSON.stringify(text)}`);
-  return `${parsed.address}/${parsed.prefix} dev ${iface}`;
+  return `${canonicalAddress(parsed.address)}/${parsed.prefix} dev ${iface}`;
 }
 
 /** Seconds with at most two decimals (VRRPv3 counts centiseconds), without trailing zeros. */
 function formatInterval(seconds: number): string {
-  return String(roundInterval(seconds));
-}
-
-function roundInterval(seconds: number): number {
-  return Math.round(seconds * 100) / 100;
+  return String(Math.round(seconds * 100) / 100);
 }
 
 // keepalived splits on white space and treats # and ! as comments; names are DNS labels and

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { compareStrings } from './compare-strings.js';
 import type { ContainerFile } from './types.js';
 
 /**
@@ -33,7 +34,7 @@ export function specHash(input: SpecHashInput): string {
     command: [...input.command],
     files: [...input.files]
       .map((f) => ({ path: f.path, mode: f.mode, content: f.content }))
-      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+      .sort((a, b) => compareStrings(a.path, b.path)),
   });
   return createHash('sha256').update(canonical, 'utf8').digest('hex').slice(0, SPEC_HASH_LENGTH);
 }
@@ -43,7 +44,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
     return Object.fromEntries(
-      Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      Object.entries(v as Record<string, unknown>).sort(([a], [b]) => compareStrings(a, b)),
     );
   });
 }

@@ -1,3 +1,4 @@
+import { compareStrings } from './compare-strings.js';
 import type { ClusterNode, VirtualIPSpec } from './types.js';
 
 /** Node label that gives a node's priority when it is chosen by `nodeSelector`. */
@@ -50,5 +51,5 @@ export function selectorPriority(node: ClusterNode): number {
 }
 
 function sortByNodeName(targets: Target[]): Target[] {
-  return targets.sort((a, b) => (a.node.name < b.node.name ? -1 : a.node.name > b.node.name ? 1 : 0));
+  return targets.sort((a, b) => compareStrings(a.node.name, b.node.name));
 }

@@ -5,13 +5,19 @@ import type { VirtualIPSpec } from './types.js';
 export const VRRP3_MAX_ADVERT_INTERVAL = 40.95;
 
 /**
- * The VRRP version a VIP needs: 3 for IPv6 addresses (VRRPv2 is IPv4 only) or a fractional
- * advertisement interval (VRRPv2 counts whole seconds), else 2, which keeps PASS authentication
- * available and talks to the widest range of keepalived builds.
+ * The VRRP version a VIP needs: 3 when any address is IPv6 (VRRPv2 is IPv4 only) or the
+ * advertisement interval is fractional (VRRPv2 counts whole seconds), else 2, which keeps PASS
+ * authentication available and talks to the widest range of keepalived builds.
+ *
+ * The one answer for validation, the desired state and the renderer, so the version validation
+ * reports (and refuses authentication for) is the version that gets rendered. Any IPv6 address
+ * counts, not only the first: a mixed-family VIP is refused anyway, and looking at every address
+ * gives it the same findings whichever family comes first. The interval is judged as written, not
+ * rounded to the centiseconds keepalived is given: that is the stricter reading, and the one
+ * validation's messages ("fractional advertInterval …") describe.
  */
-export function vrrpVersionOf(spec: VirtualIPSpec): 2 | 3 {
-  const first = spec.addresses[0];
-  const ipv6 = first !== undefined && parseIpCidr(first)?.family === 'ipv6';
+export function vrrpVersionOf(spec: Pick<VirtualIPSpec, 'addresses' | 'advertInterval'>): 2 | 3 {
+  const ipv6 = spec.addresses.some((address) => parseIpCidr(address)?.family === 'ipv6');
   const fractional = spec.advertInterval !== undefined && !Number.isInteger(spec.advertInterval);
   return ipv6 || fractional ? 3 : 2;
 }

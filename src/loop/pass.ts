@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { desiredState } from '../core/desired-state.js';
 import { planActions } from '../core/plan.js';
+import { problemAt } from '../core/problem-location.js';
 import type {
   Action,
   ActualState,
@@ -105,26 +106,9 @@ function locateVipProblem(
 ): ManifestProblem {
   const loaded = vips.find((v) => v.manifest.metadata.name === problem.vip);
   const path = problem.path ?? '/spec';
-  const at = nearestPosition(loaded?.origin.positions, path);
   const where = problem.node ? ` on node ${problem.node}` : '';
-  return {
-    code: 'unrenderable',
-    file: loaded?.origin.file ?? '(unknown)',
-    line: at.line,
-    col: at.col,
-    path,
-    message: `VirtualIP ${problem.vip}${where}: ${problem.message}`,
-  };
-}
-
-/** Position of a JSON pointer, or of its nearest ancestor that has one. */
-function nearestPosition(
-  positions: ReadonlyMap<string, { line: number; col: number }> | undefined,
-  pointer: string,
-): { line: number; col: number } {
-  for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
-    const found = positions?.get(p);
-    if (found) return found;
-    if (p === '') return { line: 1, col: 1 };
-  }
+  const message = `VirtualIP ${problem.vip}${where}: ${problem.message}`;
+  // Located like every validation problem, so the two kinds read alike in one list.
+  if (loaded) return problemAt(loaded.origin, path, 'unrenderable', message);
+  return { code: 'unrenderable', file: '(unknown)', line: 1, col: 1, path, message };
 }

@@ -4,6 +4,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { compareStrings } from '../core/compare-strings.js';
 import { sortProblems } from '../core/problem-location.js';
 import type { ManifestProblem } from '../core/types.js';
 import type { ManifestSet } from '../ports.js';
@@ -130,7 +131,7 @@ async function listManifestFiles(
 async function walk(context: Walk, relative: string, entries: DirEntry[]): Promise<void> {
   const { dir, deps, label, out } = context;
   const visible = entries.filter((entry) => !entry.name.startsWith('.') && entry.name !== 'node_modules');
-  for (const entry of visible.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const entry of visible.sort((a, b) => compareStrings(a.name, b.name))) {
     const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
     if (entry.type === 'file' && MANIFEST_FILE.test(entry.name)) out.files.push(child);
     if (entry.type !== 'directory') continue;

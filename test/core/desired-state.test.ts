@@ -210,6 +210,12 @@ describe('desiredState', () => {
       problem: { path: '/spec/addresses/1', message: /not an IP address/ },
     },
     {
+      // The same parser as validation: a /0 would make the VIP a default route on the interface.
+      name: 'an address validation refuses',
+      vip: vipOf('f', { addresses: ['198.18.0.100/0'] }),
+      problem: { path: '/spec/addresses/0', message: /not an IP address/ },
+    },
+    {
       name: 'a health check without probe',
       vip: vipOf('f', { healthCheck: { fall: 3 } }),
       problem: { path: '/spec/healthCheck', message: /one of tcp, http or exec/ },

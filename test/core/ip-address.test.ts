@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { cidrContains, ipCidrError, parseIpAddress, parseIpCidr } from '../../src/core/ip-address.js';
+import {
+  canonicalAddress,
+  cidrContains,
+  ipCidrError,
+  parseIpAddress,
+  parseIpCidr,
+} from '../../src/core/ip-address.js';
 
 describe('ipCidrError', () => {
   it.each([
@@ -50,5 +56,17 @@ describe('parseIpCidr and cidrContains', () => {
 
   it('gives a bare address the host prefix', () => {
     expect(parseIpCidr('fd00::1')).toMatchObject({ family: 'ipv6', prefix: 128, bare: true });
+  });
+});
+
+describe('canonicalAddress', () => {
+  it.each([
+    ['192.168.4.3', '192.168.4.3'],
+    ['FD00:0:0::10', 'fd00::10'],
+    ['fd00:0:0:1:0:0:0:1', 'fd00:0:0:1::1'],
+    ['::ffff:192.168.4.3', '::ffff:c0a8:403'],
+  ])('%s → %s (as `ip addr` prints it)', (text, canonical) => {
+    const address = parseIpAddress(text);
+    expect(address && canonicalAddress(address)).toBe(canonical);
   });
 });

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INTERFACE_PLACEHOLDER, NOTIFY_SCRIPT_PATH } from '../../src/core/container-layout.js';
-import {
-  renderKeepalivedConf,
-  vrrpVersionOf,
-  type KeepalivedConfInput,
-} from '../../src/core/render-keepalived-conf.js';
+import { renderKeepalivedConf, type KeepalivedConfInput } from '../../src/core/render-keepalived-conf.js';
 import type { VirtualIPSpec } from '../../src/core/types.js';
 import { deriveVirtualRouterId } from '../../src/core/virtual-router-id.js';
 import { vipOf } from './fixtures.js';
@@ -196,16 +192,5 @@ describe('renderKeepalivedConf', () => {
 
   it('rejects an unparseable address', () => {
     expect(() => renderKeepalivedConf(input({ addresses: ['nope/24'] }))).toThrow(/not an IP address/);
-  });
-});
-
-describe('vrrpVersionOf', () => {
-  it.each([
-    { spec: {}, version: 2 },
-    { spec: { advertInterval: 2 }, version: 2 },
-    { spec: { advertInterval: 0.1 }, version: 3 },
-    { spec: { addresses: ['fd00:5eed::100/64'] }, version: 3 },
-  ])('$spec → VRRPv$version', ({ spec, version }) => {
-    expect(vrrpVersionOf(vipOf('x', spec))).toBe(version);
   });
 });

@@ -180,6 +180,23 @@ const cases: Case[] = [
     [['authentication-vrrp3', '/spec/authentication', 'VRRPv3 (IPv6 addresses)']],
   ],
   [
+    // Any IPv6 address means VRRPv3, not only the first, as the renderer has always read it.
+    'authentication on mixed families with IPv4 first',
+    [
+      vip('a', {
+        ...on('node-1'),
+        addresses: ['192.168.4.3/24', 'fd00:4::3/64'],
+        authentication: { passwordEnv: 'P' },
+      }),
+    ],
+    [],
+    undefined,
+    [
+      ['mixed-address-family', '/spec/addresses/1', 'is IPv6 but /spec/addresses/0 is IPv4'],
+      ['authentication-vrrp3', '/spec/authentication', 'VRRPv3 (IPv6 addresses)'],
+    ],
+  ],
+  [
     'authentication with a fractional interval (VRRPv3)',
     [vip('a', { ...on('node-1'), advertInterval: 0.5, authentication: { passwordEnv: 'P' } })],
     [],

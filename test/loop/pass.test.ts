@@ -1,0 +1,67 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { LoadedVirtualIP } from '../../src/core/types.js';
+import { readWorld } from '../../src/loop/pass.js';
+import type { ManifestSet } from '../../src/ports.js';
+import { nodesOf, vipOf } from '../core/fixtures.js';
+
+const positions = new Map([
+  ['', { line: 1, col: 1 }],
+  ['/spec#key', { line: 5, col: 1 }],
+  ['/spec', { line: 6, col: 3 }],
+  ['/spec/authentication#key', { line: 9, col: 3 }],
+  ['/spec/authentication', { line: 10, col: 5 }],
+]);
+
+function loaded(name: string): LoadedVirtualIP {
+  return {
+    manifest: vipOf(name, { authentication: { passwordEnv: `PW_${name}` } }),
+    origin: { file: `${name}.yaml`, documentIndex: 0, positions },
+  };
+}
+
+async function problemsOf(env: Record<string, string>) {
+  const set: ManifestSet = {
+    virtualIPs: [loaded('a')],
+    endpoints: [],
+    problems: [],
+    frozen: { names: new Set(), unknownNames: false },
+    files: ['a.yaml'],
+  };
+  const world = await readWorld({
+    manifests: { load: async () => set },
+    directory: { nodes: async () => ({ nodes: nodesOf(2), runtimes: new Map() }) },
+    passwords: { env, readFile: () => '' },
+    log: pino({ level: 'silent' }),
+  });
+  return world.problems;
+}
+
+describe('readWorld', () => {
+  it('locates a problem without a path at the spec, one with a path at that path', async () => {
+    expect(await problemsOf({})).toEqual([
+      {
+        code: 'unrenderable',
+        file: 'a.yaml',
+        line: 6,
+        col: 3,
+        path: '/spec',
+        message: 'VirtualIP a: environment variable PW_a (passwordEnv) is not set',
+      },
+      {
+        code: 'unrenderable',
+        file: 'a.yaml',
+        line: 10,
+        col: 5,
+        path: '/spec/authentication',
+        message: 'VirtualIP a: the VRRP password could not be read (empty or missing)',
+      },
+    ]);
+  });
+
+  it('locates a desired-state problem at its path', async () => {
+    expect(await problemsOf({ PW_a: 'ninechars' })).toEqual([
+      expect.objectContaining({ file: 'a.yaml', line: 10, col: 5, path: '/spec/authentication' }),
+    ]);
+  });
+});
