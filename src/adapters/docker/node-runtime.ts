@@ -1,5 +1,4 @@
 import type Docker from 'dockerode';
-import ipaddr from 'ipaddr.js';
 import type { Observable } from 'rxjs';
 import {
   LABEL_MANAGED,
@@ -8,6 +7,7 @@ import {
   type ActualContainer,
   type DesiredContainer,
 } from '../../core/types.js';
+import { canonicalAddress, parseIpAddress } from '../../core/ip-address.js';
 import { STATE_FILE_PATH } from '../../core/container-layout.js';
 import { EndpointError, describeError } from '../../errors.js';
 import type { NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
@@ -222,5 +222,6 @@ function statusOf(error: unknown): number | undefined {
 }
 
 function normalizeAddress(address: string): string {
-  return ipaddr.isValid(address) ? ipaddr.parse(address).toNormalizedString() : address;
+  const parsed = parseIpAddress(address);
+  return parsed ? canonicalAddress(parsed) : address;
 }
