@@ -1,0 +1,163 @@
+/**
+ * `reconciler --once` (cron) and `reconciler plan` on the real cluster: their exit codes and what
+ * they print, in each state an operator meets. Every run has DOCKER_HOST pointing at a closed
+ * loopback port (see the harness): the per-node clients must ignore it.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  KEEPALIVED_TEST_IMAGE,
+  holderOf,
+  nodeByName,
+  startNodeDockerd,
+  stopNodeDockerd,
+  waitFor,
+} from '../cluster/index.js';
+import {
+  containersOnNodes,
+  manifestDir,
+  removeDir,
+  removeManagedContainers,
+  runCli,
+  vipYaml,
+} from './reconciler-harness.js';
+
+const cluster = inject('cluster');
+const address = cluster.spareIpv4[2] ?? '';
+const vip = (priorities: Record<string, number>) =>
+  vipYaml({
+    name: 'api',
+    address: `${address}/${cluster.ipv4PrefixLength}`,
+    priorities,
+    image: KEEPALIVED_TEST_IMAGE,
+  });
+
+interface PlanJson {
+  actions: { kind: string; node: string; vip: string; reason: string }[];
+  problems: { file: string; line: number; path: string; message: string }[];
+  unreachable: { node: string }[];
+}
+
+describe('reconciler --once and plan on three real nodes', () => {
+  let dir = '';
+  const lockFile = path.join(tmpdir(), `swarm-vip-e2e-once-${process.pid}.lock`);
+  const once = () => runCli(['--once', '--manifests', dir, '--lock-file', lockFile, '--log-format', 'json']);
+  const plan = async () => {
+    const result = await runCli(['plan', '--manifests', dir, '-o', 'json']);
+    return { code: result.code, json: JSON.parse(result.stdout) as PlanJson };
+  };
+  const apiContainers = async () =>
+    (await containersOnNodes(cluster, 'keepalived-api')).filter((c) => c.managed);
+
+  beforeAll(async () => {
+    dir = await manifestDir(cluster);
+  });
+
+  afterAll(async () => {
+    await removeManagedContainers(cluster);
+    await removeDir(dir);
+    await rm(lockFile, { recursive: true, force: true });
+  });
+
+  it('nothing declared: plan 0, --once 0', async () => {
+    expect((await plan()).code).toBe(0);
+    expect((await once()).code).toBe(0);
+  });
+
+  it('a new VIP: plan 2 lists one create per node; --once 0 creates them; then plan 0', async () => {
+    await writeFile(path.join(dir, 'api.yaml'), vip({ tbnode1: 100, tbnode2: 200, tbnode3: 50 }));
+    const pending = await plan();
+    expect(pending.code).toBe(2);
+    expect(pending.json.actions.map((a) => [a.kind, a.node])).toEqual([
+      ['create', 'tbnode1'],
+      ['create', 'tbnode2'],
+      ['create', 'tbnode3'],
+    ]);
+    const result = await once();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('converged');
+    expect((await apiContainers()).map((c) => [c.node, c.running])).toEqual([
+      ['tbnode1', true],
+      ['tbnode2', true],
+      ['tbnode3', true],
+    ]);
+    expect(
+      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), { timeoutMs: 15_000 }),
+    ).toBe(true);
+    expect((await plan()).code).toBe(0);
+  });
+
+  it('one manifest invalid: plan 1 with file and line; --once 2 and the valid VIP is still reconciled', async () => {
+    await writeFile(
+      path.join(dir, 'broken.yaml'),
+      vip({ tbnode1: 100 }).replace('name: api', 'name: Broken_Name'),
+    );
+    await writeFile(path.join(dir, 'api.yaml'), vip({ tbnode1: 100, tbnode2: 200, tbnode3: 150 }));
+    const pending = await plan();
+    expect(pending.code).toBe(1);
+    expect(pending.json.problems).toEqual([
+      expect.objectContaining({ file: path.join(dir, 'broken.yaml'), line: 3, path: '/metadata/name' }),
+    ]);
+    expect(pending.json.actions.map((a) => [a.kind, a.node])).toEqual([['replace', 'tbnode3']]);
+    const result = await once();
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('broken.yaml:3:');
+    expect((await plan()).json.actions).toEqual([]);
+    await rm(path.join(dir, 'broken.yaml'));
+  });
+
+  it('a node down: plan 1 and --once 1 name it; the other nodes are still reconciled; back up, --once 0', async () => {
+    const node3 = nodeByName(cluster, 'tbnode3');
+    await stopNodeDockerd(cluster, node3);
+    try {
+      await writeFile(path.join(dir, 'api.yaml'), vip({ tbnode1: 210, tbnode2: 200, tbnode3: 150 }));
+      const pending = await plan();
+      expect(pending.code).toBe(1);
+      expect(pending.json.unreachable.map((u) => u.node)).toEqual(['tbnode3']);
+      const result = await once();
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/node tbnode3 unreachable/);
+      expect(result.stdout).toMatch(/done +replace keepalived-api on tbnode1/);
+    } finally {
+      await startNodeDockerd(cluster, node3);
+    }
+    expect(
+      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), { timeoutMs: 15_000 }),
+    ).toBe(true);
+    expect((await once()).code).toBe(0);
+    expect((await plan()).code).toBe(0);
+  });
+
+  it('two overlapping runs: the second does not act while the lock is held', async () => {
+    const release = await lockfile.lock(lockFile, { realpath: false, lockfilePath: lockFile });
+    try {
+      await writeFile(path.join(dir, 'api.yaml'), vip({ tbnode1: 210, tbnode2: 200 }));
+      const result = await once();
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('another reconciler is acting on the same manifests');
+      expect((await apiContainers()).map((c) => c.node)).toEqual(['tbnode1', 'tbnode2', 'tbnode3']);
+    } finally {
+      await release();
+    }
+    expect((await once()).code).toBe(0);
+    expect((await apiContainers()).map((c) => c.node)).toEqual(['tbnode1', 'tbnode2']);
+  });
+
+  it('status -o json: per node the container, current spec, VRRP state, and the holder', async () => {
+    const result = await runCli(['status', '--manifests', dir, '-o', 'json']);
+    expect(result.code).toBe(0);
+    const status = JSON.parse(result.stdout) as {
+      vips: { vip: string; holders: string[]; nodes: { node: string; spec: string; vrrpState: string }[] }[];
+    };
+    const api = status.vips.find((v) => v.vip === 'api');
+    expect(api?.holders).toEqual(['tbnode1']);
+    expect(api?.nodes.map((n) => [n.node, n.spec, n.vrrpState])).toEqual([
+      ['tbnode1', 'current', 'MASTER'],
+      ['tbnode2', 'current', 'BACKUP'],
+    ]);
+    expect(result.stdout).not.toMatch(/auth_pass|password/i);
+  });
+});
