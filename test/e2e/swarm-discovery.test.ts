@@ -1,0 +1,127 @@
+/**
+ * `--swarm`: nodes, roles and labels come from the real swarm manager; each node's Docker URL from
+ * its `swarm-vip.endpoint` label or `--endpoint-template`. The manifest directory holds no
+ * NodeEndpoint at all.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  ENDPOINT_LABEL,
+  KEEPALIVED_TEST_IMAGE,
+  dockerOf,
+  holderOf,
+  managerOf,
+  waitFor,
+} from '../cluster/index.js';
+import { containersOnNodes, removeDir, removeManagedContainers, runCli } from './reconciler-harness.js';
+
+const cluster = inject('cluster');
+const address = cluster.spareIpv4[3] ?? '';
+const manager = managerOf(cluster);
+
+interface SwarmNode {
+  ID: string;
+  Version: { Index: number };
+  Description: { Hostname: string };
+  Spec: { Role: string; Availability: string; Labels: Record<string, string> };
+}
+
+/** Sets a swarm node's labels (the rest of its spec unchanged), through the manager. */
+async function setNodeLabels(
+  hostname: string,
+  change: (labels: Record<string, string>) => Record<string, string>,
+) {
+  const docker = dockerOf(manager);
+  const nodes = (await docker.listNodes()) as SwarmNode[];
+  const node = nodes.find((n) => n.Description.Hostname === hostname);
+  if (!node) throw new Error(`no swarm node ${hostname}`);
+  await docker.getNode(node.ID).update({
+    _query: { version: node.Version.Index },
+    _body: { ...node.Spec, Labels: change({ ...node.Spec.Labels }) },
+  });
+}
+
+const edgeVip = [
+  'apiVersion: swarm-vip/v1',
+  'kind: VirtualIP',
+  'metadata: { name: edge }',
+  'spec:',
+  `  addresses: [${address}/${cluster.ipv4PrefixLength}]`,
+  '  advertInterval: 0.1',
+  `  image: ${KEEPALIVED_TEST_IMAGE}`,
+  '  nodeSelector:',
+  '    role: any',
+  '    labels: { vip-edge: "true" }',
+  '',
+].join('\n');
+
+describe('swarm discovery (--swarm) on a real swarm', () => {
+  let dir = '';
+  const swarm = ['--swarm', manager.dockerUrl];
+  const once = (extra: string[] = []) =>
+    runCli(['--once', '--manifests', dir, ...swarm, '--lock-file', path.join(dir, '.lock'), ...extra]);
+  const edgeNodes = async () =>
+    (await containersOnNodes(cluster, 'keepalived-edge'))
+      .filter((c) => c.managed && c.running)
+      .map((c) => c.node);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'swarm-vip-e2e-swarm-'));
+    await writeFile(path.join(dir, 'edge.yaml'), edgeVip);
+    await setNodeLabels('tbnode2', (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '150' }));
+    await setNodeLabels('tbnode3', (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '120' }));
+  });
+
+  afterAll(async () => {
+    const tbnode1 = cluster.nodes.find((n) => n.name === 'tbnode1');
+    for (const node of cluster.nodes) {
+      await setNodeLabels(node.name, (l) => {
+        const { 'vip-edge': _edge, 'swarm-vip.priority': _priority, ...rest } = l;
+        return node.name === 'tbnode1' && tbnode1 ? { ...rest, [ENDPOINT_LABEL]: tbnode1.dockerUrl } : rest;
+      });
+    }
+    await removeManagedContainers(cluster);
+    await removeDir(dir);
+  });
+
+  it('runs the VIP on the labelled nodes only, with priorities from their swarm-vip.priority labels', async () => {
+    const result = await once();
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(await edgeNodes()).toEqual(['tbnode2', 'tbnode3']);
+    expect(
+      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), { timeoutMs: 15_000 }),
+    ).toBe(true);
+  });
+
+  it('follows label changes: a node that loses the label loses the container; a new one gets it', async () => {
+    await setNodeLabels('tbnode3', (l) => {
+      const { 'vip-edge': _gone, ...rest } = l;
+      return rest;
+    });
+    await setNodeLabels('tbnode1', (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '200' }));
+    expect((await once()).code).toBe(0);
+    expect(await edgeNodes()).toEqual(['tbnode1', 'tbnode2']);
+    expect(
+      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), { timeoutMs: 15_000 }),
+    ).toBe(true);
+  });
+
+  it('reaches a node without a swarm-vip.endpoint label through --endpoint-template, and says so when there is none', async () => {
+    await setNodeLabels('tbnode1', (l) => {
+      const { [ENDPOINT_LABEL]: _url, ...rest } = l;
+      return { ...rest, 'swarm-vip.priority': '90' };
+    });
+    const without = await once();
+    expect(without.code).toBe(1);
+    expect(without.stdout).toMatch(/tbnode1 unreachable: .*no Docker endpoint/);
+
+    const template = `unix://${cluster.stateDir}/{hostname}/docker.sock`;
+    const withTemplate = await once(['--endpoint-template', template]);
+    expect(withTemplate.code, withTemplate.stdout + withTemplate.stderr).toBe(0);
+    expect(
+      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), { timeoutMs: 15_000 }),
+    ).toBe(true);
+  });
+});
