@@ -1,0 +1,158 @@
+/**
+ * A `tcp://` NodeEndpoint with TLS client files, against a real TLS server that demands a client
+ * certificate and forwards to a real node's Docker engine (dockerd's own TLS would apply to every
+ * tcp listener of the test nodes, so a loopback TLS front stands in for it). Certificates are made
+ * by openssl for this test only.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createServer, type Server } from 'node:tls';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { KEEPALIVED_TEST_IMAGE, nodeByName } from '../cluster/index.js';
+import {
+  containersOnNodes,
+  removeDir,
+  removeManagedContainers,
+  runCli,
+  vipYaml,
+} from './reconciler-harness.js';
+
+const run = promisify(execFile);
+const cluster = inject('cluster');
+
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, all from that CA. */
+async function makeCertificates(dir: string, name: string): Promise<void> {
+  const at = (file: string) => path.join(dir, file);
+  const subj = (cn: string) => ['-subj', `/CN=${cn}`];
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-keyout',
+    at(`${name}-ca-key.pem`),
+    '-out',
+    at(`${name}-ca.pem`),
+    ...subj(`${name} test CA`),
+  ]);
+  for (const [role, ext] of [
+    ['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    await writeFile(at(`${name}-${role}.ext`), ext);
+    await run('openssl', [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      at(`${name}-${role}-key.pem`),
+      '-out',
+      at(`${name}-${role}.csr`),
+      ...subj(`${name} ${role}`),
+    ]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      at(`${name}-${role}.csr`),
+      '-CA',
+      at(`${name}-ca.pem`),
+      '-CAkey',
+      at(`${name}-ca-key.pem`),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      at(`${name}-${role}.ext`),
+      '-out',
+      at(`${name}-${role}.pem`),
+    ]);
+  }
+}
+
+describe('tcp:// NodeEndpoint with TLS', () => {
+  let dir = '';
+  let server: Server;
+  let port = 0;
+  const node = nodeByName(cluster, 'tbnode1');
+  const address = cluster.spareIpv4[6] ?? '';
+
+  const endpoint = (caPrefix: string) =>
+    [
+      'apiVersion: swarm-vip/v1',
+      'kind: NodeEndpoint',
+      'metadata: { name: tbnode1 }',
+      'spec:',
+      `  docker: tcp://127.0.0.1:${port}`,
+      `  tls: { caFile: ${dir}/${caPrefix}-ca.pem, certFile: ${dir}/good-client.pem, keyFile: ${dir}/good-client-key.pem }`,
+      `  address: ${node.ipv4}`,
+      '',
+    ].join('\n');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'swarm-vip-e2e-tls-'));
+    await makeCertificates(dir, 'good');
+    await makeCertificates(dir, 'other');
+    const file = (f: string) => readFile(path.join(dir, f));
+    server = createServer(
+      {
+        key: await file('good-server-key.pem'),
+        cert: await file('good-server.pem'),
+        ca: await file('good-ca.pem'),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (client) => {
+        const engine = connect(node.socketPath);
+        client.pipe(engine).pipe(client);
+        engine.on('error', () => client.destroy());
+        client.on('error', () => engine.destroy());
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+    await writeFile(
+      path.join(dir, 'vip.yaml'),
+      vipYaml({
+        name: 'secured-endpoint',
+        address: `${address}/${cluster.ipv4PrefixLength}`,
+        priorities: { tbnode1: 100 },
+        image: KEEPALIVED_TEST_IMAGE,
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await removeManagedContainers(cluster);
+    await removeDir(dir);
+  });
+
+  it('reaches the engine with the client certificate and runs the VIP there', async () => {
+    await writeFile(path.join(dir, 'node.yaml'), endpoint('good'));
+    const result = await runCli(['--once', '--manifests', dir, '--lock-file', path.join(dir, '.lock')]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const seen = (await containersOnNodes(cluster, 'keepalived-secured-endpoint')).map((c) => [
+      c.node,
+      c.running,
+    ]);
+    expect(seen).toEqual([['tbnode1', true]]);
+  });
+
+  it('refuses a server its CA file does not vouch for: the node is reported unreachable, nothing changes', async () => {
+    const before = await containersOnNodes(cluster, 'keepalived-secured-endpoint');
+    await writeFile(path.join(dir, 'node.yaml'), endpoint('other'));
+    const result = await runCli(['--once', '--manifests', dir, '--lock-file', path.join(dir, '.lock')]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/node tbnode1 unreachable: .*(certificate|self.signed|verify)/i);
+    expect(await containersOnNodes(cluster, 'keepalived-secured-endpoint')).toEqual(before);
+  });
+});
