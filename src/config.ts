@@ -23,6 +23,8 @@ export interface Config {
   healthIntervalMs: number;
   requestTimeoutMs: number;
   debounceMs: number;
+  /** After a pass that changed something, probe keepalived again this much later (VRRP settles). */
+  healthSettleMs: number;
   requeueBaseMs: number;
   requeueMaxMs: number;
 }
@@ -113,6 +115,7 @@ export function toConfig(raw: Record<string, unknown>): Config {
     healthIntervalMs: duration('--health-interval', raw.healthInterval, '5s'),
     requestTimeoutMs: duration('--request-timeout', raw.requestTimeout, '10s'),
     debounceMs: 150,
+    healthSettleMs: 3000,
     requeueBaseMs: 1000,
     requeueMaxMs: 60_000,
   };

@@ -52,6 +52,7 @@ async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
     ...composePassDeps(config, log),
     resyncIntervalMs: config.resyncIntervalMs,
     healthIntervalMs: config.healthIntervalMs,
+    settleMs: config.healthSettleMs,
     requeue: { baseMs: config.requeueBaseMs, maxMs: config.requeueMaxMs },
     onStatus: (status) => server?.update(status),
   });

@@ -1,19 +1,31 @@
-import { interval, merge, type Subscription } from 'rxjs';
-import type { VipStatus } from '../core/status.js';
-import { needsReconcile } from '../core/status.js';
+import {
+  Subject,
+  asyncScheduler,
+  interval,
+  merge,
+  switchMap,
+  timer,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import type { BackoffOptions } from '../core/backoff.js';
+import { needsReconcile, type VipStatus } from '../core/status.js';
 import { describeError } from '../errors.js';
 import type { ManifestSource, NodeRuntime } from '../ports.js';
+import { observeNodes } from './observe.js';
 import { onceExitCode, runPass, type PassDeps, type PassResult } from './pass.js';
 import { PassRunner } from './pass-runner.js';
 import { probeStatus } from './probe-status.js';
-import { observeNodes } from './observe.js';
 
 export interface LoopDeps extends PassDeps {
   manifests: ManifestSource;
   resyncIntervalMs: number;
   healthIntervalMs: number;
+  /** After a pass that changed something, probe again this much later, once VRRP has settled. */
+  settleMs: number;
   requeue: BackoffOptions;
+  /** Timers run on this scheduler (tests pass their own). */
+  scheduler?: SchedulerLike;
   /** Called after every pass and every health probe with the freshest view. */
   onStatus?: (status: LoopStatus) => void;
 }
@@ -25,18 +37,22 @@ export interface LoopStatus {
 }
 
 /**
- * Watch mode. Merges the inputs into triggers for the PassRunner:
- * manifest changes, Docker events of managed containers on every node (the streams follow the
- * node set of the latest pass), a slow full resync, and health probes that trigger a pass only
- * when something looks wrong. Triggers carry no information: every pass reads the whole world.
+ * Watch mode. Merges the inputs into triggers for the PassRunner: manifest changes, Docker events
+ * of managed containers on every node (the streams follow the node set of the latest pass), a
+ * slow full resync, and health probes that trigger a pass only when a pass would change
+ * something. Triggers carry no information: every pass reads the whole world.
  */
 export class ReconcileLoop {
   private readonly sources: Subscription[] = [];
   private readonly eventStreams = new Map<NodeRuntime, Subscription>();
+  private readonly settle = new Subject<void>();
   private readonly runner: PassRunner<PassResult>;
+  private readonly scheduler: SchedulerLike;
   private status: LoopStatus = { vips: [], updatedAtMs: 0 };
+  private probing = false;
 
   constructor(private readonly deps: LoopDeps) {
+    this.scheduler = deps.scheduler ?? asyncScheduler;
     this.runner = new PassRunner<PassResult>({
       run: () => runPass(deps),
       failed: (result) => onceExitCode(result) === 1,
@@ -44,18 +60,22 @@ export class ReconcileLoop {
       onError: (error) => deps.log.error({ err: describeError(error) }, 'pass failed; requeued'),
       requeue: deps.requeue,
       setTimer: (fn, ms) => {
-        const timer = setTimeout(fn, ms);
-        return () => clearTimeout(timer);
+        const action = this.scheduler.schedule(fn, ms);
+        return () => action.unsubscribe();
       },
     });
   }
 
   start(): void {
+    const { manifests, resyncIntervalMs, healthIntervalMs, settleMs } = this.deps;
     this.sources.push(
-      merge(this.deps.manifests.changes(), interval(this.deps.resyncIntervalMs)).subscribe(() =>
+      merge(manifests.changes(), interval(resyncIntervalMs, this.scheduler)).subscribe(() =>
         this.runner.trigger(),
       ),
-      interval(this.deps.healthIntervalMs).subscribe(() => void this.probeHealth()),
+      merge(
+        interval(healthIntervalMs, this.scheduler),
+        this.settle.pipe(switchMap(() => timer(settleMs, this.scheduler))),
+      ).subscribe(() => void this.probeHealth()),
     );
     this.runner.trigger();
   }
@@ -68,14 +88,10 @@ export class ReconcileLoop {
     await this.runner.stop();
   }
 
-  current(): LoopStatus {
-    return this.status;
-  }
-
   private afterPass(result: PassResult): void {
     this.followEvents(result.runtimes);
-    this.status = { ...this.status, lastPass: result, updatedAtMs: Date.now() };
-    this.deps.onStatus?.(this.status);
+    this.publish({ lastPass: result });
+    if (result.outcomes.length > 0) this.settle.next();
     void this.probeHealth();
   }
 
@@ -101,21 +117,30 @@ export class ReconcileLoop {
     }
   }
 
+  /** Reads every node afresh, probes keepalived in each managed container, and triggers a pass if one would change something. */
   private async probeHealth(): Promise<void> {
     const world = this.status.lastPass;
-    if (!world) return;
+    if (!world || this.probing) return;
+    this.probing = true;
     try {
       const nodes = await observeNodes(world.runtimes);
       const vips = await probeStatus({ ...world, actual: { nodes, holders: {} } });
       for (const vip of vips) {
-        if (!vip.frozen && vip.holders.length > 1)
+        if (!vip.frozen && vip.holders.length > 1) {
           this.deps.log.warn({ vip: vip.vip, holders: vip.holders }, 'VIP held by several nodes');
+        }
       }
-      this.status = { ...this.status, vips, updatedAtMs: Date.now() };
-      this.deps.onStatus?.(this.status);
+      this.publish({ vips });
       if (needsReconcile(vips)) this.runner.trigger();
     } catch (error) {
       this.deps.log.warn({ err: describeError(error) }, 'health probe failed');
+    } finally {
+      this.probing = false;
     }
+  }
+
+  private publish(change: Partial<LoopStatus>): void {
+    this.status = { ...this.status, ...change, updatedAtMs: this.scheduler.now() };
+    this.deps.onStatus?.(this.status);
   }
 }

@@ -70,6 +70,8 @@ describe('reconciler (watch mode) on three real nodes', () => {
       '10m',
       '--lock-file',
       lockFile,
+      '--listen',
+      '127.0.0.1:0',
     ]);
     await reconciler.waitForLog((l) => l.msg === 'watching', 'the reconciler to start watching');
   });
@@ -95,6 +97,31 @@ describe('reconciler (watch mode) on three real nodes', () => {
     expect(
       await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), { timeoutMs: 15_000 }),
     ).toBe(true);
+  });
+
+  it('the daemon serves its status and metrics over --listen', async () => {
+    const serving = await reconciler.waitForLog(
+      (l) => typeof l.address === 'string',
+      'the status server address',
+    );
+    const base = `http://${String(serving.address)}`;
+    const status = await waitFor(
+      async () => {
+        const body = (await (await fetch(`${base}/status`)).json()) as {
+          vips: { vip: string; holders: string[]; nodes: { node: string; spec: string }[] }[];
+        };
+        const web = body.vips.find((v) => v.vip === 'web');
+        return web?.holders.length === 1 ? web : undefined;
+      },
+      { timeoutMs: 20_000, description: '/status to show web held by one node' },
+    );
+    expect(status.holders).toEqual(['tbnode1']);
+    expect(status.nodes.map((n) => [n.node, n.spec])).toEqual([
+      ['tbnode1', 'current'],
+      ['tbnode2', 'current'],
+      ['tbnode3', 'current'],
+    ]);
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/swarm_vip_holders\{vip="web"\} 1/);
   });
 
   it('docker rm -f of a managed container: recreated from the event stream', async () => {
