@@ -21,13 +21,7 @@ function fakeLoop(options: { passMs?: number } = {}) {
   let maxRunning = 0;
   const runtime: NodeRuntime = {
     node: 'n1',
-    listManaged: async () => {
-      running += 1;
-      maxRunning = Math.max(maxRunning, running);
-      await new Promise((r) => setTimeout(r, options.passMs ?? 1));
-      running -= 1;
-      return [];
-    },
+    listManaged: async () => [],
     create: async () => undefined,
     start: async () => undefined,
     remove: async () => undefined,
@@ -36,8 +30,13 @@ function fakeLoop(options: { passMs?: number } = {}) {
   };
   const loop = new ReconcileLoop({
     manifests: {
+      // A pass starts by loading the manifests; a slow load makes overlapping passes visible.
       load: async () => {
         loads += 1;
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        await new Promise((r) => setTimeout(r, options.passMs ?? 1));
+        running -= 1;
         return emptySet;
       },
       changes: () => changes,
