@@ -23,7 +23,7 @@ export interface Config {
   healthIntervalMs: number;
   requestTimeoutMs: number;
   debounceMs: number;
-  /** After a pass that changed something, probe keepalived again this much later (VRRP settles). */
+  /** After a burst of passes, probe keepalived this much later (VRRP settles). */
   healthSettleMs: number;
   requeueBaseMs: number;
   requeueMaxMs: number;

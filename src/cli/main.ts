@@ -9,10 +9,6 @@ import { addClusterOptions, addOutputOption, addRunOptions, toConfig } from '../
 import { describeError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { processIo } from './io.js';
-import { planCommand } from './plan-command.js';
-import { runCommand } from './run-command.js';
-import { statusCommand } from './status-command.js';
-import { validateCommand } from './validate-command.js';
 
 const io = processIo;
 let exitCode = 0;
@@ -25,6 +21,8 @@ const program = new Command('reconciler')
 addRunOptions(addClusterOptions(program)).action(async (raw: Record<string, unknown>) => {
   const config = toConfig(raw);
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  // Commands load on demand: a cron run should not pay for what it does not use.
+  const { runCommand } = await import('./run-command.js');
   exitCode = await runCommand(config, raw.once === true, log, io);
 });
 
@@ -37,6 +35,7 @@ program
     process.env['SWARM_VIP_MANIFESTS'] ?? 'manifests',
   )
   .action(async (dir: string) => {
+    const { validateCommand } = await import('./validate-command.js');
     exitCode = await validateCommand({ dir }, io);
   });
 
@@ -46,6 +45,7 @@ addOutputOption(addClusterOptions(program.command('plan')))
   )
   .action(async (raw: Record<string, unknown>) => {
     const config = toConfig(raw);
+    const { planCommand } = await import('./plan-command.js');
     exitCode = await planCommand(config, createLogger({ level: 'warn', format: config.logFormat }), io);
   });
 
@@ -53,6 +53,7 @@ addOutputOption(addClusterOptions(program.command('status')))
   .description('per VIP and node: container, spec hash, VRRP state, who holds the address')
   .action(async (raw: Record<string, unknown>) => {
     const config = toConfig(raw);
+    const { statusCommand } = await import('./status-command.js');
     exitCode = await statusCommand(config, createLogger({ level: 'warn', format: config.logFormat }), io);
   });
 

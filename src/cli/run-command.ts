@@ -1,5 +1,4 @@
 import lockfile from 'proper-lockfile';
-import { StatusServer } from '../adapters/http-status-server.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -47,7 +46,9 @@ const ONCE_SUMMARY = {
 } as const;
 
 async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
-  const server = config.listen ? new StatusServer() : undefined;
+  const server = config.listen
+    ? new (await import('../adapters/http-status-server.js')).StatusServer()
+    : undefined;
   const loop = new ReconcileLoop({
     ...composePassDeps(config, log),
     resyncIntervalMs: config.resyncIntervalMs,

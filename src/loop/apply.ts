@@ -1,4 +1,5 @@
 import type { Action } from '../core/types.js';
+import { groupActionsByVip } from '../core/plan.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { NodeRuntime } from '../ports.js';
@@ -9,20 +10,37 @@ export type ActionOutcome =
   | { action: Action; result: 'skipped'; error: string };
 
 /**
- * Carries out a plan. VIPs are worked in parallel; the steps of one VIP run in plan order (holder
- * last), each finished before the next begins, so a new container is running before the next old
- * one goes. After a failed step the rest of that VIP's rollout is skipped: going on could take
- * the holder down while no updated backup is ready.
+ * Carries out a plan. VIPs are worked in parallel. Within a VIP the plan's order holds: steps
+ * that only add keepalived instances (create, start) and stand next to each other run together,
+ * since they take nothing away; every replace or remove runs alone, after everything before it
+ * has finished, so a new container is running before the next old one goes and the holder goes
+ * last. After a failed step the rest of that VIP's rollout is skipped: going on could take the
+ * holder down while no updated backup is ready.
  */
 export async function applyPlan(
   actions: readonly Action[],
   runtimes: ReadonlyMap<string, NodeRuntime>,
   log: Logger,
 ): Promise<ActionOutcome[]> {
-  const byVip = new Map<string, Action[]>();
-  for (const action of actions) byVip.set(action.vip, [...(byVip.get(action.vip) ?? []), action]);
-  const perVip = await Promise.all([...byVip.values()].map((steps) => applyInOrder(steps, runtimes, log)));
+  const perVip = await Promise.all(
+    [...groupActionsByVip(actions).values()].map((steps) => applyInOrder(steps, runtimes, log)),
+  );
   return perVip.flat();
+}
+
+/** Consecutive create/start steps form one batch; every other step is a batch of its own. */
+export function rolloutBatches(steps: readonly Action[]): Action[][] {
+  const batches: Action[][] = [];
+  for (const step of steps) {
+    const last = batches.at(-1);
+    if (last && addsOnly(step) && last.every(addsOnly)) last.push(step);
+    else batches.push([step]);
+  }
+  return batches;
+}
+
+function addsOnly(action: Action): boolean {
+  return action.kind === 'create' || action.kind === 'start';
 }
 
 async function applyInOrder(
@@ -31,24 +49,32 @@ async function applyInOrder(
   log: Logger,
 ): Promise<ActionOutcome[]> {
   const outcomes: ActionOutcome[] = [];
-  let failure: string | undefined;
-  for (const action of steps) {
-    const actionLog = log.child({ vip: action.vip, node: action.node, container: action.container });
-    if (failure) {
-      outcomes.push({ action, result: 'skipped', error: `an earlier step of ${action.vip} failed` });
+  for (const batch of rolloutBatches(steps)) {
+    if (outcomes.some((o) => o.result !== 'done')) {
+      const error = `an earlier step of ${batch[0]?.vip ?? 'this VIP'} failed`;
+      outcomes.push(...batch.map((action) => ({ action, result: 'skipped' as const, error })));
       continue;
     }
-    try {
-      actionLog.info({ action: action.kind, reason: action.reason }, `${action.kind} ${action.container}`);
-      await runAction(action, runtimes);
-      outcomes.push({ action, result: 'done' });
-    } catch (error) {
-      failure = describeError(error);
-      actionLog.error({ action: action.kind, err: failure }, `${action.kind} ${action.container} failed`);
-      outcomes.push({ action, result: 'failed', error: failure });
-    }
+    outcomes.push(...(await Promise.all(batch.map((action) => applyOne(action, runtimes, log)))));
   }
   return outcomes;
+}
+
+async function applyOne(
+  action: Action,
+  runtimes: ReadonlyMap<string, NodeRuntime>,
+  log: Logger,
+): Promise<ActionOutcome> {
+  const actionLog = log.child({ vip: action.vip, node: action.node, container: action.container });
+  try {
+    actionLog.info({ action: action.kind, reason: action.reason }, `${action.kind} ${action.container}`);
+    await runAction(action, runtimes);
+    return { action, result: 'done' };
+  } catch (error) {
+    const message = describeError(error);
+    actionLog.error({ action: action.kind, err: message }, `${action.kind} ${action.container} failed`);
+    return { action, result: 'failed', error: message };
+  }
 }
 
 async function runAction(action: Action, runtimes: ReadonlyMap<string, NodeRuntime>): Promise<void> {

@@ -21,7 +21,7 @@ export interface LoopDeps extends PassDeps {
   manifests: ManifestSource;
   resyncIntervalMs: number;
   healthIntervalMs: number;
-  /** After a pass that changed something, probe again this much later, once VRRP has settled. */
+  /** After the latest of a burst of passes, probe this much later, once VRRP has settled. */
   settleMs: number;
   requeue: BackoffOptions;
   /** Timers run on this scheduler (tests pass their own). */
@@ -91,8 +91,8 @@ export class ReconcileLoop {
   private afterPass(result: PassResult): void {
     this.followEvents(result.runtimes);
     this.publish({ lastPass: result });
-    if (result.outcomes.length > 0) this.settle.next();
-    void this.probeHealth();
+    // One probe after a burst of passes, once VRRP has settled, rather than one per pass.
+    this.settle.next();
   }
 
   /** One event stream per node runtime of the latest pass; streams of vanished nodes are closed. */

@@ -1,7 +1,7 @@
 import { EMPTY } from 'rxjs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { applyPlan } from '../../src/loop/apply.js';
+import { applyPlan, rolloutBatches } from '../../src/loop/apply.js';
 import type { Action, DesiredContainer } from '../../src/core/types.js';
 import type { NodeRuntime } from '../../src/ports.js';
 
@@ -51,7 +51,34 @@ const replace = (vip: string, node: string): Action => ({
   reason: 'spec hash a → b',
 });
 
+const create = (vip: string, node: string): Action => ({
+  kind: 'create',
+  vip,
+  node,
+  container: `keepalived-${vip}`,
+  desired: desired(vip, node),
+  reason: 'missing',
+});
+
 const silent = pino({ level: 'silent' });
+
+describe('rolloutBatches', () => {
+  it('lets neighbouring creates/starts run together; each replace or remove runs alone, in plan order', () => {
+    const steps = [
+      create('web', 'n4'),
+      create('web', 'n5'),
+      replace('web', 'n2'),
+      replace('web', 'n3'),
+      replace('web', 'n1'),
+    ];
+    expect(rolloutBatches(steps).map((batch) => batch.map((a) => `${a.kind}@${a.node}`))).toEqual([
+      ['create@n4', 'create@n5'],
+      ['replace@n2'],
+      ['replace@n3'],
+      ['replace@n1'],
+    ]);
+  });
+});
 
 describe('applyPlan', () => {
   it('runs one VIP in plan order (remove before create on each node) and finishes each step before the next', async () => {
