@@ -10,8 +10,19 @@ import { Option, type Command } from 'commander';
 import ms from 'ms';
 import { ConfigError } from './errors.js';
 
+/** A GitOps repository to take the manifests from, instead of a local directory. */
+export interface GitConfig {
+  url: string;
+  ref: string;
+  /** Manifest directory inside the repository. */
+  path: string;
+  pollIntervalMs: number;
+  checkoutDir: string;
+}
+
 export interface Config {
   manifestsDir: string;
+  git: GitConfig | undefined;
   swarmUrl: string | undefined;
   endpointTemplate: string | undefined;
   listen: { host: string; port: number } | undefined;
@@ -102,15 +113,17 @@ function env(option: Option, name: string): Option {
 export function toConfig(raw: Record<string, unknown>): Config {
   const manifestsDir = path.resolve(String(raw.manifests ?? './manifests'));
   const swarmUrl = optionalString(raw.swarm);
+  const git = gitConfig(raw);
   return {
     manifestsDir,
+    git,
     swarmUrl,
     endpointTemplate: optionalString(raw.endpointTemplate),
     listen: raw.listen === undefined ? undefined : parseListen(String(raw.listen)),
     logLevel: String(raw.logLevel ?? 'info'),
     logFormat: (raw.logFormat as Config['logFormat'] | undefined) ?? 'auto',
     output: (raw.output as Config['output'] | undefined) ?? 'text',
-    lockFile: optionalString(raw.lockFile) ?? defaultLockFile(manifestsDir, swarmUrl),
+    lockFile: optionalString(raw.lockFile) ?? defaultLockFile(git?.url ?? manifestsDir, swarmUrl),
     resyncIntervalMs: duration('--resync-interval', raw.resyncInterval, '60s'),
     healthIntervalMs: duration('--health-interval', raw.healthInterval, '5s'),
     requestTimeoutMs: duration('--request-timeout', raw.requestTimeout, '10s'),
@@ -118,6 +131,27 @@ export function toConfig(raw: Record<string, unknown>): Config {
     healthSettleMs: 3000,
     requeueBaseMs: 1000,
     requeueMaxMs: 60_000,
+  };
+}
+
+function gitConfig(raw: Record<string, unknown>): GitConfig | undefined {
+  const url = optionalString(raw.git);
+  if (!url) return undefined;
+  const ref = optionalString(raw.ref) ?? 'HEAD';
+  const repoPath = path.posix.normalize(optionalString(raw.path) ?? '.');
+  if (repoPath.startsWith('..') || path.posix.isAbsolute(repoPath)) {
+    throw new ConfigError(
+      'bad-flag',
+      `--path ${repoPath}: expected a directory inside the repository, e.g. manifests`,
+    );
+  }
+  const key = createHash('sha256').update(`${url}\n${ref}`).digest('hex').slice(0, 12);
+  return {
+    url,
+    ref,
+    path: repoPath,
+    pollIntervalMs: duration('--interval', raw.interval, '30s'),
+    checkoutDir: path.resolve(optionalString(raw.gitCheckout) ?? path.join(tmpdir(), `swarm-vip-git-${key}`)),
   };
 }
 

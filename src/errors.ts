@@ -24,7 +24,7 @@ export class EndpointError extends Error {
   }
 }
 
-export type ConfigErrorCode = 'bad-flag' | 'secret-missing' | 'lock-held';
+export type ConfigErrorCode = 'bad-flag' | 'lock-held' | 'git-unavailable';
 
 /** The command line, environment or a referenced file cannot be used as given. */
 export class ConfigError extends Error {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { watch } from 'chokidar';
 import { Observable, debounceTime, map } from 'rxjs';
 import type { ManifestSet, ManifestSource } from '../ports.js';
@@ -16,9 +15,9 @@ export class ManifestDirSource implements ManifestSource {
     private readonly debounceMs: number,
   ) {}
 
+  /** Problems name each file by its full path: a daemon's log is read far from its directory. */
   load(): Promise<ManifestSet> {
-    // Problems name the file by its full path: a daemon's log is read far from its directory.
-    return loadManifestDir(this.dir, undefined, { fileLabel: (relative) => path.join(this.dir, relative) });
+    return loadManifestDir(this.dir);
   }
 
   changes(): Observable<void> {

@@ -1,15 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DockerNodeDirectory } from '../adapters/docker/node-directory.js';
+import { GitManifestSource } from '../adapters/git-manifest-source.js';
 import { ManifestDirSource } from '../adapters/manifest-dir-source.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { PassDeps } from '../loop/pass.js';
+import type { ManifestSource } from '../ports.js';
+
+/** A GitOps repository (--git) or a watched directory (--manifests). */
+function manifestSource(config: Config, log: Logger): ManifestSource {
+  if (!config.git) return new ManifestDirSource(config.manifestsDir, config.debounceMs);
+  return new GitManifestSource({ ...config.git, timeoutMs: config.requestTimeoutMs * 6, log });
+}
 
 /** The composition root: real adapters wired from a Config. */
-export function composePassDeps(config: Config, log: Logger): PassDeps & { manifests: ManifestDirSource } {
+export function composePassDeps(config: Config, log: Logger): PassDeps & { manifests: ManifestSource } {
   return {
-    manifests: new ManifestDirSource(config.manifestsDir, config.debounceMs),
+    manifests: manifestSource(config, log),
     directory: new DockerNodeDirectory({
       swarmUrl: config.swarmUrl,
       endpointTemplate: config.endpointTemplate,
