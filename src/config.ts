@@ -40,73 +40,104 @@ export interface Config {
   requeueMaxMs: number;
 }
 
-/** Flags shared by the run, plan and status commands. */
-export function addClusterOptions(command: Command): Command {
-  return command
-    .addOption(env(new Option('--manifests <dir>', 'manifest directory').default('./manifests'), 'MANIFESTS'))
-    .addOption(
-      env(new Option('--swarm <url>', 'Docker URL of a swarm manager: discover nodes from it'), 'SWARM'),
-    )
-    .addOption(
-      env(
-        new Option(
-          '--endpoint-template <template>',
-          "Docker URL for discovered nodes, e.g. 'tcp://{address}:2376'",
-        ),
-        'ENDPOINT_TEMPLATE',
-      ),
-    )
-    .addOption(
-      env(new Option('--log-level <level>', 'trace|debug|info|warn|error').default('info'), 'LOG_LEVEL'),
-    )
-    .addOption(
-      env(
-        new Option('--log-format <format>', 'log format').choices(['json', 'pretty', 'auto']).default('auto'),
-        'LOG_FORMAT',
-      ),
-    )
-    .addOption(
-      env(
-        new Option('--request-timeout <duration>', 'bound on one Docker API call').default('10s'),
-        'REQUEST_TIMEOUT',
-      ),
-    );
+/** One flag: its commander spec, help, environment variable suffix and default. */
+interface Flag {
+  spec: string;
+  help: string;
+  env: string;
+  default?: string;
+  choices?: string[];
 }
+
+/** Flags shared by the run, plan and status commands. */
+const CLUSTER_FLAGS: Flag[] = [
+  { spec: '--manifests <dir>', help: 'manifest directory', env: 'MANIFESTS', default: './manifests' },
+  { spec: '--swarm <url>', help: 'Docker URL of a swarm manager: discover nodes from it', env: 'SWARM' },
+  {
+    spec: '--endpoint-template <template>',
+    help: "Docker URL for discovered nodes, e.g. 'tcp://{address}:2376'",
+    env: 'ENDPOINT_TEMPLATE',
+  },
+  { spec: '--log-level <level>', help: 'trace|debug|info|warn|error', env: 'LOG_LEVEL', default: 'info' },
+  {
+    spec: '--log-format <format>',
+    help: 'log format',
+    env: 'LOG_FORMAT',
+    default: 'auto',
+    choices: ['json', 'pretty', 'auto'],
+  },
+  {
+    spec: '--request-timeout <duration>',
+    help: 'bound on one Docker API call',
+    env: 'REQUEST_TIMEOUT',
+    default: '10s',
+  },
+];
 
 /** Flags of the watch / --once command only. */
-export function addRunOptions(command: Command): Command {
-  return command
-    .addOption(
-      env(new Option('--once', 'one pass, then exit 0 converged, 1 failed, 2 manifests invalid'), 'ONCE'),
-    )
-    .addOption(
-      env(new Option('--listen <host:port>', 'serve /status, /metrics and /healthz over HTTP'), 'LISTEN'),
-    )
-    .addOption(
-      env(
-        new Option('--lock-file <path>', 'lock that keeps two reconcilers from acting at once'),
-        'LOCK_FILE',
-      ),
-    )
-    .addOption(
-      env(new Option('--resync-interval <duration>', 'full resync period').default('60s'), 'RESYNC_INTERVAL'),
-    )
-    .addOption(
-      env(
-        new Option('--health-interval <duration>', 'keepalived probe period').default('5s'),
-        'HEALTH_INTERVAL',
-      ),
-    );
-}
+const RUN_FLAGS: Flag[] = [
+  { spec: '--once', help: 'one pass, then exit 0 converged, 1 failed, 2 manifests invalid', env: 'ONCE' },
+  {
+    spec: '--git <url>',
+    help: 'take the manifests from this git repository instead of --manifests',
+    env: 'GIT',
+  },
+  { spec: '--ref <ref>', help: 'git branch, tag or commit to apply', env: 'REF', default: 'HEAD' },
+  { spec: '--path <path>', help: 'manifest directory inside the git repository', env: 'PATH', default: '.' },
+  {
+    spec: '--interval <duration>',
+    help: 'how often to fetch the git remote',
+    env: 'INTERVAL',
+    default: '30s',
+  },
+  {
+    spec: '--git-checkout <dir>',
+    help: 'where the git checkout lives (default: a temp directory)',
+    env: 'GIT_CHECKOUT',
+  },
+  { spec: '--listen <host:port>', help: 'serve /status, /metrics and /healthz over HTTP', env: 'LISTEN' },
+  {
+    spec: '--lock-file <path>',
+    help: 'lock that keeps two reconcilers from acting at once',
+    env: 'LOCK_FILE',
+  },
+  {
+    spec: '--resync-interval <duration>',
+    help: 'full resync period',
+    env: 'RESYNC_INTERVAL',
+    default: '60s',
+  },
+  {
+    spec: '--health-interval <duration>',
+    help: 'keepalived probe period',
+    env: 'HEALTH_INTERVAL',
+    default: '5s',
+  },
+];
 
-export function addOutputOption(command: Command): Command {
-  return command.addOption(
-    env(new Option('-o, --output <format>', 'output').choices(['text', 'json']).default('text'), 'OUTPUT'),
-  );
-}
+const OUTPUT_FLAGS: Flag[] = [
+  {
+    spec: '-o, --output <format>',
+    help: 'output',
+    env: 'OUTPUT',
+    default: 'text',
+    choices: ['text', 'json'],
+  },
+];
 
-function env(option: Option, name: string): Option {
-  return option.env(`SWARM_VIP_${name}`);
+export const addClusterOptions = (command: Command): Command => addFlags(command, CLUSTER_FLAGS);
+export const addRunOptions = (command: Command): Command => addFlags(command, RUN_FLAGS);
+export const addOutputOption = (command: Command): Command => addFlags(command, OUTPUT_FLAGS);
+
+/** Every flag also reads SWARM_VIP_<NAME> from the environment. */
+function addFlags(command: Command, flags: readonly Flag[]): Command {
+  for (const flag of flags) {
+    const option = new Option(flag.spec, flag.help).env(`SWARM_VIP_${flag.env}`);
+    if (flag.default !== undefined) option.default(flag.default);
+    if (flag.choices) option.choices(flag.choices);
+    command.addOption(option);
+  }
+  return command;
 }
 
 /** Raw commander values → Config; every value checked here, so the inside can trust it. */
