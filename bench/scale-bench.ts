@@ -106,7 +106,11 @@ export async function sequentialPass(deps: Pick<PassDeps, 'manifests' | 'directo
   const desired = desiredOf(validateAgainstNodes(loaded, nodes), nodes);
   const observations: NodeObservation[] = [];
   for (const runtime of runtimes.values()) {
-    observations.push({ node: runtime.node, reachable: true, containers: await runtime.listManaged() });
+    observations.push({
+      node: runtime.node,
+      reachable: true,
+      containers: (await runtime.listContainers()).managed,
+    });
   }
   const plan = planActions(desired, { nodes: observations, holders: {} });
   for (const action of plan) await runAction(action, runtimes);
@@ -114,7 +118,13 @@ export async function sequentialPass(deps: Pick<PassDeps, 'manifests' | 'directo
 }
 
 function passDeps(set: ManifestSet, directory: SimulatedNodeDirectory): PassDeps {
-  return { manifests: new StaticManifestSource(set), directory, passwords: noPasswords, log: silent };
+  return {
+    manifests: new StaticManifestSource(set),
+    adopt: false,
+    directory,
+    passwords: noPasswords,
+    log: silent,
+  };
 }
 
 /** Measures one case: the core, a pass from empty and a no-op pass, each beside its baseline. */

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EMPTY, type Observable } from 'rxjs';
-import type { ActualContainer, ClusterNode, DesiredContainer } from '../src/core/types.js';
+import type { ActualContainer, ClusterNode, DesiredContainer, ForeignKeepalived } from '../src/core/types.js';
 import type {
   ManifestSet,
   ManifestSource,
@@ -28,9 +28,9 @@ export class SimulatedNodeRuntime implements NodeRuntime {
     private readonly latencyMs: number,
   ) {}
 
-  async listManaged(): Promise<ActualContainer[]> {
+  async listContainers(): Promise<{ managed: ActualContainer[]; foreign: ForeignKeepalived[] }> {
     await this.roundTrip();
-    return [...this.containers.values()].map((c) => ({ ...c }));
+    return { managed: [...this.containers.values()].map((c) => ({ ...c })), foreign: [] };
   }
 
   async create(desired: DesiredContainer): Promise<void> {

@@ -23,6 +23,7 @@ export interface GitConfig {
 export interface Config {
   manifestsDir: string;
   git: GitConfig | undefined;
+  adopt: boolean;
   swarmUrl: string | undefined;
   endpointTemplate: string | undefined;
   listen: { host: string; port: number } | undefined;
@@ -115,6 +116,15 @@ const RUN_FLAGS: Flag[] = [
   },
 ];
 
+/** Flags of the commands that plan (run and plan). */
+const ADOPT_FLAGS: Flag[] = [
+  {
+    spec: '--adopt',
+    help: 'replace unmanaged keepalived containers that claim a declared VIP address',
+    env: 'ADOPT',
+  },
+];
+
 const OUTPUT_FLAGS: Flag[] = [
   {
     spec: '-o, --output <format>',
@@ -127,6 +137,7 @@ const OUTPUT_FLAGS: Flag[] = [
 
 export const addClusterOptions = (command: Command): Command => addFlags(command, CLUSTER_FLAGS);
 export const addRunOptions = (command: Command): Command => addFlags(command, RUN_FLAGS);
+export const addAdoptOption = (command: Command): Command => addFlags(command, ADOPT_FLAGS);
 export const addOutputOption = (command: Command): Command => addFlags(command, OUTPUT_FLAGS);
 
 /** Every flag also reads SWARM_VIP_<NAME> from the environment. */
@@ -148,6 +159,7 @@ export function toConfig(raw: Record<string, unknown>): Config {
   return {
     manifestsDir,
     git,
+    adopt: raw.adopt === true,
     swarmUrl,
     endpointTemplate: optionalString(raw.endpointTemplate),
     listen: raw.listen === undefined ? undefined : parseListen(String(raw.listen)),

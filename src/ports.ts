@@ -7,6 +7,7 @@ import type {
   ActualContainer,
   ClusterNode,
   DesiredContainer,
+  ForeignKeepalived,
   FrozenVips,
   LoadedNodeEndpoint,
   LoadedVirtualIP,
@@ -55,8 +56,12 @@ export interface NodeEvent {
 /** One node's Docker engine, seen through swarm-vip's eyes. */
 export interface NodeRuntime {
   readonly node: string;
-  /** Containers carrying `swarm-vip.managed=true`, running or not. */
-  listManaged(): Promise<ActualContainer[]>;
+  /**
+   * The node's keepalived containers, in one listing: `managed` carry `swarm-vip.managed=true`
+   * (running or not); `foreign` are keepalived containers without it, with the addresses they
+   * declare — never changed unless adopted.
+   */
+  listContainers(): Promise<{ managed: ActualContainer[]; foreign: ForeignKeepalived[] }>;
   /** Create the container, put its files in, start it, wait until it runs. */
   create(desired: DesiredContainer): Promise<void>;
   start(containerId: string): Promise<void>;

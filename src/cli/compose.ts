@@ -18,6 +18,7 @@ function manifestSource(config: Config, log: Logger): ManifestSource {
 export function composePassDeps(config: Config, log: Logger): PassDeps & { manifests: ManifestSource } {
   return {
     manifests: manifestSource(config, log),
+    adopt: config.adopt,
     directory: new DockerNodeDirectory({
       swarmUrl: config.swarmUrl,
       endpointTemplate: config.endpointTemplate,

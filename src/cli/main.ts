@@ -5,7 +5,7 @@
  * own file as a function of its config and injected writers that returns the exit code.
  */
 import { Command } from 'commander';
-import { addClusterOptions, addOutputOption, addRunOptions, toConfig } from '../config.js';
+import { addAdoptOption, addClusterOptions, addOutputOption, addRunOptions, toConfig } from '../config.js';
 import { describeError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { processIo } from './io.js';
@@ -18,7 +18,7 @@ const program = new Command('reconciler')
   .enablePositionalOptions()
   .showHelpAfterError();
 
-addRunOptions(addClusterOptions(program)).action(async (raw: Record<string, unknown>) => {
+addAdoptOption(addRunOptions(addClusterOptions(program))).action(async (raw: Record<string, unknown>) => {
   const config = toConfig(raw);
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   // Commands load on demand: a cron run should not pay for what it does not use.
@@ -39,7 +39,7 @@ program
     exitCode = await validateCommand({ dir }, io);
   });
 
-addOutputOption(addClusterOptions(program.command('plan')))
+addAdoptOption(addOutputOption(addClusterOptions(program.command('plan'))))
   .description(
     'show what a pass would do, changing nothing (exit 0 nothing to do, 2 changes pending, 1 error)',
   )

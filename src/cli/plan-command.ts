@@ -3,7 +3,8 @@ import type { Logger } from '../log.js';
 import { readWorld } from '../loop/pass.js';
 import { composePassDeps } from './compose.js';
 import type { CommandIo } from './io.js';
-import { planStepView, planText } from './render-plan.js';
+import { claimView, planStepView, planText } from './render-plan.js';
+import { describeClaim } from '../core/foreign-claims.js';
 
 /**
  * `reconciler plan`: what a pass would do, changing nothing.
@@ -17,10 +18,12 @@ export async function planCommand(config: Config, log: Logger, io: CommandIo): P
       actions: world.plan.map(planStepView),
       problems: world.problems,
       unreachable: unreachable.map((n) => ({ node: n.node, error: n.reachable ? '' : n.error })),
+      claims: world.claims.map(claimView),
     };
     io.stdout(JSON.stringify(view, null, 2));
   } else {
     io.stdout(planText(world.plan, world.problems, world.actual.nodes));
+    if (!config.adopt) for (const claim of world.claims) io.stdout(describeClaim(claim));
   }
   if (world.problems.length > 0 || unreachable.length > 0) return 1;
   return world.plan.length > 0 ? 2 : 0;

@@ -1,3 +1,4 @@
+import type { ForeignClaim } from '../core/foreign-claims.js';
 import type { Action, ManifestProblem, NodeObservation } from '../core/types.js';
 import { formatProblem } from './validate-command.js';
 
@@ -16,6 +17,18 @@ export function planStepView(action: Action): PlanStepView {
   const specHash =
     action.kind === 'create' || action.kind === 'replace' ? action.desired.specHash : undefined;
   return specHash ? { kind, node, vip, container, reason, specHash } : { kind, node, vip, container, reason };
+}
+
+/** An unmanaged keepalived's claim, as JSON output shows it. */
+export function claimView(claim: ForeignClaim) {
+  const { container } = claim;
+  return {
+    vip: claim.vip,
+    node: container.node,
+    container: container.name,
+    image: container.image,
+    addresses: claim.addresses,
+  };
 }
 
 /** Text form of `plan`: steps in the order a pass applies them (per VIP), then problems. */

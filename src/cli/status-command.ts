@@ -6,15 +6,20 @@ import { probeStatus } from '../loop/probe-status.js';
 import { composePassDeps } from './compose.js';
 import type { CommandIo } from './io.js';
 import { formatProblem } from './validate-command.js';
+import { claimView } from './render-plan.js';
+import { describeClaim } from '../core/foreign-claims.js';
 
 /** `reconciler status`: per VIP and node, the container, its spec, VRRP state and who holds the address. */
 export async function statusCommand(config: Config, log: Logger, io: CommandIo): Promise<number> {
   const world = await readWorld(composePassDeps(config, log));
   const vips = await probeStatus(world);
   if (config.output === 'json') {
-    io.stdout(JSON.stringify({ vips, problems: world.problems }, null, 2));
+    io.stdout(
+      JSON.stringify({ vips, claims: world.claims.map(claimView), problems: world.problems }, null, 2),
+    );
   } else {
     io.stdout(statusText(vips));
+    for (const claim of world.claims) io.stdout(describeClaim(claim));
     for (const problem of world.problems) io.stdout(formatProblem(problem, process.cwd()));
   }
   return 0;

@@ -12,7 +12,9 @@
  * - unreachable (or unobserved) nodes get no action: their state is unknown;
  * - missing → create; stopped with the right spec hash → start; other spec hash → replace;
  * - a container of a VIP no longer declared, or on a node no longer targeted → remove;
- * - another managed container of the same VIP on the same node (other name) → remove.
+ * - another managed container of the same VIP on the same node (other name) → remove;
+ * - with `adopt` only: an unmanaged keepalived claiming the VIP's address is replaced by the
+ *   managed one on its node (or removed where the VIP has no target), so the two never fight.
  *
  * Order within a VIP: the node holding the VIP last, so backups roll first and the VIP moves at
  * most once; before that, creates and starts, then replaces, then removes (new capacity before
@@ -20,6 +22,7 @@
  * them in parallel but must keep each VIP's order.
  */
 import { compareStrings } from './compare-strings.js';
+import { foreignClaims, type ForeignClaim } from './foreign-claims.js';
 import type {
   Action,
   ActionKind,
@@ -32,9 +35,15 @@ import type {
 /** Rank of each kind among one VIP's actions on non-holder nodes (and again on the holder). */
 const KIND_ORDER: Readonly<Record<ActionKind, number>> = { create: 0, start: 1, replace: 2, remove: 3 };
 
+export interface PlanOptions {
+  /** Replace unmanaged keepalived containers that claim a declared VIP's address. */
+  adopt?: boolean;
+}
+
 /** The actions that take `actual` to `desired`, in the order they must run. */
-export function planActions(desired: DesiredState, actual: ActualState): Action[] {
+export function planActions(desired: DesiredState, actual: ActualState, options: PlanOptions = {}): Action[] {
   const observed = reachableContainers(actual);
+  const claimsByVip = groupBy(options.adopt ? foreignClaims(desired, actual.nodes) : [], (c) => c.vip);
   const desiredByVip = groupBy(desired.containers, (c) => c.vip);
   const actualByVip = groupBy([...observed.values()].flat(), (c) => c.vip);
   const vips = [...new Set([...desiredByVip.keys(), ...actualByVip.keys()])].sort(compareStrings);
@@ -43,7 +52,8 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
     const wanted = desiredByVip.get(vip) ?? [];
     if (isFrozen(desired, vip, wanted.length > 0)) continue;
     const planned = planVip(vip, wanted, actualByVip.get(vip) ?? [], observed);
-    actions.push(...orderVipActions(planned, actual.holders[vip]));
+    const adopted = adopt(planned, claimsByVip.get(vip) ?? []);
+    actions.push(...orderVipActions(adopted, actual.holders[vip]));
   }
   return actions;
 }
@@ -98,6 +108,31 @@ function planVip(
     });
   }
   return actions;
+}
+
+/**
+ * Folds adoption into a VIP's actions: where the managed container is to be created on a node
+ * whose unmanaged keepalived claims the address, the create becomes a replace of that container
+ * (stop it, then start ours: never both on one node); a claiming container anywhere else goes.
+ */
+function adopt(actions: Action[], claims: readonly ForeignClaim[]): Action[] {
+  const adopted = [...actions];
+  for (const claim of claims) {
+    const { container } = claim;
+    const why = `adopt: unmanaged ${container.name} (${container.image}) claims ${claim.addresses.join(', ')}`;
+    const i = adopted.findIndex((a) => a.kind === 'create' && a.node === container.node);
+    const create = adopted[i];
+    if (create?.kind === 'create') {
+      adopted[i] = { ...create, kind: 'replace', existingId: container.id, reason: why };
+    } else {
+      adopted.push({
+        kind: 'remove',
+        ...base(container.node, claim.vip, container.name, why),
+        existingId: container.id,
+      });
+    }
+  }
+  return adopted;
 }
 
 function converge(desired: DesiredContainer, current: ActualContainer | undefined): Action | undefined {

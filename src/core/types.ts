@@ -121,9 +121,30 @@ export interface ActualContainer {
   running: boolean;
 }
 
+/**
+ * A keepalived container swarm-vip does not manage (no managed label), e.g. one started by hand
+ * with the classic `docker run ... osixia/keepalived` recipe. It is reported when it claims a
+ * declared VIP's address, and replaced only with `--adopt`.
+ */
+export interface ForeignKeepalived {
+  id: string;
+  name: string;
+  node: string;
+  image: string;
+  running: boolean;
+  /** Addresses it declares (KEEPALIVED_VIRTUAL_IPS), canonical, without prefix; empty when it does not say. */
+  addresses: readonly string[];
+}
+
 /** What one node looked like when the pass read it. */
 export type NodeObservation =
-  | { node: string; reachable: true; containers: readonly ActualContainer[] }
+  | {
+      node: string;
+      reachable: true;
+      containers: readonly ActualContainer[];
+      /** Unmanaged keepalived containers on the node; absent when none were looked for. */
+      foreign?: readonly ForeignKeepalived[];
+    }
   | { node: string; reachable: false; error: string };
 
 export interface ActualState {

@@ -7,7 +7,8 @@ export async function observeNodes(runtimes: ReadonlyMap<string, NodeRuntime>): 
   return Promise.all(
     [...runtimes.values()].map(async (runtime): Promise<NodeObservation> => {
       try {
-        return { node: runtime.node, reachable: true, containers: await runtime.listManaged() };
+        const { managed, foreign } = await runtime.listContainers();
+        return { node: runtime.node, reachable: true, containers: managed, foreign };
       } catch (error) {
         return { node: runtime.node, reachable: false, error: describeError(error) };
       }

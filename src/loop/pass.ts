@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { desiredState } from '../core/desired-state.js';
+import { describeClaim, foreignClaims, type ForeignClaim } from '../core/foreign-claims.js';
 import { planActions } from '../core/plan.js';
 import { problemAt } from '../core/problem-location.js';
 import type {
@@ -20,6 +21,8 @@ import { findHolders, observeNodes } from './observe.js';
 
 export interface PassDeps {
   manifests: Pick<ManifestSource, 'load'>;
+  /** Replace unmanaged keepalived containers that claim a declared VIP's address (--adopt). */
+  adopt: boolean;
   directory: NodeDirectory;
   passwords: PasswordSources;
   log: Logger;
@@ -35,6 +38,8 @@ export interface WorldView {
   runtimes: Map<string, NodeRuntime>;
   desired: DesiredState;
   actual: ActualState;
+  /** Unmanaged keepalived containers claiming a declared VIP's address. */
+  claims: ForeignClaim[];
   plan: Action[];
 }
 
@@ -65,12 +70,24 @@ export async function readWorld(deps: PassDeps, passId = randomUUID().slice(0, 8
   ];
   const nodes: NodeObservation[] = await observeNodes(runtimes);
   let actual: ActualState = { nodes, holders: {} };
-  let plan = planActions(computed.state, actual);
+  const planOptions = { adopt: deps.adopt };
+  let plan = planActions(computed.state, actual, planOptions);
   if (plan.some((a) => a.kind === 'replace' || a.kind === 'remove')) {
     actual = { nodes, holders: await findHolders(computed.state, nodes, runtimes) };
-    plan = planActions(computed.state, actual);
+    plan = planActions(computed.state, actual, planOptions);
   }
-  return { passId, manifests, problems, clusterNodes, runtimes, desired: computed.state, actual, plan };
+  const claims = foreignClaims(computed.state, nodes);
+  return {
+    passId,
+    manifests,
+    problems,
+    clusterNodes,
+    runtimes,
+    desired: computed.state,
+    actual,
+    claims,
+    plan,
+  };
 }
 
 /** One level-triggered pass: read, plan, apply. It never asks what woke it. */
@@ -83,6 +100,10 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   }
   for (const node of world.actual.nodes) {
     if (!node.reachable) log.warn({ node: node.node, err: node.error }, `node ${node.node} unreachable`);
+  }
+  if (!deps.adopt) {
+    for (const claim of world.claims)
+      log.warn({ vip: claim.vip, node: claim.container.node }, describeClaim(claim));
   }
   const outcomes = await applyPlan(world.plan, world.runtimes, log);
   log.info(

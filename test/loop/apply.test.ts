@@ -17,7 +17,7 @@ function recordingRuntimes(nodes: string[], failOn: string[] = []) {
     };
     runtimes.set(node, {
       node,
-      listManaged: async () => [],
+      listContainers: async () => ({ managed: [], foreign: [] }),
       create: (d) => act(`create ${d.name}`),
       start: (id) => act(`start ${id}`),
       remove: (id) => act(`remove ${id}`),

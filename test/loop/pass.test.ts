@@ -30,6 +30,7 @@ async function problemsOf(env: Record<string, string>) {
   };
   const world = await readWorld({
     manifests: { load: async () => set },
+    adopt: false,
     directory: { nodes: async () => ({ nodes: nodesOf(2), runtimes: new Map() }) },
     passwords: { env, readFile: () => '' },
     log: pino({ level: 'silent' }),

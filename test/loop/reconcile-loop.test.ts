@@ -21,7 +21,7 @@ function fakeLoop(options: { passMs?: number } = {}) {
   let maxRunning = 0;
   const runtime: NodeRuntime = {
     node: 'n1',
-    listManaged: async () => [],
+    listContainers: async () => ({ managed: [], foreign: [] }),
     create: async () => undefined,
     start: async () => undefined,
     remove: async () => undefined,
@@ -29,6 +29,7 @@ function fakeLoop(options: { passMs?: number } = {}) {
     events: () => events,
   };
   const loop = new ReconcileLoop({
+    adopt: false,
     manifests: {
       // A pass starts by loading the manifests; a slow load makes overlapping passes visible.
       load: async () => {

@@ -104,7 +104,7 @@ class UnreachableNodeRuntime implements NodeRuntime {
       'no Docker endpoint: add a NodeEndpoint manifest, a swarm-vip.endpoint node label, or --endpoint-template',
     );
   }
-  listManaged = async (): Promise<never> => this.fail();
+  listContainers = async (): Promise<never> => this.fail();
   create = async (): Promise<never> => this.fail();
   start = async (): Promise<never> => this.fail();
   remove = async (): Promise<never> => this.fail();

@@ -6,6 +6,7 @@ import {
   LABEL_VIP,
   type ActualContainer,
   type DesiredContainer,
+  type ForeignKeepalived,
 } from '../../core/types.js';
 import { canonicalAddress, parseIpAddress } from '../../core/ip-address.js';
 import { STATE_FILE_PATH } from '../../core/container-layout.js';
@@ -39,18 +40,36 @@ export class DockerNodeRuntime implements NodeRuntime {
     private readonly options: DockerRuntimeOptions,
   ) {}
 
-  async listManaged(): Promise<ActualContainer[]> {
-    const list = await this.call('list containers', () =>
-      this.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`] } }),
+  async listContainers(): Promise<{ managed: ActualContainer[]; foreign: ForeignKeepalived[] }> {
+    const list = await this.call('list containers', () => this.docker.listContainers({ all: true }));
+    const managed = list.filter((c) => c.Labels[LABEL_MANAGED] === 'true');
+    const foreign = list.filter(
+      (c) => c.Labels[LABEL_MANAGED] !== 'true' && /keepalived/i.test(`${c.Image} ${c.Command}`),
     );
-    return list.map((c) => ({
+    return {
+      managed: managed.map((c) => ({
+        id: c.Id,
+        name: containerName(c),
+        node: this.node,
+        vip: c.Labels[LABEL_VIP] ?? '',
+        specHash: c.Labels[LABEL_SPEC_HASH] ?? '',
+        running: c.State === 'running',
+      })),
+      foreign: await Promise.all(foreign.map((c) => this.describeForeign(c))),
+    };
+  }
+
+  /** Only the environment tells what a hand-run keepalived claims: one inspect per such container. */
+  private async describeForeign(c: Docker.ContainerInfo): Promise<ForeignKeepalived> {
+    const info = await this.call('inspect', () => this.docker.getContainer(c.Id).inspect());
+    return {
       id: c.Id,
-      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+      name: containerName(c),
       node: this.node,
-      vip: c.Labels[LABEL_VIP] ?? '',
-      specHash: c.Labels[LABEL_SPEC_HASH] ?? '',
+      image: c.Image,
       running: c.State === 'running',
-    }));
+      addresses: declaredAddresses(info.Config.Env ?? []),
+    };
   }
 
   async create(desired: DesiredContainer): Promise<void> {
@@ -216,9 +235,29 @@ export class DockerNodeRuntime implements NodeRuntime {
   }
 }
 
+function containerName(c: Docker.ContainerInfo): string {
+  return (c.Names[0] ?? c.Id).replace(/^\//, '');
+}
+
 function statusOf(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * The addresses a hand-run keepalived declares in KEEPALIVED_VIRTUAL_IPS, the variable of the
+ * widespread osixia/keepalived recipe (`192.168.4.3`, or `#PYTHON2BASH:['a', 'b']`).
+ */
+export function declaredAddresses(env: readonly string[]): string[] {
+  const value = env
+    .find((e) => e.startsWith('KEEPALIVED_VIRTUAL_IPS='))
+    ?.slice('KEEPALIVED_VIRTUAL_IPS='.length);
+  const found: string[] = [];
+  for (const token of value?.match(/[0-9a-fA-F:.]{3,}/g) ?? []) {
+    const parsed = parseIpAddress(token);
+    if (parsed) found.push(canonicalAddress(parsed));
+  }
+  return found;
 }
 
 function normalizeAddress(address: string): string {
