@@ -8,7 +8,8 @@ import { describeClaim } from '../core/foreign-claims.js';
 
 /**
  * `reconciler plan`: what a pass would do, changing nothing.
- * Exit 0 nothing to do, 2 changes pending, 1 error (invalid manifests or an unreachable node).
+ * Exit 0 nothing to do, 2 changes pending, 1 error (invalid manifests, an unreachable node, or a
+ * VIP blocked by an unmanaged keepalived claiming its address).
  */
 export async function planCommand(config: Config, log: Logger, io: CommandIo): Promise<number> {
   const world = await readWorld(composePassDeps(config, log));
@@ -25,6 +26,7 @@ export async function planCommand(config: Config, log: Logger, io: CommandIo): P
     io.stdout(planText(world.plan, world.problems, world.actual.nodes));
     if (!config.adopt) for (const claim of world.claims) io.stdout(describeClaim(claim));
   }
-  if (world.problems.length > 0 || unreachable.length > 0) return 1;
+  const blocked = !config.adopt && world.claims.length > 0;
+  if (world.problems.length > 0 || unreachable.length > 0 || blocked) return 1;
   return world.plan.length > 0 ? 2 : 0;
 }

@@ -34,7 +34,7 @@ async function runOnce(config: Config, log: Logger, io: CommandIo): Promise<numb
   for (const node of result.actual.nodes)
     if (!node.reachable) io.stdout(`failed  node ${node.node} unreachable: ${node.error}`);
   for (const problem of result.problems) io.stderr(formatProblem(problem, process.cwd()));
-  const code = onceExitCode(result);
+  const code = onceExitCode(result, config.adopt);
   io.stdout(ONCE_SUMMARY[code]);
   return code;
 }

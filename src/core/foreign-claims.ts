@@ -35,7 +35,7 @@ export function describeClaim(claim: ForeignClaim): string {
   const { container } = claim;
   return (
     `unmanaged keepalived container ${container.name} (${container.image}) on ${container.node} ` +
-    `claims ${claim.addresses.join(', ')} of VIP ${claim.vip}; swarm-vip leaves it alone — ` +
-    `remove it, or run with --adopt to replace it`
+    `claims ${claim.addresses.join(', ')} of VIP ${claim.vip}; swarm-vip leaves both alone rather ` +
+    `than start a rival VRRP group — remove it, or run with --adopt to replace it`
   );
 }

@@ -13,8 +13,9 @@
  * - missing → create; stopped with the right spec hash → start; other spec hash → replace;
  * - a container of a VIP no longer declared, or on a node no longer targeted → remove;
  * - another managed container of the same VIP on the same node (other name) → remove;
- * - with `adopt` only: an unmanaged keepalived claiming the VIP's address is replaced by the
- *   managed one on its node (or removed where the VIP has no target), so the two never fight.
+ * - an unmanaged keepalived claiming the VIP's address: without `adopt` the VIP gets no action
+ *   (starting a second VRRP group for one address would make them fight); with `adopt` it is
+ *   replaced by the managed container on its node, or removed where the VIP has no target.
  *
  * Order within a VIP: the node holding the VIP last, so backups roll first and the VIP moves at
  * most once; before that, creates and starts, then replaces, then removes (new capacity before
@@ -43,16 +44,17 @@ export interface PlanOptions {
 /** The actions that take `actual` to `desired`, in the order they must run. */
 export function planActions(desired: DesiredState, actual: ActualState, options: PlanOptions = {}): Action[] {
   const observed = reachableContainers(actual);
-  const claimsByVip = groupBy(options.adopt ? foreignClaims(desired, actual.nodes) : [], (c) => c.vip);
+  const claimsByVip = groupBy(foreignClaims(desired, actual.nodes), (c) => c.vip);
   const desiredByVip = groupBy(desired.containers, (c) => c.vip);
   const actualByVip = groupBy([...observed.values()].flat(), (c) => c.vip);
   const vips = [...new Set([...desiredByVip.keys(), ...actualByVip.keys()])].sort(compareStrings);
   const actions: Action[] = [];
   for (const vip of vips) {
     const wanted = desiredByVip.get(vip) ?? [];
-    if (isFrozen(desired, vip, wanted.length > 0)) continue;
+    const claims = claimsByVip.get(vip) ?? [];
+    if (isFrozen(desired, vip, wanted.length > 0) || (claims.length > 0 && !options.adopt)) continue;
     const planned = planVip(vip, wanted, actualByVip.get(vip) ?? [], observed);
-    const adopted = adopt(planned, claimsByVip.get(vip) ?? []);
+    const adopted = adopt(planned, claims);
     actions.push(...orderVipActions(adopted, actual.holders[vip]));
   }
   return actions;

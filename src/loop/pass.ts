@@ -113,10 +113,17 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   return { ...world, outcomes };
 }
 
-/** What `reconciler --once` exits with: 0 converged, 1 an action or endpoint failed, 2 manifests invalid. */
-export function onceExitCode(result: PassResult): 0 | 1 | 2 {
+/**
+ * What `reconciler --once` exits with: 0 converged, 1 an action or endpoint failed (or a VIP is
+ * blocked by an unmanaged keepalived claiming its address), 2 manifests invalid.
+ */
+export function onceExitCode(result: PassResult, adopt: boolean): 0 | 1 | 2 {
+  const blocked = !adopt && result.claims.length > 0;
   const failed =
-    result.outcomes.some((o) => o.result !== 'done') || result.actual.nodes.some((n) => !n.reachable);
+    blocked ||
+    result.outcomes.some((o) => o.result !== 'done') ||
+    result.actual.nodes.some((n) => !n.reachable);
+
   if (failed) return 1;
   return result.problems.length > 0 ? 2 : 0;
 }

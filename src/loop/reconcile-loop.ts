@@ -55,7 +55,7 @@ export class ReconcileLoop {
     this.scheduler = deps.scheduler ?? asyncScheduler;
     this.runner = new PassRunner<PassResult>({
       run: () => runPass(deps),
-      failed: (result) => onceExitCode(result) === 1,
+      failed: (result) => onceExitCode(result, deps.adopt) === 1,
       onResult: (result) => this.afterPass(result),
       onError: (error) => deps.log.error({ err: describeError(error) }, 'pass failed; requeued'),
       requeue: deps.requeue,

@@ -63,14 +63,15 @@ export async function startKeepalived(
     image,
     config,
     labels = {},
-  }: { name: string; image: string; config: string; labels?: Record<string, string> },
+    env = [],
+  }: { name: string; image: string; config: string; labels?: Record<string, string>; env?: string[] },
 ): Promise<string> {
   const docker = dockerAt(node.socketPath);
   const container = await docker.createContainer({
     name,
     Image: image,
     Cmd: ['sh', '-c', START_SCRIPT],
-    Env: [`KEEPALIVED_CONF=${config}`],
+    Env: [`KEEPALIVED_CONF=${config}`, ...env],
     Labels: labels,
     HostConfig: { NetworkMode: 'host', CapAdd: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] },
   });

@@ -36,12 +36,18 @@ describe('unmanaged keepalived claiming a VIP address', () => {
     ]);
   });
 
-  it('without --adopt: the plan never touches it', () => {
+  it('without --adopt: the plan neither touches it nor starts a rival VRRP group for the VIP', () => {
     const world = withForeign(actual([], { reachable: ['n1', 'n2'] }), [handRun('n1', ['198.18.0.100'])]);
-    expect(describeActions(planActions(want, world))).toEqual([
-      'create web@n1 keepalived-web: missing',
-      'create web@n2 keepalived-web: missing',
-    ]);
+    expect(planActions(want, world)).toEqual([]);
+    const other = desired([desiredContainer('api', 'n2', 'h')]);
+    expect(
+      describeActions(
+        planActions(
+          { ...other, containers: other.containers.map((c) => ({ ...c, addresses: ['198.18.0.101'] })) },
+          world,
+        ),
+      ),
+    ).toEqual(['create api@n2 keepalived-api: missing']);
   });
 
   it('with --adopt: replaced by the managed container on its node, removed where the VIP has no target', () => {
