@@ -19,12 +19,15 @@ export async function observeNodes(runtimes: ReadonlyMap<string, NodeRuntime>): 
 /**
  * Which node holds each desired VIP's address right now, read from the node's interfaces
  * (one `docker exec` per node, in any running managed container: they all share the node's
- * network namespace). A node that cannot be probed simply holds nothing we know of.
+ * network namespace). When adopting, a node may run only hand-run keepalived, so one of those
+ * serves too (the operator asked swarm-vip to take them over; the exec only reads). A node that
+ * cannot be probed simply holds nothing we know of.
  */
 export async function findHolders(
   desired: DesiredState,
   nodes: readonly NodeObservation[],
   runtimes: ReadonlyMap<string, NodeRuntime>,
+  adopt: boolean,
 ): Promise<ActualState['holders']> {
   const vipOfAddress = new Map<string, string>();
   for (const c of desired.containers) for (const a of c.addresses) vipOfAddress.set(a, c.vip);
@@ -33,7 +36,10 @@ export async function findHolders(
   await Promise.all(
     nodes.map(async (observation) => {
       if (!observation.reachable) return;
-      const probeVia = observation.containers.find((c) => c.running);
+      const probeVia =
+        observation.containers.find((c) => c.running) ??
+        (adopt ? observation.foreign?.find((c) => c.running) : undefined);
+
       const runtime = runtimes.get(observation.node);
       if (!probeVia || !runtime || addresses.length === 0) return;
       const probe = await runtime.probe(probeVia.id, addresses).catch(() => undefined);

@@ -73,7 +73,8 @@ export async function readWorld(deps: PassDeps, passId = randomUUID().slice(0, 8
   const planOptions = { adopt: deps.adopt };
   let plan = planActions(computed.state, actual, planOptions);
   if (plan.some((a) => a.kind === 'replace' || a.kind === 'remove')) {
-    actual = { nodes, holders: await findHolders(computed.state, nodes, runtimes) };
+    actual = { nodes, holders: await findHolders(computed.state, nodes, runtimes, deps.adopt) };
+
     plan = planActions(computed.state, actual, planOptions);
   }
   const claims = foreignClaims(computed.state, nodes);
