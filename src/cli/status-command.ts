@@ -26,7 +26,7 @@ export async function statusCommand(config: Config, log: Logger, io: CommandIo):
 }
 
 export function statusText(vips: readonly VipStatus[]): string {
-  const header = ['VIP', 'ADDRESSES', 'NODE', 'CONTAINER', 'RUNNING', 'SPEC', 'VRRP', 'HOLDS'];
+  const header = ['VIP', 'ADDRESSES', 'NODE', 'CONTAINER', 'RUNNING', 'SPEC', 'HASH', 'VRRP', 'HOLDS'];
   const rows = vips.flatMap((vip) =>
     vip.nodes.map((n) => [
       vip.frozen ? `${vip.vip} (frozen)` : vip.vip,
@@ -35,6 +35,8 @@ export function statusText(vips: readonly VipStatus[]): string {
       n.container ?? '-',
       n.reachable ? (n.running ? 'yes' : 'no') : 'unreachable',
       n.spec,
+      n.specHash?.slice(0, 8) ?? '-',
+
       n.vrrpState,
       n.holdsAddress ? 'yes' : '',
     ]),

@@ -10,6 +10,8 @@ export interface NodeVipStatus {
   running: boolean;
   /** current: runs the desired spec; stale: another spec; missing: desired but absent; orphan: not desired here. */
   spec: 'current' | 'stale' | 'missing' | 'orphan' | 'unknown';
+  /** The running container's spec hash (its label), null without a container. */
+  specHash: string | null;
   vrrpState: VrrpState;
   holdsAddress: boolean;
   error?: string;
@@ -73,6 +75,7 @@ function nodeRow(
     container: actual.name,
     running: actual.running,
     spec: !desired ? 'orphan' : desired.specHash === actual.specHash ? 'current' : 'stale',
+    specHash: actual.specHash,
     vrrpState: actual.running ? (probe?.state ?? 'UNKNOWN') : 'STOP',
     holdsAddress: (probe?.heldAddresses.length ?? 0) > 0,
   };
@@ -85,7 +88,9 @@ function emptyRow(node: string, reachable: boolean): NodeVipStatus {
     container: null,
     running: false,
     spec: 'missing',
+    specHash: null,
     vrrpState: 'UNKNOWN',
+
     holdsAddress: false,
   };
 }

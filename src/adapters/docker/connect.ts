@@ -22,7 +22,11 @@ export interface EndpointAddress {
  * options it is given, so every connection field is set here explicitly (undefined where unused):
  * the environment must never redirect a per-node client to another engine.
  */
-export function dockerClientFor(node: string, endpoint: EndpointAddress, timeoutMs: number): Docker {
+export function dockerClientFor(
+  node: string,
+  endpoint: EndpointAddress,
+  timeoutMs: number | undefined,
+): Docker {
   return new Docker({ ...modemOptions(node, endpoint), timeout: timeoutMs });
 }
 

@@ -70,6 +70,7 @@ export class DockerNodeDirectory implements NodeDirectory {
       ? new DockerNodeRuntime(
           name,
           dockerClientFor(name, endpoint, this.options.requestTimeoutMs),
+          dockerClientFor(name, endpoint, undefined),
           this.options.runtime,
         )
       : new UnreachableNodeRuntime(name);

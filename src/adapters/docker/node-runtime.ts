@@ -34,9 +34,15 @@ const KEEPALIVED_CAPABILITIES = ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'];
 
 /** swarm-vip's view of one node's Docker engine (see NodeRuntime). */
 export class DockerNodeRuntime implements NodeRuntime {
+  /**
+   * @param docker client for API calls, each bounded by a timeout
+   * @param eventsDocker client for the event stream: the same engine, but without a timeout, which
+   *   would cut a quiet stream every few seconds
+   */
   constructor(
     readonly node: string,
     private readonly docker: Docker,
+    private readonly eventsDocker: Docker,
     private readonly options: DockerRuntimeOptions,
   ) {}
 
@@ -128,7 +134,7 @@ export class DockerNodeRuntime implements NodeRuntime {
   }
 
   events(): Observable<NodeEvent> {
-    return nodeEvents(this.node, this.docker, this.options.events);
+    return nodeEvents(this.node, this.eventsDocker, this.options.events);
   }
 
   private async createContainer(desired: DesiredContainer): Promise<Docker.Container> {
