@@ -22,12 +22,11 @@ import {
   removeDir,
   removeManagedContainers,
   runCli,
-  vipYaml,
+  testVip,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
-const address = cluster.spareIpv4[8] ?? '';
-const cidr = `${address}/${cluster.ipv4PrefixLength}`;
+const { address, cidr, yaml: legacyVip } = testVip(cluster, 'legacy', 8);
 const HAND_RUN = 'keepalived';
 
 describe('adopting hand-run keepalived', () => {
@@ -54,15 +53,7 @@ describe('adopting hand-run keepalived', () => {
       timeoutMs: 20_000,
       description: 'the hand-run keepalived on tbnode1 to hold the address',
     });
-    await writeFile(
-      path.join(dir, 'legacy.yaml'),
-      vipYaml({
-        name: 'legacy',
-        address: cidr,
-        priorities: { tbnode1: 150, tbnode2: 250 },
-        image: KEEPALIVED_TEST_IMAGE,
-      }),
-    );
+    await writeFile(path.join(dir, 'legacy.yaml'), legacyVip({ tbnode1: 150, tbnode2: 250 }));
   });
 
   afterAll(async () => {

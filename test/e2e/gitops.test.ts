@@ -2,64 +2,40 @@
  * GitOps: the reconciler applies what is committed to a git repository (a real bare repository
  * served over file://), follows new commits, and a bad commit never tears down a working VIP.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KEEPALIVED_TEST_IMAGE, holderOf, waitFor } from '../cluster/index.js';
+import { holderOf, waitFor } from '../cluster/index.js';
+import { gitRemote, type GitRemote } from '../support/git-remote.js';
 import {
   RunningReconciler,
   containersOnNodes,
+  nodeEndpointYaml,
   removeManagedContainers,
-  vipYaml,
+  testVip,
 } from './reconciler-harness.js';
 
-const run = promisify(execFile);
 const cluster = inject('cluster');
-const address = cluster.spareIpv4[7] ?? '';
+const { address, yaml: vip } = testVip(cluster, 'gitops', 7);
 
 describe('GitOps (--git) on three real nodes', () => {
-  let root = '';
-  let work = '';
+  let remote: GitRemote;
   let reconciler: RunningReconciler;
-  const git = (...args: string[]) =>
-    run('git', ['-C', work, '-c', 'user.name=ops', '-c', 'user.email=ops@example.invalid', ...args]);
-  const commit = async (files: Record<string, string>, message: string) => {
-    for (const [file, text] of Object.entries(files)) {
-      await mkdir(path.dirname(path.join(work, file)), { recursive: true });
-      await writeFile(path.join(work, file), text);
-    }
-    await git('add', '-A');
-    await git('commit', '--quiet', '-m', message);
-    await git('push', '--quiet', 'origin', 'HEAD:main');
-  };
-  const vip = (priorities: Record<string, number>) =>
-    vipYaml({
-      name: 'gitops',
-      address: `${address}/${cluster.ipv4PrefixLength}`,
-      priorities,
-      image: KEEPALIVED_TEST_IMAGE,
-    });
+  const commit = (files: Record<string, string>, message: string) => remote.commit(files, message);
+
   const gitopsContainers = async () =>
     (await containersOnNodes(cluster, 'keepalived-gitops')).filter((c) => c.managed);
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'swarm-vip-e2e-gitops-'));
-    work = path.join(root, 'work');
-    await run('git', ['init', '--quiet', '--bare', '--initial-branch=main', path.join(root, 'remote.git')]);
-    await run('git', ['clone', '--quiet', path.join(root, 'remote.git'), work]);
+    remote = await gitRemote('e2e-gitops');
     const endpoints: Record<string, string> = {};
     for (const node of cluster.nodes) {
-      endpoints[`cluster/${node.name}.yaml`] =
-        `apiVersion: swarm-vip/v1\nkind: NodeEndpoint\nmetadata: { name: ${node.name} }\n` +
-        `spec:\n  docker: ${node.dockerUrl}\n  address: ${node.ipv4}\n`;
+      endpoints[`cluster/${node.name}.yaml`] = nodeEndpointYaml(node);
     }
     await commit({ ...endpoints, 'README.md': 'not a manifest directory\n' }, 'nodes');
     reconciler = new RunningReconciler([
       '--git',
-      `file://${path.join(root, 'remote.git')}`,
+      remote.url,
       '--ref',
       'main',
       '--path',
@@ -67,9 +43,9 @@ describe('GitOps (--git) on three real nodes', () => {
       '--interval',
       '500ms',
       '--git-checkout',
-      path.join(root, 'checkout'),
+      path.join(remote.root, 'checkout'),
       '--lock-file',
-      path.join(root, 'lock'),
+      path.join(remote.root, 'lock'),
     ]);
     await reconciler.waitForLog((l) => l.msg === 'watching', 'the reconciler to start');
   });
@@ -77,7 +53,7 @@ describe('GitOps (--git) on three real nodes', () => {
   afterAll(async () => {
     const code = await reconciler?.stop();
     await removeManagedContainers(cluster);
-    await rm(root, { recursive: true, force: true });
+    await rm(remote.root, { recursive: true, force: true });
     expect(code).toBe(0);
   });
 
@@ -109,9 +85,9 @@ describe('GitOps (--git) on three real nodes', () => {
   });
 
   it('a commit deleting the VirtualIP removes its containers', async () => {
-    await git('rm', '--quiet', 'cluster/gitops.yaml');
-    await git('commit', '--quiet', '-m', 'remove gitops VIP');
-    await git('push', '--quiet', 'origin', 'HEAD:main');
+    await remote.git('rm', '--quiet', 'cluster/gitops.yaml');
+    await remote.git('commit', '--quiet', '-m', 'remove gitops VIP');
+    await remote.git('push', '--quiet', 'origin', 'HEAD:main');
     await waitFor(async () => (await gitopsContainers()).length === 0, {
       timeoutMs: 30_000,
       description: 'the gitops containers to be removed',

@@ -7,8 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ClusterDescription } from '../cluster/description.js';
-import { dockerOf, waitFor } from '../cluster/index.js';
+import type { ClusterDescription, ClusterNodeDescription } from '../cluster/description.js';
+import { KEEPALIVED_TEST_IMAGE, dockerOf, waitFor } from '../cluster/index.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cliEntry = path.join(repo, 'src/cli/main.ts');
@@ -111,23 +111,26 @@ export class RunningReconciler {
   }
 }
 
-/** A scratch manifest directory with one NodeEndpoint per cluster node (unix sockets, IPv4 unicast). */
+/** YAML of the NodeEndpoint of a cluster node: its unix socket, its IPv4 address for unicast. */
+export function nodeEndpointYaml(node: ClusterNodeDescription): string {
+  return [
+    'apiVersion: swarm-vip/v1',
+    'kind: NodeEndpoint',
+    `metadata: { name: ${node.name} }`,
+    'spec:',
+    `  docker: ${node.dockerUrl}`,
+    `  address: ${node.ipv4}`,
+    '',
+  ].join('\n');
+}
+
+/** A scratch manifest directory with one NodeEndpoint per cluster node. */
 export async function manifestDir(cluster: ClusterDescription): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'swarm-vip-e2e-'));
   for (const node of cluster.nodes) {
-    await writeFile(
-      path.join(dir, `node-${node.name}.yaml`),
-      [
-        'apiVersion: swarm-vip/v1',
-        'kind: NodeEndpoint',
-        `metadata: { name: ${node.name} }`,
-        'spec:',
-        `  docker: ${node.dockerUrl}`,
-        `  address: ${node.ipv4}`,
-        '',
-      ].join('\n'),
-    );
+    await writeFile(path.join(dir, `node-${node.name}.yaml`), nodeEndpointYaml(node));
   }
+
   return dir;
 }
 
@@ -155,6 +158,19 @@ export function vipYaml(options: VipOptions): string {
     ),
     '',
   ].join('\n');
+}
+
+/**
+ * One test file's VIP: the cluster's spare address `spareIndex` (each file has its own, so files
+ * never disturb each other) and a manifest for it with the test image.
+ */
+export function testVip(cluster: ClusterDescription, name: string, spareIndex: number) {
+  const address = cluster.spareIpv4[spareIndex];
+  if (!address) throw new Error(`the test cluster has no spare address #${spareIndex}`);
+  const cidr = `${address}/${cluster.ipv4PrefixLength}`;
+  const yaml = (priorities: Record<string, number>) =>
+    vipYaml({ name, address: cidr, priorities, image: KEEPALIVED_TEST_IMAGE });
+  return { address, cidr, yaml };
 }
 
 export interface SeenContainer {

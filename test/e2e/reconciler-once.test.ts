@@ -8,32 +8,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  KEEPALIVED_TEST_IMAGE,
-  holderOf,
-  nodeByName,
-  startNodeDockerd,
-  stopNodeDockerd,
-  waitFor,
-} from '../cluster/index.js';
+import { holderOf, nodeByName, startNodeDockerd, stopNodeDockerd, waitFor } from '../cluster/index.js';
 import {
   containersOnNodes,
   manifestDir,
   removeDir,
   removeManagedContainers,
   runCli,
-  vipYaml,
+  testVip,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
-const address = cluster.spareIpv4[2] ?? '';
-const vip = (priorities: Record<string, number>) =>
-  vipYaml({
-    name: 'api',
-    address: `${address}/${cluster.ipv4PrefixLength}`,
-    priorities,
-    image: KEEPALIVED_TEST_IMAGE,
-  });
+const { address, yaml: vip } = testVip(cluster, 'api', 2);
 
 interface PlanJson {
   actions: { kind: string; node: string; vip: string; reason: string }[];

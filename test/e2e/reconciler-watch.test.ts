@@ -24,19 +24,12 @@ import {
   removeDir,
   removeManagedContainers,
   runCli,
-  vipYaml,
+  testVip,
   type SeenContainer,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
-const address = cluster.spareIpv4[1] ?? '';
-const vip = (priorities: Record<string, number>) =>
-  vipYaml({
-    name: 'web',
-    address: `${address}/${cluster.ipv4PrefixLength}`,
-    priorities,
-    image: KEEPALIVED_TEST_IMAGE,
-  });
+const { address, yaml: vip } = testVip(cluster, 'web', 9);
 const managedWeb = async (): Promise<SeenContainer[]> =>
   (await containersOnNodes(cluster, 'keepalived-web')).filter((c) => c.managed);
 const allRunning = (list: SeenContainer[], count: number) =>

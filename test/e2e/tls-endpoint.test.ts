@@ -12,13 +12,13 @@ import path from 'node:path';
 import { createServer, type Server } from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KEEPALIVED_TEST_IMAGE, nodeByName } from '../cluster/index.js';
+import { nodeByName } from '../cluster/index.js';
 import {
   containersOnNodes,
   removeDir,
   removeManagedContainers,
   runCli,
-  vipYaml,
+  testVip,
 } from './reconciler-harness.js';
 
 const run = promisify(execFile);
@@ -83,7 +83,6 @@ describe('tcp:// NodeEndpoint with TLS', () => {
   let server: Server;
   let port = 0;
   const node = nodeByName(cluster, 'tbnode1');
-  const address = cluster.spareIpv4[6] ?? '';
 
   const endpoint = (caPrefix: string) =>
     [
@@ -121,12 +120,7 @@ describe('tcp:// NodeEndpoint with TLS', () => {
     port = (server.address() as { port: number }).port;
     await writeFile(
       path.join(dir, 'vip.yaml'),
-      vipYaml({
-        name: 'secured-endpoint',
-        address: `${address}/${cluster.ipv4PrefixLength}`,
-        priorities: { tbnode1: 100 },
-        image: KEEPALIVED_TEST_IMAGE,
-      }),
+      testVip(cluster, 'secured-endpoint', 6).yaml({ tbnode1: 100 }),
     );
   });
 
