@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { nodeByName } from '../cluster/index.js';
 import {
   containersOnNodes,
+  nodeEndpointYaml,
   removeDir,
   removeManagedContainers,
   runCli,
@@ -118,9 +119,12 @@ describe('tcp:// NodeEndpoint with TLS', () => {
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as { port: number }).port;
+    // A second node, reached over its unix socket, so the VIP has a unicast peer.
+    await writeFile(path.join(dir, 'node2.yaml'), nodeEndpointYaml(nodeByName(cluster, 'tbnode2')));
     await writeFile(
       path.join(dir, 'vip.yaml'),
-      testVip(cluster, 'secured-endpoint', 6).yaml({ tbnode1: 100 }),
+
+      testVip(cluster, 'secured-endpoint', 6).yaml({ tbnode1: 100, tbnode2: 50 }),
     );
   });
 
@@ -138,7 +142,10 @@ describe('tcp:// NodeEndpoint with TLS', () => {
       c.node,
       c.running,
     ]);
-    expect(seen).toEqual([['tbnode1', true]]);
+    expect(seen).toEqual([
+      ['tbnode1', true],
+      ['tbnode2', true],
+    ]);
   });
 
   it('refuses a server its CA file does not vouch for: the node is reported unreachable, nothing changes', async () => {
