@@ -17,10 +17,11 @@ export class EndpointError extends Error {
   constructor(
     readonly code: EndpointErrorCode,
     readonly node: string,
-    message: string,
+    /** What went wrong, without the node's name (for lines that already name it). */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`${node}: ${message}`, options);
+    super(`${node}: ${detail}`, options);
   }
 }
 

@@ -8,6 +8,9 @@ export interface PasswordSources {
 
 export interface PasswordProblem {
   vip: string;
+  /** JSON pointer of the manifest field naming the source. */
+  path: string;
+
   message: string;
 }
 
@@ -30,13 +33,18 @@ export function readVrrpPasswords(
       const value = sources.env[auth.passwordEnv];
       if (value) passwords.set(vip, value.replace(/\r?\n$/, ''));
       else
-        problems.push({ vip, message: `environment variable ${auth.passwordEnv} (passwordEnv) is not set` });
+        problems.push({
+          vip,
+          path: '/spec/authentication/passwordEnv',
+          message: `environment variable ${auth.passwordEnv} (passwordEnv) is not set in the reconciler's environment`,
+        });
     } else if (auth.passwordFile !== undefined) {
       try {
         passwords.set(vip, sources.readFile(auth.passwordFile).replace(/\r?\n$/, ''));
       } catch (error) {
         problems.push({
           vip,
+          path: '/spec/authentication/passwordFile',
           message: `cannot read passwordFile ${auth.passwordFile}: ${describeError(error)}`,
         });
       }

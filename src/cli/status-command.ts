@@ -51,5 +51,9 @@ export function statusText(vips: readonly VipStatus[]): string {
   const holders = vips.map(
     (v) => `${v.vip}: ${v.holders.length === 0 ? 'held by no node' : `held by ${v.holders.join(', ')}`}`,
   );
-  return `${[line(header), ...rows.map(line)].join('\n')}\n\n${holders.join('\n')}`;
+  const unreachable = new Map(
+    vips.flatMap((v) => v.nodes.flatMap((n) => (n.error ? [[n.node, n.error]] : []))),
+  );
+  const reasons = [...unreachable].map(([node, error]) => `node ${node} unreachable: ${error}`);
+  return `${[line(header), ...rows.map(line)].join('\n')}\n\n${[...holders, ...reasons].join('\n')}`;
 }

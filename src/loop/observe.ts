@@ -1,5 +1,5 @@
 import type { ActualState, DesiredState, NodeObservation } from '../core/types.js';
-import { describeError } from '../errors.js';
+import { EndpointError, describeError } from '../errors.js';
 import type { NodeRuntime } from '../ports.js';
 
 /** Reads every node's managed containers in parallel; a node that fails is reported unreachable. */
@@ -10,7 +10,8 @@ export async function observeNodes(runtimes: ReadonlyMap<string, NodeRuntime>): 
         const { managed, foreign } = await runtime.listContainers();
         return { node: runtime.node, reachable: true, containers: managed, foreign };
       } catch (error) {
-        return { node: runtime.node, reachable: false, error: describeError(error) };
+        const reason = error instanceof EndpointError ? error.detail : describeError(error);
+        return { node: runtime.node, reachable: false, error: reason };
       }
     }),
   );

@@ -66,7 +66,11 @@ export async function readWorld(deps: PassDeps, passId = randomUUID().slice(0, 8
   });
   const problems = [
     ...manifests.problems,
-    ...[...secrets.problems, ...computed.problems].map((p) => locateVipProblem(manifests.virtualIPs, p)),
+    // A missing password is reported once, by where it was looked for, not again by desiredState.
+    ...[
+      ...secrets.problems,
+      ...computed.problems.filter((p) => !secrets.problems.some((s) => s.vip === p.vip)),
+    ].map((p) => locateVipProblem(manifests.virtualIPs, p)),
   ];
   const nodes: NodeObservation[] = await observeNodes(runtimes);
   let actual: ActualState = { nodes, holders: {} };

@@ -39,23 +39,16 @@ async function problemsOf(env: Record<string, string>) {
 }
 
 describe('readWorld', () => {
-  it('locates a problem without a path at the spec, one with a path at that path', async () => {
+  it('reports a missing password once, at the field that names its source (or its nearest parent)', async () => {
     expect(await problemsOf({})).toEqual([
       {
         code: 'unrenderable',
         file: 'a.yaml',
-        line: 6,
+        line: 9,
         col: 3,
-        path: '/spec',
-        message: 'VirtualIP a: environment variable PW_a (passwordEnv) is not set',
-      },
-      {
-        code: 'unrenderable',
-        file: 'a.yaml',
-        line: 10,
-        col: 5,
-        path: '/spec/authentication',
-        message: 'VirtualIP a: the VRRP password could not be read (empty or missing)',
+        path: '/spec/authentication/passwordEnv',
+        message:
+          "VirtualIP a: environment variable PW_a (passwordEnv) is not set in the reconciler's environment",
       },
     ]);
   });

@@ -1,7 +1,7 @@
 import { EMPTY, type Observable } from 'rxjs';
 import { clusterNodesFromEndpoints } from '../../core/cluster-nodes.js';
 import type { ClusterNode, LoadedNodeEndpoint } from '../../core/types.js';
-import { EndpointError } from '../../errors.js';
+import { EndpointError, describeError } from '../../errors.js';
 import type { ManifestSet, NodeDirectory, NodeEvent, NodeRuntime } from '../../ports.js';
 import { dockerClientFor, type EndpointAddress } from './connect.js';
 import { DockerNodeRuntime, type DockerRuntimeOptions } from './node-runtime.js';
@@ -66,16 +66,23 @@ export class DockerNodeDirectory implements NodeDirectory {
     const key = JSON.stringify(endpoint ?? null);
     const cached = this.cache.get(name);
     if (cached?.key === key) return cached.runtime;
-    const runtime = endpoint
-      ? new DockerNodeRuntime(
-          name,
-          dockerClientFor(name, endpoint, this.options.requestTimeoutMs),
-          dockerClientFor(name, endpoint, undefined),
-          this.options.runtime,
-        )
-      : new UnreachableNodeRuntime(name);
-    this.cache.set(name, { key, runtime });
-    return runtime;
+    if (!endpoint) return new UnusableNodeRuntime(name, NO_ENDPOINT);
+    try {
+      const runtime = new DockerNodeRuntime(
+        name,
+        dockerClientFor(name, endpoint, this.options.requestTimeoutMs),
+        dockerClientFor(name, endpoint, undefined),
+        this.options.runtime,
+      );
+      this.cache.set(name, { key, runtime });
+      return runtime;
+    } catch (error) {
+      // e.g. unreadable TLS files: this node is unreachable, the others go on; retried next pass.
+      return new UnusableNodeRuntime(
+        name,
+        error instanceof EndpointError ? error.detail : describeError(error),
+      );
+    }
   }
 }
 
@@ -95,16 +102,19 @@ function mergeEntries(fromSwarm: NodeEntry, fromManifest: NodeEntry): NodeEntry 
   return { node, endpoint: fromManifest.endpoint };
 }
 
-/** A swarm node with no known Docker endpoint: every call fails with a message saying how to fix it. */
-class UnreachableNodeRuntime implements NodeRuntime {
-  constructor(readonly node: string) {}
+const NO_ENDPOINT =
+  'no Docker endpoint: add a NodeEndpoint manifest, a swarm-vip.endpoint node label, or --endpoint-template';
+
+/** A node whose engine cannot be addressed at all: every call fails with the reason. */
+class UnusableNodeRuntime implements NodeRuntime {
+  constructor(
+    readonly node: string,
+    private readonly reason: string,
+  ) {}
   private fail(): never {
-    throw new EndpointError(
-      'endpoint-config',
-      this.node,
-      'no Docker endpoint: add a NodeEndpoint manifest, a swarm-vip.endpoint node label, or --endpoint-template',
-    );
+    throw new EndpointError('endpoint-config', this.node, this.reason);
   }
+
   listContainers = async (): Promise<never> => this.fail();
   create = async (): Promise<never> => this.fail();
   start = async (): Promise<never> => this.fail();
