@@ -76,4 +76,6 @@ export interface NodeRuntime {
 export interface NodeDirectory {
   /** The known nodes and a runtime for each. */
   nodes(manifests: ManifestSet): Promise<{ nodes: ClusterNode[]; runtimes: Map<string, NodeRuntime> }>;
+  /** Emits when the set of nodes may have changed (swarm node events); absent when only manifests say. */
+  changes?(): Observable<void>;
 }

@@ -1,4 +1,5 @@
 import {
+  EMPTY,
   Subject,
   asyncScheduler,
   interval,
@@ -37,8 +38,10 @@ export interface LoopStatus {
 }
 
 /**
- * Watch mode. Merges the inputs into triggers for the PassRunner: manifest changes, Docker events
- * of managed containers on every node (the streams follow the node set of the latest pass), a
+ * Watch mode. Merges the inputs into triggers for the PassRunner: manifest changes, swarm node
+ * changes, Docker events of managed containers on every node (the streams follow the node set of
+ * the latest pass), a
+
  * slow full resync, and health probes that trigger a pass only when a pass would change
  * something. Triggers carry no information: every pass reads the whole world.
  */
@@ -69,9 +72,11 @@ export class ReconcileLoop {
   start(): void {
     const { manifests, resyncIntervalMs, healthIntervalMs, settleMs } = this.deps;
     this.sources.push(
-      merge(manifests.changes(), interval(resyncIntervalMs, this.scheduler)).subscribe(() =>
-        this.runner.trigger(),
-      ),
+      merge(
+        manifests.changes(),
+        this.deps.directory.changes?.() ?? EMPTY,
+        interval(resyncIntervalMs, this.scheduler),
+      ).subscribe(() => this.runner.trigger()),
       merge(
         interval(healthIntervalMs, this.scheduler),
         this.settle.pipe(switchMap(() => timer(settleMs, this.scheduler))),

@@ -15,7 +15,13 @@ import {
   managerOf,
   waitFor,
 } from '../cluster/index.js';
-import { containersOnNodes, removeDir, removeManagedContainers, runCli } from './reconciler-harness.js';
+import {
+  RunningReconciler,
+  containersOnNodes,
+  removeDir,
+  removeManagedContainers,
+  runCli,
+} from './reconciler-harness.js';
 
 const cluster = inject('cluster');
 const address = cluster.spareIpv4[3] ?? '';
@@ -123,5 +129,37 @@ describe('swarm discovery (--swarm) on a real swarm', () => {
     expect(
       await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), { timeoutMs: 15_000 }),
     ).toBe(true);
+  });
+
+  it('watch mode follows swarm node events: a newly labelled node gets the VIP without waiting for a resync', async () => {
+    const template = `unix://${cluster.stateDir}/{hostname}/docker.sock`;
+    const reconciler = new RunningReconciler([
+      '--manifests',
+      dir,
+      ...swarm,
+      '--endpoint-template',
+      template,
+      '--resync-interval',
+      '10m',
+      '--health-interval',
+      '10m',
+      '--lock-file',
+      path.join(dir, '.lock'),
+    ]);
+    try {
+      await reconciler.waitForLog((l) => l.msg === 'watching', 'the reconciler to start');
+      await waitFor(async () => (await edgeNodes()).join() === 'tbnode1,tbnode2', {
+        timeoutMs: 20_000,
+        description: 'edge on tbnode1 and tbnode2',
+      });
+      await setNodeLabels('tbnode3', (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '250' }));
+      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode3'), {
+        timeoutMs: 20_000,
+        description: 'tbnode3, labelled while the reconciler runs, to hold the VIP',
+      });
+      expect(await edgeNodes()).toEqual(['tbnode1', 'tbnode2', 'tbnode3']);
+    } finally {
+      expect(await reconciler.stop()).toBe(0);
+    }
   });
 });

@@ -1,10 +1,11 @@
-import { EMPTY, type Observable } from 'rxjs';
+import { EMPTY, map, type Observable } from 'rxjs';
 import { clusterNodesFromEndpoints } from '../../core/cluster-nodes.js';
 import type { ClusterNode, LoadedNodeEndpoint } from '../../core/types.js';
 import { EndpointError, describeError } from '../../errors.js';
 import type { ManifestSet, NodeDirectory, NodeEvent, NodeRuntime } from '../../ports.js';
 import { dockerClientFor, type EndpointAddress } from './connect.js';
 import { DockerNodeRuntime, type DockerRuntimeOptions } from './node-runtime.js';
+import { SWARM_NODE_EVENTS, dockerEvents } from './node-events.js';
 import { discoverSwarmNodes } from './swarm-nodes.js';
 
 export interface NodeDirectoryOptions {
@@ -60,6 +61,15 @@ export class DockerNodeDirectory implements NodeDirectory {
     for (const [name, entry] of entries) runtimes.set(name, this.runtimeFor(name, entry.endpoint));
     for (const name of this.cache.keys()) if (!entries.has(name)) this.cache.delete(name);
     return { nodes: [...entries.values()].map((e) => e.node), runtimes };
+  }
+
+  /** With a swarm: the manager's node events (join, leave, label and availability changes). */
+  changes(): Observable<void> {
+    if (!this.options.swarmUrl) return EMPTY;
+    const manager = dockerClientFor('swarm manager', { url: this.options.swarmUrl }, undefined);
+    return dockerEvents('swarm manager', manager, SWARM_NODE_EVENTS, this.options.runtime.events).pipe(
+      map(() => undefined),
+    );
   }
 
   private runtimeFor(name: string, endpoint: EndpointAddress | undefined): NodeRuntime {

@@ -22,29 +22,50 @@ const WATCHED_ACTIONS = [
   'oom',
 ];
 
+/** Filters of the event stream of managed containers on a node. */
+const MANAGED_CONTAINER_EVENTS: EventFilters = {
+  type: ['container'],
+  label: [`${LABEL_MANAGED}=true`],
+  event: WATCHED_ACTIONS,
+};
+
+/** Filters of a swarm manager's node events: nodes joining, leaving, relabelled, drained. */
+export const SWARM_NODE_EVENTS: EventFilters = { type: ['node'] };
+
+type EventFilters = Record<string, string[]>;
+
 /**
  * Events of managed containers on one node. The stream never completes or errors while
  * subscribed: a broken connection is retried with capped exponential backoff, and every
  * (re)connection emits `connected`, because events may have been missed and a full resync is due.
  */
 export function nodeEvents(node: string, docker: Docker, options: EventStreamOptions): Observable<NodeEvent> {
+  return dockerEvents(node, docker, MANAGED_CONTAINER_EVENTS, options);
+}
+
+/** Any filtered Docker event stream of one engine, with the reconnect behaviour of nodeEvents. */
+export function dockerEvents(
+  node: string,
+  docker: Docker,
+  filters: EventFilters,
+  options: EventStreamOptions,
+): Observable<NodeEvent> {
   const scheduler = options.scheduler ?? asyncScheduler;
-  return defer(() => connectOnce(node, docker)).pipe(
+  return defer(() => connectOnce(node, docker, filters)).pipe(
     retry({ delay: (_error, attempt) => timer(backoffDelayMs(attempt, options.reconnect), scheduler) }),
     // A stream that ended cleanly (daemon restart) is followed again after the base delay.
     repeat({ delay: () => timer(options.reconnect.baseMs, scheduler) }),
   );
 }
 
-function connectOnce(node: string, docker: Docker): Observable<NodeEvent> {
+function connectOnce(node: string, docker: Docker, filters: EventFilters): Observable<NodeEvent> {
   return new Observable<NodeEvent>((subscriber) => {
     let stream: NodeJS.ReadableStream | undefined;
     let closed = false;
     let buffered = '';
     docker
-      .getEvents({
-        filters: { type: ['container'], label: [`${LABEL_MANAGED}=true`], event: WATCHED_ACTIONS },
-      })
+      .getEvents({ filters })
+
       .then((s) => {
         if (closed) {
           (s as unknown as { destroy?: () => void }).destroy?.();
