@@ -14,10 +14,6 @@ import type {
   ManifestProblem,
 } from './core/types.js';
 
-/** Milliseconds since the epoch; injected so tests control time. */
-export interface Clock {
-  nowMs(): number;
-}
 
 /** Everything read from the manifest directory in one go. */
 export interface ManifestSet {
