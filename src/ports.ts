@@ -14,7 +14,6 @@ import type {
   ManifestProblem,
 } from './core/types.js';
 
-
 /** Everything read from the manifest directory in one go. */
 export interface ManifestSet {
   virtualIPs: LoadedVirtualIP[];
