@@ -46,9 +46,7 @@ const ONCE_SUMMARY = {
 } as const;
 
 async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
-  const server = config.listen
-    ? new (await import('../adapters/http-status-server.js')).StatusServer()
-    : undefined;
+  const server = config.listen ? new (await import('./status-server.js')).StatusServer() : undefined;
   const loop = new ReconcileLoop({
     ...composePassDeps(config, log),
     resyncIntervalMs: config.resyncIntervalMs,

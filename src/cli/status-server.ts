@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
 import type { LoopStatus } from '../loop/reconcile-loop.js';
-import { planStepView } from '../cli/render-plan.js';
+import { planStepView } from './render-plan.js';
 
 /**
  * Read-only HTTP view of a running reconciler: `/status` (JSON: VIPs per node, last pass),
