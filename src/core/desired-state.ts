@@ -30,7 +30,15 @@ import { vrrpVersionOf } from './vrrp-version.js';
 /** VRRPv2 PASS carries at most 8 octets. */
 export const MAX_PASSWORD_LENGTH = 8;
 
+/** Which VIP each desired address belongs to (addresses canonical, without prefix). */
+export function vipByAddress(desired: DesiredState): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const c of desired.containers) for (const a of c.addresses) index.set(a, c.vip);
+  return index;
+}
+
 /** Container name of a VIP's keepalived on every node. */
+
 export function containerNameOf(vip: string): string {
   return `keepalived-${vip}`;
 }

@@ -1,4 +1,5 @@
 import { compareStrings } from './compare-strings.js';
+import { vipByAddress } from './desired-state.js';
 import type { DesiredState, ForeignKeepalived, NodeObservation } from './types.js';
 
 /** An unmanaged keepalived container that declares an address of a declared VIP. */
@@ -14,8 +15,8 @@ export interface ForeignClaim {
  * manages: two VRRP groups would fight over one address. Pure; by VIP, then node.
  */
 export function foreignClaims(desired: DesiredState, nodes: readonly NodeObservation[]): ForeignClaim[] {
-  const vipOfAddress = new Map<string, string>();
-  for (const c of desired.containers) for (const a of c.addresses) vipOfAddress.set(a, c.vip);
+  const vipOfAddress = vipByAddress(desired);
+
   const foreign = nodes.flatMap((n) => (n.reachable ? (n.foreign ?? []) : []));
   const claims = foreign.flatMap((container) => {
     const byVip = new Map<string, string[]>();

@@ -1,3 +1,4 @@
+import { vipByAddress } from '../core/desired-state.js';
 import type { ActualState, DesiredState, NodeObservation } from '../core/types.js';
 import { EndpointError, describeError } from '../errors.js';
 import type { NodeRuntime } from '../ports.js';
@@ -30,8 +31,8 @@ export async function findHolders(
   runtimes: ReadonlyMap<string, NodeRuntime>,
   adopt: boolean,
 ): Promise<ActualState['holders']> {
-  const vipOfAddress = new Map<string, string>();
-  for (const c of desired.containers) for (const a of c.addresses) vipOfAddress.set(a, c.vip);
+  const vipOfAddress = vipByAddress(desired);
+
   const addresses = [...vipOfAddress.keys()];
   const holders: Record<string, string> = {};
   await Promise.all(
