@@ -26,6 +26,11 @@ export interface Config {
   adopt: boolean;
   swarmUrl: string | undefined;
   endpointTemplate: string | undefined;
+  /**
+   * Client TLS files for `tcp://` engines that the swarm tells of (`--swarm` itself, a node's
+   * `swarm-vip.endpoint` label, `--endpoint-template`); NodeEndpoint manifests carry their own.
+   */
+  discoveredTls: TlsFiles | undefined;
   listen: { host: string; port: number } | undefined;
   logLevel: string;
   logFormat: 'json' | 'pretty' | 'auto';
@@ -39,6 +44,13 @@ export interface Config {
   healthSettleMs: number;
   requeueBaseMs: number;
   requeueMaxMs: number;
+}
+
+/** Paths of a CA certificate, a client certificate and its key (PEM). */
+export interface TlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
 }
 
 /** One flag: its commander spec, help, environment variable suffix and default. */
@@ -59,6 +71,9 @@ const CLUSTER_FLAGS: Flag[] = [
     help: "Docker URL for discovered nodes, e.g. 'tcp://{address}:2376'",
     env: 'ENDPOINT_TEMPLATE',
   },
+  { spec: '--tls-ca <file>', help: 'CA certificate for tcp:// engines of discovered nodes', env: 'TLS_CA' },
+  { spec: '--tls-cert <file>', help: 'client certificate for discovered tcp:// engines', env: 'TLS_CERT' },
+  { spec: '--tls-key <file>', help: 'key of --tls-cert', env: 'TLS_KEY' },
   { spec: '--log-level <level>', help: 'trace|debug|info|warn|error', env: 'LOG_LEVEL', default: 'info' },
   {
     spec: '--log-format <format>',
@@ -162,6 +177,7 @@ export function toConfig(raw: Record<string, unknown>): Config {
     adopt: raw.adopt === true,
     swarmUrl,
     endpointTemplate: optionalString(raw.endpointTemplate),
+    discoveredTls: tlsFiles(raw),
     listen: raw.listen === undefined ? undefined : parseListen(String(raw.listen)),
     logLevel: String(raw.logLevel ?? 'info'),
     logFormat: (raw.logFormat as Config['logFormat'] | undefined) ?? 'auto',
@@ -195,6 +211,29 @@ function gitConfig(raw: Record<string, unknown>): GitConfig | undefined {
     path: repoPath,
     pollIntervalMs: duration('--interval', raw.interval, '30s'),
     checkoutDir: path.resolve(optionalString(raw.gitCheckout) ?? path.join(tmpdir(), `swarm-vip-git-${key}`)),
+  };
+}
+
+/** --tls-ca, --tls-cert and --tls-key come together or not at all. */
+function tlsFiles(raw: Record<string, unknown>): TlsFiles | undefined {
+  const given = {
+    '--tls-ca': optionalString(raw.tlsCa),
+    '--tls-cert': optionalString(raw.tlsCert),
+    '--tls-key': optionalString(raw.tlsKey),
+  };
+  const missing = Object.entries(given).filter(([, value]) => value === undefined);
+  if (missing.length === 3) return undefined;
+  if (missing.length > 0) {
+    throw new ConfigError(
+      'bad-flag',
+      `${missing.map(([flag]) => flag).join(' and ')} missing: TLS to discovered nodes needs ` +
+        '--tls-ca, --tls-cert and --tls-key together (or SWARM_VIP_TLS_CA, SWARM_VIP_TLS_CERT, SWARM_VIP_TLS_KEY)',
+    );
+  }
+  return {
+    caFile: path.resolve(given['--tls-ca'] ?? ''),
+    certFile: path.resolve(given['--tls-cert'] ?? ''),
+    keyFile: path.resolve(given['--tls-key'] ?? ''),
   };
 }
 

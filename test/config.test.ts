@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toConfig } from '../src/config.js';
+import { Command } from 'commander';
+import { addClusterOptions, toConfig } from '../src/config.js';
 
 describe('toConfig', () => {
   it('turns durations into milliseconds and parses --listen', () => {
@@ -24,5 +25,38 @@ describe('toConfig', () => {
 
   it('gives two manifest directories two different default lock files', () => {
     expect(toConfig({ manifests: 'a' }).lockFile).not.toBe(toConfig({ manifests: 'b' }).lockFile);
+  });
+
+  it('takes TLS files for discovered nodes from --tls-ca/--tls-cert/--tls-key, all three or none', () => {
+    expect(toConfig({}).discoveredTls).toBeUndefined();
+    expect(
+      toConfig({ tlsCa: '/t/ca.pem', tlsCert: '/t/cert.pem', tlsKey: '/t/key.pem' }).discoveredTls,
+    ).toEqual({ caFile: '/t/ca.pem', certFile: '/t/cert.pem', keyFile: '/t/key.pem' });
+    expect(() => toConfig({ tlsCa: '/t/ca.pem' })).toThrow(
+      /--tls-cert and --tls-key missing: TLS to discovered nodes needs --tls-ca, --tls-cert and --tls-key together/,
+    );
+  });
+
+  it('reads the TLS files from SWARM_VIP_TLS_CA, SWARM_VIP_TLS_CERT and SWARM_VIP_TLS_KEY', () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      SWARM_VIP_TLS_CA: '/e/ca.pem',
+      SWARM_VIP_TLS_CERT: '/e/cert.pem',
+      SWARM_VIP_TLS_KEY: '/e/key.pem',
+    });
+    try {
+      const command = addClusterOptions(new Command()).exitOverride();
+      command.parse([], { from: 'user' });
+      expect(toConfig(command.opts()).discoveredTls).toEqual({
+        caFile: '/e/ca.pem',
+        certFile: '/e/cert.pem',
+        keyFile: '/e/key.pem',
+      });
+    } finally {
+      for (const key of ['SWARM_VIP_TLS_CA', 'SWARM_VIP_TLS_CERT', 'SWARM_VIP_TLS_KEY']) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
   });
 });

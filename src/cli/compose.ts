@@ -22,6 +22,7 @@ export function composePassDeps(config: Config, log: Logger): PassDeps & { manif
     directory: new DockerNodeDirectory({
       swarmUrl: config.swarmUrl,
       endpointTemplate: config.endpointTemplate,
+      discoveredTls: config.discoveredTls,
       requestTimeoutMs: config.requestTimeoutMs,
       runtime: {
         probeTimeoutMs: Math.min(config.requestTimeoutMs, 5000),

@@ -67,8 +67,26 @@ export function daemonConfig(options: ClusterOptions, index: number, name: strin
 /** Writes the config and starts dockerd detached (it outlives this process). Returns its pid. */
 export async function launchDockerd(options: ClusterOptions, index: number, name: string): Promise<number> {
   const paths = nodePaths(options, name);
+  return launchDockerdIn({ netns: name, hostname: name, paths, config: daemonConfig(options, index, name) });
+}
+
+/**
+ * Starts a dockerd with `config` in network namespace `netns` (a node's own engine, or a second
+ * one beside it), detached. Returns its pid.
+ */
+export async function launchDockerdIn({
+  netns,
+  hostname,
+  paths,
+  config,
+}: {
+  netns: string;
+  hostname: string;
+  paths: Pick<NodePaths, 'dir' | 'config' | 'log' | 'launchPidFile'>;
+  config: Record<string, unknown>;
+}): Promise<number> {
   await mkdir(paths.dir, { recursive: true });
-  await writeFile(paths.config, `${JSON.stringify(daemonConfig(options, index, name), null, 2)}\n`);
+  await writeFile(paths.config, `${JSON.stringify(config, null, 2)}\n`);
   const log = await open(paths.log, 'a');
   // Each step execs the next, so the spawned pid ends up being dockerd's own. Not `ip netns exec`:
   // it remounts /sys and dockerd fails with "Devices cgroup isn't mounted".
@@ -79,7 +97,7 @@ export async function launchDockerd(options: ClusterOptions, index: number, name
     const child = spawn(
       'nsenter',
       [
-        `--net=/run/netns/${name}`,
+        `--net=/run/netns/${netns}`,
         'unshare',
         '--uts',
         '--mount',
@@ -89,14 +107,14 @@ export async function launchDockerd(options: ClusterOptions, index: number, name
         '-c',
         script,
         'sh',
-        name,
+        hostname,
         paths.config,
       ],
       { detached: true, stdio: ['ignore', log.fd, log.fd], env: { ...cleanEnv(), PATH: defaultPath() } },
     );
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('error', (error) =>
-        reject(new ClusterError('dockerd-failed', `cannot launch dockerd for ${name}`, { cause: error })),
+        reject(new ClusterError('dockerd-failed', `cannot launch dockerd in ${netns}`, { cause: error })),
       );
       child.once('spawn', () => resolve(child.pid ?? -1));
     });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterDescription, ClusterNodeDescription } from '../cluster/description.js';
-import { KEEPALIVED_TEST_IMAGE, dockerOf, waitFor } from '../cluster/index.js';
+import { KEEPALIVED_TEST_IMAGE, dockerOf, managerOf, waitFor } from '../cluster/index.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cliEntry = path.join(repo, 'src/cli/main.ts');
@@ -24,13 +24,19 @@ function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, DOCKER_HOST: 'tcp://127.0.0.1:9', FORCE_COLOR: '0', ...extra };
 }
 
-/** Runs `reconciler <args>` to completion (bounded) and returns its exit code and output. */
-export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
+/**
+ * Runs `reconciler <args>` to completion (bounded) and returns its exit code and output. With
+ * `netns` it runs inside that network namespace (e.g. the hub, to reach the nodes' tcp endpoints).
+ */
+export function runCli(
+  args: readonly string[],
+  timeoutMs = 60_000,
+  { netns }: { netns?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
-      cwd: repo,
-      env: cliEnv(),
-    });
+    const argv = [process.execPath, '--import', 'tsx', cliEntry, ...args];
+    const [command, ...rest] = netns ? ['nsenter', `--net=/run/netns/${netns}`, ...argv] : argv;
+    const child = spawn(command ?? process.execPath, rest, { cwd: repo, env: cliEnv() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -226,6 +232,29 @@ export async function removeManagedContainers(cluster: ClusterDescription): Prom
       }
     }),
   );
+}
+
+interface SwarmNodeSpec {
+  ID: string;
+  Version: { Index: number };
+  Description: { Hostname: string };
+  Spec: { Role: string; Availability: string; Labels: Record<string, string> };
+}
+
+/** Sets a swarm node's labels (the rest of its spec unchanged), through the cluster's manager. */
+export async function setNodeLabels(
+  cluster: ClusterDescription,
+  hostname: string,
+  change: (labels: Record<string, string>) => Record<string, string>,
+): Promise<void> {
+  const docker = dockerOf(managerOf(cluster));
+  const nodes = (await docker.listNodes()) as SwarmNodeSpec[];
+  const node = nodes.find((n) => n.Description.Hostname === hostname);
+  if (!node) throw new Error(`no swarm node ${hostname}`);
+  await docker.getNode(node.ID).update({
+    _query: { version: node.Version.Index },
+    _body: { ...node.Spec, Labels: change({ ...node.Spec.Labels }) },
+  });
 }
 
 export async function removeDir(dir: string): Promise<void> {

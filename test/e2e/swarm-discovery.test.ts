@@ -7,47 +7,25 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  ENDPOINT_LABEL,
-  KEEPALIVED_TEST_IMAGE,
-  dockerOf,
-  holderOf,
-  managerOf,
-  waitFor,
-} from '../cluster/index.js';
+import { ENDPOINT_LABEL, KEEPALIVED_TEST_IMAGE, holderOf, managerOf, waitFor } from '../cluster/index.js';
 import {
   RunningReconciler,
   containersOnNodes,
   removeDir,
   removeManagedContainers,
   runCli,
+  setNodeLabels as setLabelsOf,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
 const address = cluster.spareIpv4[3] ?? '';
 const manager = managerOf(cluster);
 
-interface SwarmNode {
-  ID: string;
-  Version: { Index: number };
-  Description: { Hostname: string };
-  Spec: { Role: string; Availability: string; Labels: Record<string, string> };
-}
-
-/** Sets a swarm node's labels (the rest of its spec unchanged), through the manager. */
-async function setNodeLabels(
+/** Sets a swarm node's labels through the manager. */
+const setNodeLabels = (
   hostname: string,
   change: (labels: Record<string, string>) => Record<string, string>,
-) {
-  const docker = dockerOf(manager);
-  const nodes = (await docker.listNodes()) as SwarmNode[];
-  const node = nodes.find((n) => n.Description.Hostname === hostname);
-  if (!node) throw new Error(`no swarm node ${hostname}`);
-  await docker.getNode(node.ID).update({
-    _query: { version: node.Version.Index },
-    _body: { ...node.Spec, Labels: change({ ...node.Spec.Labels }) },
-  });
-}
+) => setLabelsOf(cluster, hostname, change);
 
 const edgeVip = [
   'apiVersion: swarm-vip/v1',

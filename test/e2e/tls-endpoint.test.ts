@@ -4,13 +4,11 @@
  * tcp listener of the test nodes, so a loopback TLS front stands in for it). Certificates are made
  * by openssl for this test only.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:tls';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { nodeByName } from '../cluster/index.js';
 import {
@@ -21,63 +19,9 @@ import {
   runCli,
   testVip,
 } from './reconciler-harness.js';
+import { makeCertificates } from './tls-certificates.js';
 
-const run = promisify(execFile);
 const cluster = inject('cluster');
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, all from that CA. */
-async function makeCertificates(dir: string, name: string): Promise<void> {
-  const at = (file: string) => path.join(dir, file);
-  const subj = (cn: string) => ['-subj', `/CN=${cn}`];
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-keyout',
-    at(`${name}-ca-key.pem`),
-    '-out',
-    at(`${name}-ca.pem`),
-    ...subj(`${name} test CA`),
-  ]);
-  for (const [role, ext] of [
-    ['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'],
-    ['client', 'extendedKeyUsage=clientAuth'],
-  ] as const) {
-    await writeFile(at(`${name}-${role}.ext`), ext);
-    await run('openssl', [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      at(`${name}-${role}-key.pem`),
-      '-out',
-      at(`${name}-${role}.csr`),
-      ...subj(`${name} ${role}`),
-    ]);
-    await run('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      at(`${name}-${role}.csr`),
-      '-CA',
-      at(`${name}-ca.pem`),
-      '-CAkey',
-      at(`${name}-ca-key.pem`),
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      at(`${name}-${role}.ext`),
-      '-out',
-      at(`${name}-${role}.pem`),
-    ]);
-  }
-}
 
 describe('tcp:// NodeEndpoint with TLS', () => {
   let dir = '';

@@ -3,7 +3,7 @@ import { clusterNodesFromEndpoints } from '../../core/cluster-nodes.js';
 import type { ClusterNode, LoadedNodeEndpoint } from '../../core/types.js';
 import { EndpointError, describeError } from '../../errors.js';
 import type { ManifestSet, NodeDirectory, NodeEvent, NodeRuntime } from '../../ports.js';
-import { dockerClientFor, type EndpointAddress } from './connect.js';
+import { dockerClientFor, type EndpointAddress, type TlsFilePaths } from './connect.js';
 import { DockerNodeRuntime, type DockerRuntimeOptions } from './node-runtime.js';
 import { SWARM_NODE_EVENTS, dockerEvents } from './node-events.js';
 import { discoverSwarmNodes } from './swarm-nodes.js';
@@ -13,6 +13,8 @@ export interface NodeDirectoryOptions {
   swarmUrl?: string | undefined;
   /** e.g. `tcp://{address}:2376`, for discovered nodes without a `swarm-vip.endpoint` label. */
   endpointTemplate?: string | undefined;
+  /** Client TLS files for every `tcp://` engine the swarm tells of, and for a `tcp://` manager. */
+  discoveredTls?: TlsFilePaths | undefined;
   requestTimeoutMs: number;
   runtime: DockerRuntimeOptions;
 }
@@ -36,11 +38,7 @@ export class DockerNodeDirectory implements NodeDirectory {
   async nodes(manifests: ManifestSet): Promise<{ nodes: ClusterNode[]; runtimes: Map<string, NodeRuntime> }> {
     const entries = new Map<string, NodeEntry>();
     if (this.options.swarmUrl) {
-      const manager = dockerClientFor(
-        'swarm manager',
-        { url: this.options.swarmUrl },
-        this.options.requestTimeoutMs,
-      );
+      const manager = dockerClientFor('swarm manager', this.managerAddress(), this.options.requestTimeoutMs);
       for (const found of await discoverSwarmNodes(
         manager,
         this.options.swarmUrl,
@@ -48,7 +46,7 @@ export class DockerNodeDirectory implements NodeDirectory {
       )) {
         entries.set(found.node.name, {
           node: found.node,
-          endpoint: found.dockerUrl ? { url: found.dockerUrl } : undefined,
+          endpoint: found.dockerUrl ? this.discoveredAddress(found.dockerUrl) : undefined,
         });
       }
     }
@@ -66,10 +64,19 @@ export class DockerNodeDirectory implements NodeDirectory {
   /** With a swarm: the manager's node events (join, leave, label and availability changes). */
   changes(): Observable<void> {
     if (!this.options.swarmUrl) return EMPTY;
-    const manager = dockerClientFor('swarm manager', { url: this.options.swarmUrl }, undefined);
+    const manager = dockerClientFor('swarm manager', this.managerAddress(), undefined);
     return dockerEvents('swarm manager', manager, SWARM_NODE_EVENTS, this.options.runtime.events).pipe(
       map(() => undefined),
     );
+  }
+
+  /** A discovered engine: tcp:// takes the --tls-* files; unix:// and ssh:// have their own security. */
+  private discoveredAddress(url: string): EndpointAddress {
+    return { url, tls: url.startsWith('tcp://') ? this.options.discoveredTls : undefined };
+  }
+
+  private managerAddress(): EndpointAddress {
+    return this.discoveredAddress(this.options.swarmUrl ?? '');
   }
 
   private runtimeFor(name: string, endpoint: EndpointAddress | undefined): NodeRuntime {
