@@ -92,7 +92,11 @@ const CLUSTER_FLAGS: Flag[] = [
 
 /** Flags of the watch / --once command only. */
 const RUN_FLAGS: Flag[] = [
-  { spec: '--once', help: 'one pass, then exit 0 converged, 1 failed, 2 manifests invalid', env: 'ONCE' },
+  {
+    spec: '--once',
+    help: 'one pass, then exit 0 converged, 1 failed, 2 manifests invalid, 3 another reconciler acts (nothing done)',
+    env: 'ONCE',
+  },
   {
     spec: '--git <url>',
     help: 'take the manifests from this git repository instead of --manifests',
@@ -111,10 +115,14 @@ const RUN_FLAGS: Flag[] = [
     help: 'where the git checkout lives (default: a temp directory)',
     env: 'GIT_CHECKOUT',
   },
-  { spec: '--listen <host:port>', help: 'serve /status, /metrics and /healthz over HTTP', env: 'LISTEN' },
+  {
+    spec: '--listen <host:port>',
+    help: 'serve /status, /metrics, /livez, /readyz and /healthz over HTTP',
+    env: 'LISTEN',
+  },
   {
     spec: '--lock-file <path>',
-    help: 'lock that keeps two reconcilers from acting at once',
+    help: 'flock(2) lock file that keeps two reconcilers on this host from acting at once',
     env: 'LOCK_FILE',
   },
   {

@@ -74,3 +74,22 @@ export interface NodeDirectory {
   /** Emits when the set of nodes may have changed (swarm node events); absent when only manifests say. */
   changes?(): Observable<void>;
 }
+
+/** One try at a single-actor gate; `holder` says who has it when we do not. */
+export type GateAttempt = { acquired: true } | { acquired: false; holder: string | undefined };
+
+/**
+ * One condition for acting alone: a lock on this host, a lease in the swarm. A reconciler acts
+ * only while it holds every gate; otherwise it waits as a standby.
+ */
+export interface ActorGate {
+  /** For logs: `host lock`, `swarm lease`. */
+  readonly name: string;
+  tryAcquire(): Promise<GateAttempt>;
+  /** Keeps the right to act; false once it is lost (the holder must then stop acting). */
+  renew(): Promise<boolean>;
+  /** Whether acting right now is safe; false as soon as the right may have lapsed (the fence). */
+  mayAct(): boolean;
+  /** Gives the gate up, so a standby can take over at once. */
+  release(): Promise<void>;
+}

@@ -1,29 +1,47 @@
-import lockfile from 'proper-lockfile';
 import type { Config } from '../config.js';
-import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { fencedDirectory } from '../loop/fenced-directory.js';
 import { onceExitCode, runPass } from '../loop/pass.js';
 import { ReconcileLoop } from '../loop/reconcile-loop.js';
+import type { SingleActor } from '../loop/single-actor.js';
 import { composePassDeps } from './compose.js';
+import { composeSingleActor } from './compose-single-actor.js';
 import type { CommandIo } from './io.js';
 import { planStepView } from './render-plan.js';
 import { formatProblem } from './validate-command.js';
 
+/** `--once` found another reconciler acting: nothing was done (design contract). */
+const EXIT_NOT_ACTING = 3;
+
 /**
- * `reconciler` (watch mode) and `reconciler --once`. Both hold a lock file for as long as they act,
- * so two overlapping cron runs (or a cron run beside the daemon) never both change the cluster.
+ * `reconciler` (watch mode) and `reconciler --once`. Both act only while they hold the lock (see
+ * SingleActor), so two overlapping cron runs (or a cron run beside the daemon) never both change
+ * the cluster. `--once` that finds it held does nothing and exits 3; the daemon waits as a standby.
  */
 export async function runCommand(config: Config, once: boolean, log: Logger, io: CommandIo): Promise<number> {
-  const release = await takeLock(config.lockFile);
+  return once ? runOnceAlone(config, log, io) : watchUntilSignal(config, log);
+}
+
+async function runOnceAlone(config: Config, log: Logger, io: CommandIo): Promise<number> {
+  const actor = composeSingleActor(config, log, () => undefined);
   try {
-    return once ? await runOnce(config, log, io) : await watchUntilSignal(config, log);
+    const waiting = await actor.tryOnce();
+    if (waiting) {
+      io.stdout(
+        `not acting: another reconciler is acting on the same manifests (the ${waiting.gate} is held` +
+          `${waiting.holder ? ` by ${waiting.holder}` : ''}); nothing was done`,
+      );
+      return EXIT_NOT_ACTING;
+    }
+    return await runOnce(config, log, io, actor);
   } finally {
-    await release();
+    await actor.releaseAll();
   }
 }
 
-async function runOnce(config: Config, log: Logger, io: CommandIo): Promise<number> {
-  const result = await runPass(composePassDeps(config, log));
+async function runOnce(config: Config, log: Logger, io: CommandIo, actor: SingleActor): Promise<number> {
+  const deps = composePassDeps(config, log);
+  const result = await runPass({ ...deps, directory: fencedDirectory(deps.directory, () => actor.mayAct()) });
   for (const outcome of result.outcomes) {
     const step = planStepView(outcome.action);
     const detail = outcome.result === 'done' ? '' : `: ${outcome.error}`;
@@ -46,46 +64,48 @@ const ONCE_SUMMARY = {
 } as const;
 
 async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
-  const server = config.listen ? new (await import('./status-server.js')).StatusServer() : undefined;
-  const loop = new ReconcileLoop({
-    ...composePassDeps(config, log),
-    resyncIntervalMs: config.resyncIntervalMs,
-    healthIntervalMs: config.healthIntervalMs,
-    settleMs: config.healthSettleMs,
-    requeue: { baseMs: config.requeueBaseMs, maxMs: config.requeueMaxMs },
-    onStatus: (status) => server?.update(status),
-  });
+  const server = config.listen
+    ? new (await import('./status-server.js')).StatusServer({ livenessBoundMs: livenessBoundMs(config) })
+    : undefined;
   if (server && config.listen) {
     const address = await server.listen(config.listen.host, config.listen.port);
-    log.info({ address }, `serving /status, /metrics and /healthz on http://${address}`);
+    log.info({ address }, `serving /status, /metrics, /livez, /readyz and /healthz on http://${address}`);
   }
-  log.info({ manifests: config.manifestsDir, swarm: config.swarmUrl }, 'watching');
-  loop.start();
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+  const stop = new AbortController();
+  const onSignal = (signal: string) => {
+    log.info({ signal }, 'stopping: finishing the pass in flight');
+    stop.abort();
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  const actor = composeSingleActor(config, log, (role) => server?.setRole(role));
+  await actor.run(stop.signal, async (lost) => {
+    const deps = composePassDeps(config, log);
+    const loop = new ReconcileLoop({
+      ...deps,
+      directory: fencedDirectory(deps.directory, () => actor.mayAct()),
+      resyncIntervalMs: config.resyncIntervalMs,
+      healthIntervalMs: config.healthIntervalMs,
+      settleMs: config.healthSettleMs,
+      requeue: { baseMs: config.requeueBaseMs, maxMs: config.requeueMaxMs },
+      onStatus: (status) => server?.update(status),
+      onPassError: (error) => server?.passFailed(error),
+      onHeartbeat: () => server?.heartbeat(),
+    });
+    log.info({ manifests: config.manifestsDir, swarm: config.swarmUrl }, 'watching');
+    loop.start();
+    await new Promise((resolve) => lost.addEventListener('abort', resolve, { once: true }));
+    await loop.stop();
   });
-  log.info({ signal }, 'stopping: finishing the pass in flight');
-  await loop.stop();
   await server?.close();
   log.info('stopped');
   return 0;
 }
 
-async function takeLock(lockFile: string): Promise<() => Promise<void>> {
-  try {
-    return await lockfile.lock(lockFile, {
-      realpath: false,
-      lockfilePath: lockFile,
-      stale: 30_000,
-      update: 10_000,
-    });
-  } catch (cause) {
-    throw new ConfigError(
-      'lock-held',
-      `another reconciler is acting on the same manifests (lock ${lockFile} is held); not acting. ` +
-        `Use --lock-file to separate unrelated reconcilers.`,
-      { cause },
-    );
-  }
+/**
+ * `/livez` fails after this long without a sign of life: three missed health probes, plus what
+ * one probe may take.
+ */
+function livenessBoundMs(config: Config): number {
+  return 3 * config.healthIntervalMs + 2 * config.requestTimeoutMs;
 }

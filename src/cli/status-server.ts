@@ -1,11 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
+import { liveness, readiness, type ActorRole, type HealthFacts } from '../core/health.js';
+import { describeError } from '../errors.js';
 import type { LoopStatus } from '../loop/reconcile-loop.js';
 import { planStepView } from './render-plan.js';
 
+export interface StatusServerOptions {
+  /** `/livez` fails when the loop shows no sign of life for longer than this. */
+  livenessBoundMs: number;
+  nowMs?: () => number;
+}
+
 /**
- * Read-only HTTP view of a running reconciler: `/status` (JSON: VIPs per node, last pass),
- * `/metrics` (Prometheus) and `/healthz`.
+ * Read-only HTTP view of a running reconciler: `/status` (JSON: active or standby and who is
+ * active, VIPs per node, last pass), `/metrics` (Prometheus), `/livez` (the loop is alive),
+ * `/readyz` (active with a first pass done, or a standby) and `/healthz` (= `/livez`).
  */
 export class StatusServer {
   private readonly registry = new Registry();
@@ -29,9 +38,41 @@ export class StatusServer {
   });
   private status: LoopStatus = { vips: [], updatedAtMs: 0 };
   private server: Server | undefined;
+  private readonly nowMs: () => number;
+  private readonly startedAtMs: number;
+  private heartbeatMs: number | undefined;
+  private role: ActorRole = { role: 'starting' };
+  private passError: string | undefined;
+
+  constructor(private readonly options: StatusServerOptions) {
+    this.nowMs = options.nowMs ?? Date.now;
+    this.startedAtMs = this.nowMs();
+  }
+
+  /** A sign of life of the loop (a pass or probe finished, a standby tried the lock). */
+  heartbeat(): void {
+    this.heartbeatMs = this.nowMs();
+  }
+
+  setRole(role: ActorRole): void {
+    this.role = role;
+    if (role.role !== 'active') {
+      this.status = { vips: [], updatedAtMs: this.nowMs() };
+      this.passError = undefined;
+    }
+    this.heartbeat();
+  }
+
+  /** The latest pass threw before it could plan (manifests unreadable, manager unreachable). */
+  passFailed(error: unknown): void {
+    this.passError = describeError(error);
+    this.heartbeat();
+  }
 
   update(status: LoopStatus): void {
+    if (status.lastPass && status.lastPass !== this.status.lastPass) this.passError = undefined;
     this.status = status;
+    this.heartbeat();
     this.holders.reset();
     this.containers.reset();
     for (const vip of status.vips) {
@@ -64,17 +105,32 @@ export class StatusServer {
 
   private async respond(url: string): Promise<{ code: number; type: string; body: string }> {
     const path = url.split('?')[0];
-    if (path === '/healthz') return { code: 200, type: 'text/plain', body: 'ok\n' };
+    if (path === '/livez' || path === '/healthz') return verdict(liveness(this.facts()));
+    if (path === '/readyz') return verdict(readiness(this.facts()));
     if (path === '/metrics')
       return { code: 200, type: this.registry.contentType, body: await this.registry.metrics() };
     if (path === '/status')
       return { code: 200, type: 'application/json', body: `${JSON.stringify(this.view(), null, 2)}\n` };
-    return { code: 404, type: 'text/plain', body: 'try /status, /metrics or /healthz\n' };
+    return { code: 404, type: 'text/plain', body: 'try /status, /metrics, /livez, /readyz or /healthz\n' };
+  }
+
+  private facts(): HealthFacts {
+    return {
+      nowMs: this.nowMs(),
+      startedAtMs: this.startedAtMs,
+      heartbeatMs: this.heartbeatMs,
+      livenessBoundMs: this.options.livenessBoundMs,
+      role: this.role,
+      passDone: this.status.lastPass !== undefined,
+      passError: this.passError,
+    };
   }
 
   private view(): unknown {
     const pass = this.status.lastPass;
     return {
+      ...this.role,
+      ready: readiness(this.facts()).reason,
       updatedAt: new Date(this.status.updatedAtMs).toISOString(),
       vips: this.status.vips,
       lastPass: pass && {
@@ -88,4 +144,8 @@ export class StatusServer {
       },
     };
   }
+}
+
+function verdict(v: { ok: boolean; reason: string }): { code: number; type: string; body: string } {
+  return { code: v.ok ? 200 : 503, type: 'text/plain', body: `${v.ok ? 'ok' : 'not ok'}: ${v.reason}\n` };
 }

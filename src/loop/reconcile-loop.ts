@@ -29,6 +29,10 @@ export interface LoopDeps extends PassDeps {
   scheduler?: SchedulerLike;
   /** Called after every pass and every health probe with the freshest view. */
   onStatus?: (status: LoopStatus) => void;
+  /** Called when a pass threw before it could plan (manifests unreadable, manager unreachable). */
+  onPassError?: (error: unknown) => void;
+  /** Called after every health probe (or tick without a world to probe yet): a sign of life for `/livez`. */
+  onHeartbeat?: () => void;
 }
 
 export interface LoopStatus {
@@ -60,7 +64,10 @@ export class ReconcileLoop {
       run: () => runPass(deps),
       failed: (result) => onceExitCode(result, deps.adopt) === 1,
       onResult: (result) => this.afterPass(result),
-      onError: (error) => deps.log.error({ err: describeError(error) }, 'pass failed; requeued'),
+      onError: (error) => {
+        deps.log.error({ err: describeError(error) }, 'pass failed; requeued');
+        deps.onPassError?.(error);
+      },
       requeue: deps.requeue,
       setTimer: (fn, ms) => {
         const action = this.scheduler.schedule(fn, ms);
@@ -125,7 +132,8 @@ export class ReconcileLoop {
   /** Reads every node afresh, probes keepalived in each managed container, and triggers a pass if one would change something. */
   private async probeHealth(): Promise<void> {
     const world = this.status.lastPass;
-    if (!world || this.probing) return;
+    if (this.probing) return; // a probe still hanging is no sign of life
+    if (!world) return this.deps.onHeartbeat?.();
     this.probing = true;
     try {
       const nodes = await observeNodes(world.runtimes);
@@ -141,6 +149,7 @@ export class ReconcileLoop {
       this.deps.log.warn({ err: describeError(error) }, 'health probe failed');
     } finally {
       this.probing = false;
+      this.deps.onHeartbeat?.();
     }
   }
 

@@ -107,6 +107,27 @@ export class RunningReconciler {
     return found as LogLine;
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Sends `signal` (SIGKILL: a crash; SIGSTOP/SIGCONT: a freeze) without waiting. */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** SIGKILL, as a crash or the OOM killer would, then the exit. */
+  async crash(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** The `--listen` address, once the reconciler has said it serves (bounded wait). */
+  async listenUrl(timeoutMs = 30_000): Promise<string> {
+    const line = await this.waitForLog((l) => typeof l.address === 'string', 'the status server', timeoutMs);
+    return `http://${String(line.address)}`;
+  }
+
   /** SIGTERM, then the exit code (bounded; SIGKILL after the bound). */
   async stop(timeoutMs = 30_000): Promise<number | null> {
     this.child.kill('SIGTERM');

@@ -3,10 +3,10 @@
  * they print, in each state an operator meets. Every run has DOCKER_HOST pointing at a closed
  * loopback port (see the harness): the per-node clients must ignore it.
  */
+import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { holderOf, nodeByName, startNodeDockerd, stopNodeDockerd, waitFor } from '../cluster/index.js';
 import {
@@ -117,16 +117,23 @@ describe('reconciler --once and plan on three real nodes', () => {
     expect((await plan()).code).toBe(0);
   });
 
-  it('two overlapping runs: the second does not act while the lock is held', async () => {
-    const release = await lockfile.lock(lockFile, { realpath: false, lockfilePath: lockFile });
+  it('two overlapping runs: the second does nothing while the lock is held, exit 3', async () => {
+    // Another holder of the same flock (flock(1) itself): the lock is the kernel's, not a file's age.
+    const holder = spawn('flock', ['--exclusive', lockFile, '-c', 'echo locked; exec sleep 60'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      detached: true,
+    });
     try {
+      await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
       await writeFile(path.join(dir, 'api.yaml'), vip({ tbnode1: 210, tbnode2: 200 }));
       const result = await once();
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain('another reconciler is acting on the same manifests');
+      expect(result.code).toBe(3);
+      expect(result.stdout).toMatch(/not acting: another reconciler is acting .* nothing was done/);
       expect((await apiContainers()).map((c) => c.node)).toEqual(['tbnode1', 'tbnode2', 'tbnode3']);
     } finally {
-      await release();
+      // flock(1) and the sleep it ran both keep the descriptor: end the whole group.
+      process.kill(-(holder.pid ?? 0), 'SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
     }
     expect((await once()).code).toBe(0);
     expect((await apiContainers()).map((c) => c.node)).toEqual(['tbnode1', 'tbnode2']);

@@ -1,0 +1,62 @@
+import type { NodeDirectory, NodeRuntime } from '../ports.js';
+
+/** Thrown instead of changing a node when this reconciler may no longer act. */
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+  constructor(node: string) {
+    super(`${node}: not acting: this reconciler no longer holds the right to act (another one may)`);
+  }
+}
+
+/**
+ * A NodeDirectory whose runtimes refuse every change (create, start, remove) once `mayAct` says
+ * no: the fence that keeps a reconciler whose lease lapsed mid-pass from acting beside the new
+ * holder. Reads pass through, so a fenced pass still reports what it saw.
+ */
+export function fencedDirectory(directory: NodeDirectory, mayAct: () => boolean): NodeDirectory {
+  const wrapped = new WeakMap<NodeRuntime, NodeRuntime>();
+  const fence = (runtime: NodeRuntime): NodeRuntime => {
+    let fenced = wrapped.get(runtime);
+    if (!fenced) {
+      fenced = fencedRuntime(runtime, mayAct);
+      wrapped.set(runtime, fenced);
+    }
+    return fenced;
+  };
+  const result: NodeDirectory = {
+    async nodes(manifests) {
+      const found = await directory.nodes(manifests);
+      return {
+        nodes: found.nodes,
+        runtimes: new Map([...found.runtimes].map(([name, runtime]) => [name, fence(runtime)])),
+      };
+    },
+  };
+  const changes = directory.changes?.bind(directory);
+  if (changes) result.changes = changes;
+  return result;
+}
+
+function fencedRuntime(runtime: NodeRuntime, mayAct: () => boolean): NodeRuntime {
+  const check = (): void => {
+    if (!mayAct()) throw new FencedError(runtime.node);
+  };
+  return {
+    node: runtime.node,
+    listContainers: () => runtime.listContainers(),
+    create: async (desired) => {
+      check();
+      return runtime.create(desired);
+    },
+    start: async (id) => {
+      check();
+      return runtime.start(id);
+    },
+    remove: async (id) => {
+      check();
+      return runtime.remove(id);
+    },
+    probe: (id, addresses) => runtime.probe(id, addresses),
+    events: () => runtime.events(),
+  };
+}

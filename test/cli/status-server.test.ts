@@ -1,0 +1,64 @@
+/**
+ * The --listen endpoints over real HTTP on loopback, each in a state where it must fail. Time is
+ * injected, so "the loop went silent" needs no waiting.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { StatusServer } from '../../src/cli/status-server.js';
+import type { PassResult } from '../../src/loop/pass.js';
+
+describe('StatusServer health endpoints', () => {
+  let now = 1_000_000;
+  let server: StatusServer;
+  let base = '';
+  const get = async (path: string) => {
+    const response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(5000) });
+    return { code: response.status, body: await response.text() };
+  };
+  const start = async () => {
+    server = new StatusServer({ livenessBoundMs: 30_000, nowMs: () => now });
+    base = `http://${await server.listen('127.0.0.1', 0)}`;
+  };
+
+  afterEach(async () => server.close());
+
+  it('/livez and /healthz fail when the loop has shown no sign of life for longer than the bound', async () => {
+    await start();
+    server.setRole({ role: 'active' });
+    expect((await get('/livez')).code).toBe(200);
+    expect((await get('/healthz')).code).toBe(200);
+    now += 31_000;
+    const livez = await get('/livez');
+    expect(livez).toEqual({
+      code: 503,
+      body: 'not ok: no sign of life from the reconcile loop for 31 s (bound 30 s)\n',
+    });
+    expect((await get('/healthz')).code).toBe(503);
+    server.heartbeat();
+    expect((await get('/livez')).code).toBe(200);
+  });
+
+  it('/readyz fails while starting, before the first pass and after a failed pass; a standby is ready', async () => {
+    await start();
+    expect(await get('/readyz')).toMatchObject({ code: 503, body: expect.stringMatching(/starting/) });
+    server.setRole({ role: 'active' });
+    expect(await get('/readyz')).toMatchObject({
+      code: 503,
+      body: expect.stringMatching(/first pass not done/),
+    });
+    server.update({
+      vips: [],
+      updatedAtMs: now,
+      lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
+    });
+    expect((await get('/readyz')).code).toBe(200);
+    server.passFailed(new Error('manifest directory /etc/swarm-vip does not exist'));
+    expect(await get('/readyz')).toMatchObject({ code: 503, body: expect.stringMatching(/does not exist/) });
+    server.setRole({ role: 'standby', waitingFor: 'host lock', holder: 'pid 42 on h1' });
+    expect(await get('/readyz')).toMatchObject({
+      code: 200,
+      body: 'ok: standby: the host lock is held by pid 42 on h1\n',
+    });
+    const status = JSON.parse((await get('/status')).body) as Record<string, unknown>;
+    expect(status).toMatchObject({ role: 'standby', holder: 'pid 42 on h1', vips: [] });
+  });
+});
