@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { addAdoptOption, addClusterOptions, addOutputOption, addRunOptions, toConfig } from '../config.js';
 import { describeError } from '../errors.js';
+import { EXIT, exitCodeHelp } from './exit-codes.js';
 import { createLogger } from '../log.js';
 import { processIo } from './io.js';
 
@@ -16,7 +17,8 @@ let exitCode = 0;
 const program = new Command('reconciler')
   .description('Keeps keepalived (VRRP) virtual IPs on Docker Swarm nodes as VirtualIP manifests say.')
   .enablePositionalOptions()
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText('after', `\n${exitCodeHelp()}`);
 
 addAdoptOption(addRunOptions(addClusterOptions(program))).action(async (raw: Record<string, unknown>) => {
   const config = toConfig(raw);
@@ -41,7 +43,7 @@ program
 
 addAdoptOption(addOutputOption(addClusterOptions(program.command('plan'))))
   .description(
-    'show what a pass would do, changing nothing (exit 0 nothing to do, 2 changes pending, 1 error)',
+    `show what a pass would do, changing nothing (exit ${EXIT.plan.noChanges} nothing to do, ${EXIT.plan.changesPending} changes pending, ${EXIT.plan.error} error)`,
   )
   .action(async (raw: Record<string, unknown>) => {
     const config = toConfig(raw);
@@ -62,6 +64,6 @@ try {
 } catch (error) {
   // Never a stack trace: whatever escaped is reported in one line.
   io.stderr(`error: ${describeError(error)}`);
-  exitCode = 1;
+  exitCode = EXIT.run.failed;
 }
 process.exit(exitCode);

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { readWorld } from '../loop/pass.js';
 import { composePassDeps } from './compose.js';
+import { EXIT } from './exit-codes.js';
 import type { CommandIo } from './io.js';
 import { claimView, planStepView, planText } from './render-plan.js';
 import { describeClaim } from '../core/foreign-claims.js';
@@ -27,6 +28,6 @@ export async function planCommand(config: Config, log: Logger, io: CommandIo): P
     if (!config.adopt) for (const claim of world.claims) io.stdout(describeClaim(claim));
   }
   const blocked = !config.adopt && world.claims.length > 0;
-  if (world.problems.length > 0 || unreachable.length > 0 || blocked) return 1;
-  return world.plan.length > 0 ? 2 : 0;
+  if (world.problems.length > 0 || unreachable.length > 0 || blocked) return EXIT.plan.error;
+  return world.plan.length > 0 ? EXIT.plan.changesPending : EXIT.plan.noChanges;
 }

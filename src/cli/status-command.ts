@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { readWorld } from '../loop/pass.js';
 import { probeStatus } from '../loop/probe-status.js';
 import { composePassDeps } from './compose.js';
+import { EXIT } from './exit-codes.js';
 import type { CommandIo } from './io.js';
 import { formatProblem } from './validate-command.js';
 import { claimView } from './render-plan.js';
@@ -22,7 +23,17 @@ export async function statusCommand(config: Config, log: Logger, io: CommandIo):
     for (const claim of world.claims) io.stdout(describeClaim(claim));
     for (const problem of world.problems) io.stdout(formatProblem(problem, process.cwd()));
   }
-  return 0;
+  if (vips.some((vip) => !vipReady(vip))) return EXIT.status.notReady;
+  return world.problems.length > 0 ? EXIT.status.invalidManifests : EXIT.status.allReady;
+}
+
+/**
+ * Held by exactly one node, and current containers running on every node that should run one.
+ * A frozen VIP (suspended, or its manifest invalid) has no desired containers to compare with.
+ */
+function vipReady(vip: VipStatus): boolean {
+  if (vip.holders.length !== 1) return false;
+  return vip.frozen || vip.nodes.every((n) => n.reachable && n.running && n.spec === 'current');
 }
 
 export function statusText(vips: readonly VipStatus[]): string {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { ManifestProblem } from '../core/types.js';
 import { loadManifestDir, ManifestDirError, type ManifestDirDeps } from '../manifest/load-manifest-dir.js';
 import type { ManifestSet } from '../ports.js';
+import { EXIT } from './exit-codes.js';
 
 export interface ValidateArgs {
   dir: string;
@@ -29,11 +30,11 @@ export async function validateCommand({ dir }: ValidateArgs, io: ValidateIo): Pr
     set = await loadManifestDir(absolute, io.fs, { fileLabel });
   } catch (error) {
     io.stderr(`error: ${describeLoadError(error, dir)}`);
-    return 1;
+    return EXIT.validate.invalid;
   }
   for (const problem of set.problems) io.stdout(formatProblem(problem, cwd));
   io.stdout(summary(set));
-  return set.problems.length === 0 ? 0 : 1;
+  return set.problems.length === 0 ? EXIT.validate.valid : EXIT.validate.invalid;
 }
 
 /** `file:line:col  path  message`, the file relative to `cwd`, `/` for the whole document. */

@@ -91,7 +91,7 @@ export async function stopNodeDockerd(
   node: ClusterNodeDescription,
   { graceMs = 20_000 } = {},
 ): Promise<void> {
-  const survivors = await stopDockerd(optionsOf(cluster), node.name, { graceMs, killMs: 5_000 });
+  const survivors = await stopDockerd(optionsOf(cluster), node.netns, { graceMs, killMs: 5_000 });
   if (survivors.length > 0)
     throw new ClusterError('dockerd-failed', `dockerd of ${node.name} survived SIGKILL`);
 }
@@ -106,8 +106,8 @@ export async function startNodeDockerd(
   { timeoutMs = 30_000 } = {},
 ): Promise<void> {
   const options = optionsOf(cluster);
-  const pid = await launchDockerd(options, node.index, node.name);
-  await waitForDockerd(options, node.name, pid, timeoutMs);
+  const pid = await launchDockerd(options, node.index, node.netns);
+  await waitForDockerd(options, node.netns, pid, timeoutMs);
   node.dockerdPid = pid;
   const stored = cluster.nodes.find((candidate) => candidate.name === node.name);
   if (stored) stored.dockerdPid = pid;

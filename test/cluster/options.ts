@@ -103,7 +103,16 @@ export function resolveOptions(partial: Partial<ClusterOptions> = {}): ClusterOp
   return options;
 }
 
-/** Hostname and namespace of node `index` (1-based): tbnode1. */
+/**
+ * Hostname (and swarm node name) of node `index` (1-based): always `tbnode1`, whatever the
+ * prefix. Each node has its own UTS namespace and each cluster its own swarm, so two clusters'
+ * hostnames never meet; tests and the demo can name nodes the same way in every cluster.
+ */
+export function nodeHostname(index: number): string {
+  return `tbnode${index}`;
+}
+
+/** Namespace (and cgroup, state directory) of node `index` (1-based): tbnode1, c2node1. */
 export function nodeName(options: Pick<ClusterOptions, 'prefix'>, index: number): string {
   return `${options.prefix}node${index}`;
 }

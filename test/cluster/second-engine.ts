@@ -48,7 +48,7 @@ export async function startSecondEngine(
   options: SecondEngineOptions,
 ): Promise<SecondEngine> {
   if (!/^[a-z0-9]{1,8}$/.test(options.tag)) throw new ClusterError('bad-option', `bad tag ${options.tag}`);
-  const dir = path.join(cluster.stateDir, node.name, options.tag);
+  const dir = path.join(cluster.stateDir, node.netns, options.tag);
   const socketPath = path.join(dir, 'docker.sock');
   const tcpUrl = `tcp://${node.ipv4}:${options.tcpPort}`;
   const tls = options.tls
@@ -74,7 +74,7 @@ export async function startSecondEngine(
       'exec-root': path.join(dir, 'exec'),
       pidfile: path.join(dir, 'dockerd.pid'),
       hosts: [`unix://${socketPath}`, tcpUrl],
-      'cgroup-parent': node.name,
+      'cgroup-parent': node.netns,
       'exec-opts': ['native.cgroupdriver=cgroupfs'],
       'deprecated-key-path': path.join(dir, 'key.json'),
       // The node's own engine manages the namespace's bridges and iptables rules.

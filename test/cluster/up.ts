@@ -32,6 +32,7 @@ import {
   hubName,
   ipv4,
   ipv6,
+  nodeHostname,
   nodeName,
   resolveOptions,
   type ClusterOptions,
@@ -155,7 +156,7 @@ async function build(options: ClusterOptions, log: Log): Promise<ClusterDescript
   for (const [i, name] of names.entries()) {
     const socket = nodePaths(options, name).socket;
     nodes.push({
-      name,
+      name: nodeHostname(i + 1),
       index: i + 1,
       swarmNodeId: ids.get(name) ?? '',
       role: role(i),

@@ -22,7 +22,8 @@ const HEALTH_PORT = 18080;
 /** A TCP listener on 127.0.0.1:port inside a node's namespace, standing for the service the VIP fronts. */
 function serviceIn(node: string): ChildProcess {
   const script = `require('net').createServer((s) => s.end()).listen(${HEALTH_PORT}, '127.0.0.1')`;
-  return spawn('nsenter', [`--net=/run/netns/${node}`, process.execPath, '-e', script], { stdio: 'ignore' });
+  const netns = nodeByName(cluster, node).netns;
+  return spawn('nsenter', [`--net=/run/netns/${netns}`, process.execPath, '-e', script], { stdio: 'ignore' });
 }
 
 describe('keepalived features on real nodes', () => {

@@ -211,6 +211,7 @@ describe('reconciler (watch mode) on three real nodes', () => {
         { timeoutMs: 60_000, description: 'tbnode1 and tbnode2 replaced while tbnode3 is down' },
       );
       const status = await runCli(['status', '--manifests', dir, '-o', 'json']);
+      expect(status.code).toBe(4); // a node is unreachable: web is not Ready
       const rows = (
         JSON.parse(status.stdout) as {
           vips: { vip: string; nodes: { node: string; reachable: boolean }[] }[];
