@@ -6,12 +6,13 @@ import { ReconcileLoop } from '../loop/reconcile-loop.js';
 import type { SingleActor } from '../loop/single-actor.js';
 import { composePassDeps } from './compose.js';
 import { composeSingleActor } from './compose-single-actor.js';
+import { EXIT } from './exit-codes.js';
 import type { CommandIo } from './io.js';
 import { planStepView } from './render-plan.js';
 import { formatProblem } from './validate-command.js';
 
 /** `--once` found another reconciler acting: nothing was done (design contract). */
-const EXIT_NOT_ACTING = 3;
+const EXIT_NOT_ACTING = EXIT.run.lockHeld;
 
 /**
  * `reconciler` (watch mode) and `reconciler --once`. Both act only while they hold the lock (see
