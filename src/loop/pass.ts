@@ -99,6 +99,7 @@ export async function readWorld(deps: PassDeps, passId = randomUUID().slice(0, 8
 export async function runPass(deps: PassDeps): Promise<PassResult> {
   const passId = randomUUID().slice(0, 8);
   const log = deps.log.child({ pass: passId });
+  log.debug('pass started');
   const world = await readWorld({ ...deps, log }, passId);
   for (const problem of world.problems) {
     log.warn({ file: problem.file, line: problem.line, path: problem.path }, problem.message);

@@ -16,6 +16,9 @@ import {
   type VirtualIP,
 } from '../../src/core/types.js';
 import { deriveVirtualRouterId } from '../../src/core/virtual-router-id.js';
+import type { ManifestFile } from '../../src/manifest/parse-documents.js';
+import { parseManifests } from '../../src/manifest/parse-manifests.js';
+import { validateAgainstNodes } from '../../src/manifest/validate-against-nodes.js';
 import { nodeRefs, nodesOf, vipOf } from './fixtures.js';
 
 const noFrozen = { names: new Set<string>(), unknownNames: false };
@@ -187,41 +190,10 @@ describe('desiredState', () => {
       extra: { passwords: new Map([['f', 'a b#']]) },
       problem: { path: '/spec/authentication', message: /printable ASCII/ },
     },
-    {
-      name: 'authentication with IPv6',
-      vip: vipOf('f', { addresses: ['fd00:5eed::100/64'], authentication: { passwordFile: '/p' } }),
-      extra: { passwords: new Map([['f', 'ok']]) },
-      problem: { path: '/spec/authentication', message: /needs VRRPv2/ },
-    },
-    {
-      name: 'authentication with a fractional interval',
-      vip: vipOf('f', { advertInterval: 0.5, authentication: { passwordFile: '/p' } }),
-      extra: { passwords: new Map([['f', 'ok']]) },
-      problem: { path: '/spec/authentication', message: /needs VRRPv2/ },
-    },
-    {
-      name: 'mixed address families',
-      vip: vipOf('f', { addresses: ['198.18.0.100/24', 'fd00:5eed::100/64'] }),
-      problem: { path: '/spec/addresses', message: /all IPv4 or all IPv6/ },
-    },
-    {
-      name: 'an unparseable address',
-      vip: vipOf('f', { addresses: ['198.18.0.100/24', '300.1.1.1/24'] }),
-      problem: { path: '/spec/addresses/1', message: /not an IP address/ },
-    },
-    {
-      // The same parser as validation: a /0 would make the VIP a default route on the interface.
-      name: 'an address validation refuses',
-      vip: vipOf('f', { addresses: ['198.18.0.100/0'] }),
-      problem: { path: '/spec/addresses/0', message: /not an IP address/ },
-    },
-    {
-      name: 'a health check without probe',
-      vip: vipOf('f', { healthCheck: { fall: 3 } }),
-      problem: { path: '/spec/healthCheck', message: /one of tcp, http or exec/ },
-    },
   ];
 
+  // What production can hand to desiredState: node addresses come from the swarm or the
+  // NodeEndpoints, passwords are read at pass time; no manifest check sees either.
   it.each(frozenCases)('freezes the VIP for $name, and only that VIP', ({ vip, extra, problem }) => {
     const other = vipOf('other', { nodes: [{ name: 'node-3', priority: 1 }] });
     const result = compute([vip, other], extra);
@@ -232,15 +204,6 @@ describe('desiredState', () => {
     expect(result.state.frozen.names.has('f')).toBe(true);
     expect(result.state.containers.every((c) => c.vip === 'other')).toBe(true);
     expect(result.state.containers).toHaveLength(1);
-  });
-
-  it('freezes a name declared twice', () => {
-    const result = compute([vipOf('d'), vipOf('d', { nodes: nodeRefs(1) })]);
-    expect(result.state.containers).toEqual([]);
-    expect(result.state.frozen.names.has('d')).toBe(true);
-    expect(result.problems).toEqual([
-      expect.objectContaining({ vip: 'd', message: expect.stringMatching(/more than once/) }),
-    ]);
   });
 
   it('puts the password into the config file only', () => {
@@ -275,6 +238,94 @@ describe('desiredState', () => {
       'b@node-1',
       'b@node-2',
     ]);
+  });
+});
+
+/**
+ * Problems of the manifest itself never reach desiredState in production: the pass hands it only
+ * the VIPs the loader accepted (src/loop/pass.ts: parseManifests, validateAgainstNodes, then
+ * desiredState). So these go through that same path, from YAML text, and check what an operator
+ * sees: one problem at the right place, the VIP frozen, nothing rendered for it, the others kept.
+ */
+describe('manifest problems, on the path a pass takes', () => {
+  const yaml = (name: string, addresses: string, ...extra: string[]) =>
+    [
+      'apiVersion: swarm-vip/v1',
+      'kind: VirtualIP',
+      `metadata: { name: ${name} }`,
+      'spec:',
+      `  addresses: ${addresses}`,
+      '  nodes: [{ name: node-1, priority: 200 }, { name: node-2, priority: 100 }]',
+      ...extra.map((line) => `  ${line}`),
+      '',
+    ].join('\n');
+  const other = { path: 'other.yaml', text: yaml('other', '[198.18.0.101/24]') };
+
+  function asAPassDoes(files: ManifestFile[]) {
+    const nodes = nodesOf(3);
+    const loaded = validateAgainstNodes(parseManifests(files, { nodes }), nodes);
+    const rendered = desiredState({
+      virtualIPs: loaded.virtualIPs.map((v) => v.manifest),
+      nodes,
+      passwords: new Map([['f', 'ok']]),
+      frozen: loaded.frozen,
+    });
+    return { loaded, rendered };
+  }
+
+  it.each([
+    {
+      name: 'authentication with IPv6',
+      text: yaml('f', '[fd00:5eed::100/64]', 'authentication: { passwordFile: /p }'),
+      at: [7, '/spec/authentication', 'authentication-vrrp3'],
+    },
+    {
+      name: 'authentication with a fractional interval',
+      text: yaml('f', '[198.18.0.100/24]', 'advertInterval: 0.5', 'authentication: { passwordFile: /p }'),
+      at: [8, '/spec/authentication', 'authentication-vrrp3'],
+    },
+    {
+      name: 'mixed address families',
+      text: yaml('f', '[198.18.0.100/24, fd00:5eed::100/64]'),
+      at: [5, '/spec/addresses/1', 'mixed-address-family'],
+    },
+    {
+      name: 'an unparseable address',
+      text: yaml('f', '[198.18.0.100/24, 300.1.1.1/24]'),
+      at: [5, '/spec/addresses/1', 'schema'],
+    },
+    {
+      // A /0 would make the VIP a default route on the interface.
+      name: 'a /0 prefix',
+      text: yaml('f', '[198.18.0.100/0]'),
+      at: [5, '/spec/addresses/0', 'schema'],
+    },
+    {
+      name: 'a health check without probe',
+      text: yaml('f', '[198.18.0.100/24]', 'healthCheck: { fall: 3 }'),
+      at: [7, '/spec/healthCheck', 'exactly-one-of'],
+    },
+  ])('$name: reported once where it is, the VIP frozen, the others rendered', ({ text, at }) => {
+    const { loaded, rendered } = asAPassDoes([{ path: 'f.yaml', text }, other]);
+    expect(loaded.problems.map((p) => [p.file, p.line, p.path, p.code])).toEqual([['f.yaml', ...at]]);
+    expect(rendered.problems).toEqual([]);
+    expect(rendered.state.frozen.names.has('f')).toBe(true);
+    expect(placement(rendered.state.containers)).toEqual(['other@node-1:200', 'other@node-2:100']);
+  });
+
+  it('a name declared twice: both places reported, the VIP frozen, nothing rendered for it', () => {
+    const { loaded, rendered } = asAPassDoes([
+      { path: 'a.yaml', text: yaml('d', '[198.18.0.100/24]') },
+      { path: 'b.yaml', text: yaml('d', '[198.18.0.100/24]') },
+      other,
+    ]);
+    expect(loaded.problems.map((p) => [p.file, p.line, p.code])).toEqual([
+      ['a.yaml', 3, 'duplicate-name'],
+      ['b.yaml', 3, 'duplicate-name'],
+    ]);
+    expect(rendered.problems).toEqual([]);
+    expect(rendered.state.frozen.names.has('d')).toBe(true);
+    expect(rendered.state.containers.every((c) => c.vip === 'other')).toBe(true);
   });
 });
 

@@ -41,14 +41,18 @@ describe('buildStatus', () => {
       ['id-n1', { state: 'MASTER', heldAddresses: ['198.18.0.100'] }],
       ['id-n2', { state: 'BACKUP', heldAddresses: [] }],
     ]);
-    const [web] = buildStatus(desired, nodes, probes);
+    const onFour: DesiredState = { ...desired, containers: [...desired.containers, want('n4')] };
+    const [web] = buildStatus(onFour, nodes, probes);
     expect(web?.holders).toEqual(['n1']);
-    expect(web?.nodes.map((n) => [n.node, n.spec, n.vrrpState, n.holdsAddress])).toEqual([
-      ['n1', 'current', 'MASTER', true],
-      ['n2', 'stale', 'BACKUP', false],
-      ['n3', 'missing', 'UNKNOWN', false],
+    expect(
+      web?.nodes.map((n) => [n.node, n.reachable, n.spec, n.vrrpState, n.holdsAddress, n.error]),
+    ).toEqual([
+      ['n1', true, 'current', 'MASTER', true, undefined],
+      ['n2', true, 'stale', 'BACKUP', false, undefined],
+      ['n3', true, 'missing', 'UNKNOWN', false, undefined],
+      ['n4', false, 'unknown', 'UNKNOWN', false, 'connect ECONNREFUSED'],
     ]);
-    expect(needsReconcile(buildStatus(desired, nodes, probes))).toBe(true);
+    expect(needsReconcile(buildStatus(onFour, nodes, probes))).toBe(true);
   });
 
   it('needs no pass when every node runs the current spec, even while no node holds the VIP yet', () => {
@@ -60,6 +64,22 @@ describe('buildStatus', () => {
     const status = buildStatus(desired, nodes, new Map());
     expect(status[0]?.holders).toEqual([]);
     expect(needsReconcile(status)).toBe(false);
+  });
+
+  it('shows no row for an unreachable node the VIP does not target', () => {
+    const nodes: NodeObservation[] = [
+      { node: 'n1', reachable: true, containers: [container('n1', 'new')] },
+      { node: 'n9', reachable: false, error: 'timeout' },
+    ];
+    expect(buildStatus(desired, nodes, new Map())[0]?.nodes.map((n) => n.node)).toEqual(['n1']);
+  });
+
+  it('does not ask for a pass when only an unreachable node differs', () => {
+    const nodes: NodeObservation[] = [
+      ...['n1', 'n2'].map((n) => ({ node: n, reachable: true as const, containers: [container(n, 'new')] })),
+      { node: 'n3', reachable: false, error: 'timeout' },
+    ];
+    expect(needsReconcile(buildStatus(desired, nodes, new Map()))).toBe(false);
   });
 
   it('reports a managed container of a deleted VIP as orphan', () => {

@@ -18,6 +18,7 @@ import {
 } from '../cluster/index.js';
 import {
   containersOnNodes,
+  engineEvents,
   manifestDir,
   removeDir,
   removeManagedContainers,
@@ -95,8 +96,21 @@ describe('adopting hand-run keepalived', () => {
       ['replace', 'tbnode2'],
       ['replace', 'tbnode1'],
     ]);
+    const startedMs = Date.now();
     const result = await once('--adopt');
     expect(result.code, result.stdout + result.stderr).toBe(0);
+    // What ran on the nodes, by the engines' own clocks: the backup's hand-run keepalived went and
+    // its managed one was running before the holder's hand-run keepalived was stopped.
+    const ran = (await engineEvents(cluster, startedMs, Date.now()))
+      .filter((e) => ['die', 'start'].includes(e.action))
+      .filter((e) => e.container === HAND_RUN || e.container === 'keepalived-legacy')
+      .map((e) => `${e.node} ${e.action} ${e.container}`);
+    expect(ran).toEqual([
+      `tbnode2 die ${HAND_RUN}`,
+      'tbnode2 start keepalived-legacy',
+      `tbnode1 die ${HAND_RUN}`,
+      'tbnode1 start keepalived-legacy',
+    ]);
     expect(await handRun()).toEqual([]);
     expect(
       (await containersOnNodes(cluster, 'keepalived-legacy')).map((c) => [c.node, c.managed, c.running]),

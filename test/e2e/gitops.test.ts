@@ -74,6 +74,8 @@ describe('GitOps (--git) on three real nodes', () => {
       'the bad commit to be reported',
     );
     expect(problem.line).toBe(10);
+    // The pass that read the bad commit has applied whatever it planned before anything is compared.
+    await reconciler.waitForPassEnd(problem.pass);
     expect((await gitopsContainers()).map((c) => c.id)).toEqual(before.map((c) => c.id));
     expect(await holderOf(cluster, address)).toBe('tbnode2');
 

@@ -58,6 +58,9 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+/** The messages that close a pass (see runPass). */
+const PASS_END = new Set(['converged, nothing to do', 'pass applied']);
+
 /** The reconciler in watch mode, with its JSON log lines collected as they come. */
 export class RunningReconciler {
   readonly logs: LogLine[] = [];
@@ -128,6 +131,28 @@ export class RunningReconciler {
     return `http://${String(line.address)}`;
   }
 
+  /** The log line that ends pass `passId` (its summary), once it has been written. */
+  waitForPassEnd(passId: unknown, timeoutMs = 30_000): Promise<LogLine> {
+    return this.waitForLog(
+      (l) => l.pass === passId && PASS_END.has(l.msg),
+      `pass ${String(passId)} to finish`,
+      timeoutMs,
+    );
+  }
+
+  /**
+   * Proof that a whole pass ran after the log line at `afterIndex`: needs `--log-level debug`
+   * (for `pass started`). Returns that pass's closing line.
+   */
+  async waitForPassAfter(afterIndex: number, timeoutMs = 30_000): Promise<LogLine> {
+    const started = await this.waitForLog(
+      (l) => l.msg === 'pass started' && this.logs.indexOf(l) > afterIndex,
+      'a pass to start',
+      timeoutMs,
+    );
+    return this.waitForPassEnd(started.pass, timeoutMs);
+  }
+
   /** SIGTERM, then the exit code (bounded; SIGKILL after the bound). */
   async stop(timeoutMs = 30_000): Promise<number | null> {
     this.child.kill('SIGTERM');
@@ -138,24 +163,27 @@ export class RunningReconciler {
   }
 }
 
-/** YAML of the NodeEndpoint of a cluster node: its unix socket, its IPv4 address for unicast. */
-export function nodeEndpointYaml(node: ClusterNodeDescription): string {
+/**
+ * YAML of the NodeEndpoint of a cluster node: its unix socket, and its address for unicast VRRP
+ * (IPv4 unless `family` says 6: a NodeEndpoint carries one address, so IPv6 VIPs need their own).
+ */
+export function nodeEndpointYaml(node: ClusterNodeDescription, family: 4 | 6 = 4): string {
   return [
     'apiVersion: swarm-vip/v1',
     'kind: NodeEndpoint',
     `metadata: { name: ${node.name} }`,
     'spec:',
     `  docker: ${node.dockerUrl}`,
-    `  address: ${node.ipv4}`,
+    `  address: ${family === 4 ? node.ipv4 : node.ipv6}`,
     '',
   ].join('\n');
 }
 
 /** A scratch manifest directory with one NodeEndpoint per cluster node. */
-export async function manifestDir(cluster: ClusterDescription): Promise<string> {
+export async function manifestDir(cluster: ClusterDescription, family: 4 | 6 = 4): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'swarm-vip-e2e-'));
   for (const node of cluster.nodes) {
-    await writeFile(path.join(dir, `node-${node.name}.yaml`), nodeEndpointYaml(node));
+    await writeFile(path.join(dir, `node-${node.name}.yaml`), nodeEndpointYaml(node, family));
   }
 
   return dir;
@@ -209,17 +237,37 @@ export interface SeenContainer {
   managed: boolean;
 }
 
-/** Every container on every reachable node (managed or not), straight from each engine. */
+/** Which nodes a test has taken down on purpose: `containersOnNodes` skips them instead of failing. */
+export interface ContainersOnNodesOptions {
+  /** Nodes whose engine the test stopped; they must really be unreachable, else the call fails. */
+  down?: readonly string[];
+}
+
+/**
+ * Every container on every node (managed or not), straight from each engine. An engine that does
+ * not answer is an error — never "no containers", which would let a removal check pass vacuously —
+ * unless the test names the node in `down`; a node named there that does answer is an error too.
+ */
 export async function containersOnNodes(
   cluster: ClusterDescription,
   namePrefix = '',
+  options: ContainersOnNodesOptions = {},
 ): Promise<SeenContainer[]> {
+  const down = new Set(options.down ?? []);
   const perNode = await Promise.all(
     cluster.nodes.map(async (node) => {
-      // A node whose dockerd a test stopped shows nothing.
-      const list = await dockerOf(node)
-        .listContainers({ all: true })
-        .catch(() => []);
+      const listing = dockerOf(node).listContainers({ all: true });
+      if (down.has(node.name)) {
+        const answered = await listing.then(
+          () => true,
+          () => false,
+        );
+        if (answered) throw new Error(`${node.name} was said to be down, but its engine answers`);
+        return [];
+      }
+      const list = await listing.catch((error: unknown) => {
+        throw new Error(`cannot list containers on ${node.name}: ${String(error)}`, { cause: error });
+      });
       return list
         .map((c) => ({
           node: node.name,
@@ -280,4 +328,59 @@ export async function setNodeLabels(
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** One container event as the node's engine recorded it. */
+export interface EngineEvent {
+  node: string;
+  /** Docker's action: create, start, kill, die, stop, destroy, ... */
+  action: string;
+  container: string;
+  /** The engine's own timestamp, ms since the epoch (all test nodes share the host clock). */
+  timeMs: number;
+}
+
+/**
+ * The container events each node's engine recorded between two instants (ms since the epoch), in
+ * time order: what really ran, and when — not what a plan said would run.
+ */
+export async function engineEvents(
+  cluster: ClusterDescription,
+  sinceMs: number,
+  untilMs: number,
+): Promise<EngineEvent[]> {
+  const perNode = await Promise.all(
+    cluster.nodes.map(async (node) => {
+      // With `until`, the engine sends the recorded events and closes the stream.
+      const stream = await dockerOf(node).getEvents({
+        since: Math.floor(sinceMs / 1000),
+        until: Math.ceil(untilMs / 1000) + 1,
+        filters: { type: ['container'] },
+      });
+      const text = await new Promise<string>((resolve, reject) => {
+        let body = '';
+        stream.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        stream.on('end', () => resolve(body));
+        stream.on('error', reject);
+      });
+      return text
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map(
+          (line) =>
+            JSON.parse(line) as {
+              Action: string;
+              timeNano: number;
+              Actor: { Attributes: { name?: string } };
+            },
+        )
+        .map((e) => ({
+          node: node.name,
+          action: e.Action.split(':')[0] ?? e.Action,
+          container: e.Actor.Attributes.name ?? '',
+          timeMs: e.timeNano / 1e6,
+        }));
+    }),
+  );
+  return perNode.flat().sort((a, b) => a.timeMs - b.timeMs);
 }

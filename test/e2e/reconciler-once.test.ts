@@ -8,7 +8,14 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { holderOf, nodeByName, startNodeDockerd, stopNodeDockerd, waitFor } from '../cluster/index.js';
+import {
+  KEEPALIVED_TEST_IMAGE,
+  holderOf,
+  nodeByName,
+  startNodeDockerd,
+  stopNodeDockerd,
+  waitFor,
+} from '../cluster/index.js';
 import {
   containersOnNodes,
   manifestDir,
@@ -16,10 +23,11 @@ import {
   removeManagedContainers,
   runCli,
   testVip,
+  vipYaml,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
-const { address, yaml: vip } = testVip(cluster, 'api', 2);
+const { address, cidr, yaml: vip } = testVip(cluster, 'api', 2);
 
 interface PlanJson {
   actions: { kind: string; node: string; vip: string; reason: string }[];
@@ -139,7 +147,26 @@ describe('reconciler --once and plan on three real nodes', () => {
     expect((await apiContainers()).map((c) => c.node)).toEqual(['tbnode1', 'tbnode2']);
   });
 
-  it('status -o json: per node the container, current spec, VRRP state, and the holder', async () => {
+  it('status -o json: per node the container, current spec, VRRP state, and the holder; never the VRRP password', async () => {
+    // VRRPv2 (advertInterval 1) with a password, so there is a password that could leak.
+    const password = 'st4tusPw';
+    await writeFile(path.join(dir, 'vrrp-password'), `${password}\n`);
+    await writeFile(
+      path.join(dir, 'api.yaml'),
+      vipYaml({
+        name: 'api',
+        address: cidr,
+        priorities: { tbnode1: 210, tbnode2: 200 },
+        image: KEEPALIVED_TEST_IMAGE,
+        advertInterval: 1,
+      }) + `  authentication: { passwordFile: ${path.join(dir, 'vrrp-password')} }\n`,
+    );
+    const applied = await once();
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), {
+      timeoutMs: 20_000,
+      description: 'tbnode1 to hold the authenticated VIP',
+    });
     const result = await runCli(['status', '--manifests', dir, '-o', 'json']);
     expect(result.code).toBe(0);
     const status = JSON.parse(result.stdout) as {
@@ -151,6 +178,10 @@ describe('reconciler --once and plan on three real nodes', () => {
       ['tbnode1', 'current', 'MASTER'],
       ['tbnode2', 'current', 'BACKUP'],
     ]);
-    expect(result.stdout).not.toMatch(/auth_pass|password/i);
+    const text = await runCli(['status', '--manifests', dir]);
+    for (const output of [result.stdout, result.stderr, text.stdout, text.stderr, applied.stdout]) {
+      expect(output).not.toContain(password);
+      expect(output).not.toMatch(/auth_pass/i);
+    }
   });
 });

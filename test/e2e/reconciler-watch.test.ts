@@ -30,8 +30,8 @@ import {
 
 const cluster = inject('cluster');
 const { address, yaml: vip } = testVip(cluster, 'web', 9);
-const managedWeb = async (): Promise<SeenContainer[]> =>
-  (await containersOnNodes(cluster, 'keepalived-web')).filter((c) => c.managed);
+const managedWeb = async (down: string[] = []): Promise<SeenContainer[]> =>
+  (await containersOnNodes(cluster, 'keepalived-web', { down })).filter((c) => c.managed);
 const allRunning = (list: SeenContainer[], count: number) =>
   list.length === count && list.every((c) => c.running);
 
@@ -65,6 +65,8 @@ describe('reconciler (watch mode) on three real nodes', () => {
       lockFile,
       '--listen',
       '127.0.0.1:0',
+      '--log-level',
+      'debug',
     ]);
     await reconciler.waitForLog((l) => l.msg === 'watching', 'the reconciler to start watching');
   });
@@ -181,11 +183,25 @@ describe('reconciler (watch mode) on three real nodes', () => {
       'a problem naming web.yaml and its line',
     );
     expect(problem.line).toBe(6);
-    // A later pass (any trigger) still leaves them alone.
-    await dockerOf(nodeByName(cluster, 'tbnode2'))
-      .getContainer(before.find((c) => c.node === 'tbnode2')?.id ?? '')
-      .restart({ t: 1 });
-    await new Promise((r) => setTimeout(r, 2000));
+    // A later pass (any trigger) still leaves them alone: a restart's events wake the loop, and a
+    // pass that started after the last of them must have finished before the containers are compared.
+    const restarted = before.find((c) => c.node === 'tbnode2')?.id ?? '';
+    const mark = reconciler.logs.length - 1;
+    await dockerOf(nodeByName(cluster, 'tbnode2')).getContainer(restarted).restart({ t: 1 });
+    const event = await reconciler.waitForLog(
+      (l) =>
+        l.msg === 'docker event' &&
+        l.event === 'restart' &&
+        l.node === 'tbnode2' &&
+        l.container === 'keepalived-web' &&
+        reconciler.logs.indexOf(l) > mark,
+      'the restart event of keepalived-web on tbnode2',
+    );
+    const pass = await reconciler.waitForPassAfter(reconciler.logs.indexOf(event));
+    expect(
+      reconciler.logs.some((l) => l.pass === pass.pass && l.file === file),
+      'the pass after the restart still reports the broken manifest',
+    ).toBe(true);
     expect((await managedWeb()).map((c) => c.id)).toEqual(before.map((c) => c.id));
     expect(await holderOf(cluster, address)).toBe('tbnode3');
 
@@ -201,11 +217,11 @@ describe('reconciler (watch mode) on three real nodes', () => {
     const n3Before = (await managedWeb()).find((c) => c.node === 'tbnode3');
     await stopNodeDockerd(cluster, node3);
     try {
-      const before = await managedWeb();
+      const before = await managedWeb(['tbnode3']);
       await writeFile(path.join(dir, 'web.yaml'), vip({ tbnode1: 60, tbnode2: 220, tbnode3: 150 }));
       await waitFor(
         async () => {
-          const now = await managedWeb();
+          const now = await managedWeb(['tbnode3']);
           return now.length === 2 && now.every((c) => c.running && !before.some((b) => b.id === c.id));
         },
         { timeoutMs: 60_000, description: 'tbnode1 and tbnode2 replaced while tbnode3 is down' },

@@ -1,0 +1,138 @@
+/**
+ * Watch mode with an IPv6 VIP (fd00:5eed::/48, VRRPv3 over IPv6 unicast): the address moves
+ * between real nodes, the periodic resync repairs what no Docker event reports, and `suspend`
+ * leaves a VIP's containers exactly as they are. The steps build on each other.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { KEEPALIVED_TEST_IMAGE, dockerOf, holderOf, nodeByName, waitFor } from '../cluster/index.js';
+import {
+  RunningReconciler,
+  containersOnNodes,
+  manifestDir,
+  removeDir,
+  removeManagedContainers,
+  vipYaml,
+} from './reconciler-harness.js';
+
+const cluster = inject('cluster');
+const address = cluster.spareIpv6[11] ?? '';
+const NAME = 'six';
+const file = (dir: string) => path.join(dir, `${NAME}.yaml`);
+const six = (priorities: Record<string, number>, ...extra: string[]) =>
+  vipYaml({
+    name: NAME,
+    address: `${address}/${cluster.ipv6PrefixLength}`,
+    priorities,
+    image: KEEPALIVED_TEST_IMAGE,
+  }) + extra.map((line) => `  ${line}\n`).join('');
+const managedSix = async () =>
+  (await containersOnNodes(cluster, `keepalived-${NAME}`)).filter((c) => c.managed);
+const heldBy = (node: string) => () => holderOf(cluster, address).then((h) => h === node);
+
+describe('watch mode with an IPv6 VIP on three real nodes', () => {
+  let dir = '';
+  let reconciler: RunningReconciler;
+
+  beforeAll(async () => {
+    // NodeEndpoints with the nodes' IPv6 addresses: VRRP peers of an IPv6 VIP speak IPv6.
+    dir = await manifestDir(cluster, 6);
+    // Only the manifest watch, Docker events and a 3 s resync wake passes (probes are slowed).
+    reconciler = new RunningReconciler([
+      '--manifests',
+      dir,
+      '--resync-interval',
+      '3s',
+      '--health-interval',
+      '10m',
+      '--lock-file',
+      path.join(dir, '.lock'),
+      '--log-level',
+      'debug',
+    ]);
+    await reconciler.waitForLog((l) => l.msg === 'watching', 'the reconciler to start');
+  });
+
+  afterAll(async () => {
+    const code = await reconciler?.stop();
+    await removeManagedContainers(cluster);
+    await removeDir(dir);
+    expect(code).toBe(0);
+  });
+
+  it('comes up on the highest priority and moves to another node when the priorities change', async () => {
+    await writeFile(file(dir), six({ tbnode1: 200, tbnode2: 100 }));
+    await waitFor(heldBy('tbnode1'), { timeoutMs: 30_000, description: `tbnode1 to hold ${address}` });
+    await writeFile(file(dir), six({ tbnode1: 100, tbnode2: 200 }));
+    await waitFor(heldBy('tbnode2'), { timeoutMs: 30_000, description: `${address} to move to tbnode2` });
+    expect((await managedSix()).map((c) => [c.node, c.running])).toEqual([
+      ['tbnode1', true],
+      ['tbnode2', true],
+    ]);
+  });
+
+  it('the periodic resync repairs a change no watched event reports (docker rename)', async () => {
+    const before = (await managedSix()).find((c) => c.node === 'tbnode1');
+    const mark = reconciler.logs.length - 1;
+    await dockerOf(nodeByName(cluster, 'tbnode1'))
+      .getContainer(before?.id ?? '')
+      .rename({ name: `keepalived-${NAME}-renamed` });
+    const repaired = await waitFor(
+      async () => {
+        const now = await managedSix();
+        const mine = now.filter((c) => c.node === 'tbnode1');
+        return mine.length === 1 && mine[0]?.name === `keepalived-${NAME}` && mine[0].running
+          ? mine[0]
+          : undefined;
+      },
+      { timeoutMs: 20_000, description: 'keepalived-six back under its own name on tbnode1, alone' },
+    );
+    expect(repaired.id).not.toBe(before?.id);
+    // The pass that repaired it was woken by nothing but the timer: no Docker event came before it.
+    const firstAction = reconciler.logs.findIndex(
+      (l, i) => i > mark && l.node === 'tbnode1' && /^(create|remove) /.test(l.msg),
+    );
+    const passOf = reconciler.logs[firstAction]?.pass;
+    const started = reconciler.logs.findIndex((l) => l.msg === 'pass started' && l.pass === passOf);
+    expect(started).toBeGreaterThan(mark);
+    expect(reconciler.logs.slice(mark + 1, started).filter((l) => l.msg === 'docker event')).toEqual([]);
+    await waitFor(heldBy('tbnode2'), { timeoutMs: 20_000, description: 'tbnode2 to hold the VIP' });
+  });
+
+  it('suspend: true leaves the containers exactly as they are, even a removed one; false resumes', async () => {
+    const before = await managedSix();
+    // Priorities that would replace both containers, were the VIP not suspended.
+    await writeFile(file(dir), six({ tbnode1: 150, tbnode2: 250 }, 'suspend: true'));
+    await reconciler.waitForPassAfter(reconciler.logs.length - 1);
+    expect(await managedSix()).toEqual(before);
+
+    const gone = before.find((c) => c.node === 'tbnode1');
+    await dockerOf(nodeByName(cluster, 'tbnode1'))
+      .getContainer(gone?.id ?? '')
+      .remove({ force: true });
+    await reconciler.waitForPassAfter(reconciler.logs.length - 1);
+    expect((await managedSix()).map((c) => c.id)).toEqual(
+      before.filter((c) => c.node !== 'tbnode1').map((c) => c.id),
+    );
+    expect(await holderOf(cluster, address)).toBe('tbnode2');
+
+    await writeFile(file(dir), six({ tbnode1: 150, tbnode2: 250 }, 'suspend: false'));
+    await waitFor(
+      async () => {
+        const now = await managedSix();
+        return (
+          now.length === 2 && now.every((c) => c.running && !before.some((b) => b.specHash === c.specHash))
+        );
+      },
+      { timeoutMs: 30_000, description: 'both nodes on the new spec once resumed' },
+    );
+    await waitFor(heldBy('tbnode2'), { timeoutMs: 20_000, description: 'tbnode2 (250) to hold the VIP' });
+
+    await rm(file(dir));
+    await waitFor(async () => (await managedSix()).length === 0, {
+      timeoutMs: 30_000,
+      description: 'no keepalived-six left',
+    });
+  });
+});
