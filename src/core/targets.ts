@@ -20,7 +20,8 @@ export interface TargetResolution {
 
 /**
  * The nodes a VIP targets: those named in `spec.nodes` (by hostname or swarm node ID), or those
- * matching `spec.nodeSelector` (role, then every label equal), each with its priority.
+ * matching `spec.nodeSelector` (role, then every label equal), each with its priority. A drained
+ * node is never a target, whether named or selected (it is not missing either: it exists).
  */
 export function resolveTargets(spec: VirtualIPSpec, nodes: readonly ClusterNode[]): TargetResolution {
   if (spec.nodes) {
@@ -28,8 +29,8 @@ export function resolveTargets(spec: VirtualIPSpec, nodes: readonly ClusterNode[
     const missing: string[] = [];
     for (const ref of spec.nodes) {
       const node = nodes.find((n) => n.name === ref.name || (n.id !== undefined && n.id === ref.name));
-      if (node) targets.push({ node, priority: ref.priority });
-      else missing.push(ref.name);
+      if (!node) missing.push(ref.name);
+      else if (!node.drained) targets.push({ node, priority: ref.priority });
     }
     return { targets: sortByNodeName(targets), missing };
   }
@@ -37,6 +38,7 @@ export function resolveTargets(spec: VirtualIPSpec, nodes: readonly ClusterNode[
   const role = selector.role ?? 'any';
   const wanted = Object.entries(selector.labels ?? {});
   const targets = nodes
+    .filter((n) => !n.drained)
     .filter((n) => role === 'any' || n.role === role)
     .filter((n) => wanted.every(([key, value]) => n.labels[key] === value))
     .map((node) => ({ node, priority: selectorPriority(node) }));

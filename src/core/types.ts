@@ -74,6 +74,11 @@ export interface ClusterNode {
   labels: Readonly<Record<string, string>>;
   /** VRRP unicast addresses of the node (at most one per family). */
   addresses: readonly string[];
+  /**
+   * Swarm availability drain or pause: the node is known (and observed, so the reconciler can
+   * take its keepalived away) but no VIP targets it.
+   */
+  drained?: boolean;
 }
 
 /** A file the container needs before keepalived starts, delivered into the container (never a bind mount). */

@@ -82,6 +82,16 @@ describe('desiredState', () => {
     expect(placement(compute([vipOf('v', spec)], { nodes }).state.containers)).toEqual(want);
   });
 
+  it('never targets a drained node, named or selected, and does not call it missing', () => {
+    const nodes = nodesOf(3).map((n) => (n.name === 'node-2' ? { ...n, drained: true } : n));
+    const named = compute([vipOf('n', { nodes: nodeRefs(3) })], { nodes });
+    expect(placement(named.state.containers)).toEqual(['n@node-1:250', 'n@node-3:230']);
+    expect(named.warnings).toEqual([]);
+    expect(config(named.state.containers[0])).not.toContain('198.18.0.2');
+    const selected = compute([vipOf('s', { nodes: undefined, nodeSelector: { role: 'any' } })], { nodes });
+    expect(placement(selected.state.containers)).toEqual(['s@node-1:100', 's@node-3:100']);
+  });
+
   it('warns about a named node that is not in the cluster, and runs on the others', () => {
     const result = compute([vipOf('v', { nodes: [...nodeRefs(2)!, { name: 'ghost', priority: 1 }] })]);
     expect(placement(result.state.containers)).toEqual(['v@node-1:250', 'v@node-2:240']);

@@ -64,12 +64,18 @@ describe('watch mode with an IPv6 VIP on three real nodes', () => {
   it('comes up on the highest priority and moves to another node when the priorities change', async () => {
     await writeFile(file(dir), six({ tbnode1: 200, tbnode2: 100 }));
     await waitFor(heldBy('tbnode1'), { timeoutMs: 30_000, description: `tbnode1 to hold ${address}` });
+    const before = await managedSix();
     await writeFile(file(dir), six({ tbnode1: 100, tbnode2: 200 }));
     await waitFor(heldBy('tbnode2'), { timeoutMs: 30_000, description: `${address} to move to tbnode2` });
-    expect((await managedSix()).map((c) => [c.node, c.running])).toEqual([
-      ['tbnode1', true],
-      ['tbnode2', true],
-    ]);
+    // The rollout ends with the old holder: wait until both run the new spec.
+    await waitFor(
+      async () => {
+        const now = await managedSix();
+        return now.length === 2 && now.every((c) => c.running && !before.some((b) => b.id === c.id));
+      },
+      { timeoutMs: 30_000, description: 'both containers replaced' },
+    );
+    expect(await holderOf(cluster, address)).toBe('tbnode2');
   });
 
   it('the periodic resync repairs a change no watched event reports (docker rename)', async () => {
@@ -90,11 +96,11 @@ describe('watch mode with an IPv6 VIP on three real nodes', () => {
     );
     expect(repaired.id).not.toBe(before?.id);
     // The pass that repaired it was woken by nothing but the timer: no Docker event came before it.
-    const firstAction = reconciler.logs.findIndex(
-      (l, i) => i > mark && l.node === 'tbnode1' && /^(create|remove) /.test(l.msg),
+    const action = await reconciler.waitForLog(
+      (l) => reconciler.logs.indexOf(l) > mark && l.node === 'tbnode1' && /^(create|remove) /.test(l.msg),
+      'the repairing action in the log',
     );
-    const passOf = reconciler.logs[firstAction]?.pass;
-    const started = reconciler.logs.findIndex((l) => l.msg === 'pass started' && l.pass === passOf);
+    const started = reconciler.logs.findIndex((l) => l.msg === 'pass started' && l.pass === action.pass);
     expect(started).toBeGreaterThan(mark);
     expect(reconciler.logs.slice(mark + 1, started).filter((l) => l.msg === 'docker event')).toEqual([]);
     await waitFor(heldBy('tbnode2'), { timeoutMs: 20_000, description: 'tbnode2 to hold the VIP' });

@@ -19,7 +19,9 @@ interface SwarmNodeInfo {
 }
 
 /**
- * The active (not drained or paused) nodes of the swarm that `manager` manages. A node that is
+ * The nodes of the swarm that `manager` manages. A drained or paused node is in the list, marked
+ * `drained`: no VIP targets it, but it is still observed, so its keepalived is taken away (and
+ * its VIPs move on) instead of being left running unseen. A node that is
  * down stays in the list: it is still a VIP's target and peer, its own actions fail until it is
  * back, and a manifest naming it stays valid. A node's Docker URL comes from its
  * `swarm-vip.endpoint` label, else from `endpointTemplate` with `{address}`, `{hostname}` and
@@ -38,7 +40,6 @@ export async function discoverSwarmNodes(
     throw new EndpointError('endpoint-unreachable', managerUrl, `cannot list swarm nodes${hint}`, { cause });
   }
   return infos
-    .filter((n) => (n.Spec?.Availability ?? 'active') === 'active')
     .map((n) => toDiscovered(n, endpointTemplate))
     .sort((a, b) => a.node.name.localeCompare(b.node.name));
 }
@@ -56,6 +57,7 @@ function toDiscovered(info: SwarmNodeInfo, endpointTemplate: string | undefined)
       role: roleOf(info),
       labels,
       addresses: address ? [address] : [],
+      ...((info.Spec?.Availability ?? 'active') === 'active' ? {} : { drained: true }),
     },
     dockerUrl:
       labels[LABEL_NODE_ENDPOINT] ?? fillTemplate(endpointTemplate, { address, hostname, id: info.ID }),
