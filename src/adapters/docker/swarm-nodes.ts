@@ -57,7 +57,7 @@ function toDiscovered(info: SwarmNodeInfo, endpointTemplate: string | undefined)
       role: roleOf(info),
       labels,
       addresses: address ? [address] : [],
-      ...((info.Spec?.Availability ?? 'active') === 'active' ? {} : { drained: true }),
+      ...(isDrained(info) ? { drained: true } : {}),
     },
     dockerUrl:
       labels[LABEL_NODE_ENDPOINT] ?? fillTemplate(endpointTemplate, { address, hostname, id: info.ID }),
@@ -74,6 +74,11 @@ function fillTemplate(
     .replaceAll('{address}', facts.address ?? '')
     .replaceAll('{hostname}', facts.hostname)
     .replaceAll('{id}', facts.id);
+}
+
+/** Drain and pause both mean "no new work here": no VIP targets such a node. */
+function isDrained(info: SwarmNodeInfo): boolean {
+  return (info.Spec?.Availability ?? 'active') !== 'active';
 }
 
 function roleOf(info: SwarmNodeInfo): ClusterNode['role'] {
