@@ -31,6 +31,8 @@ export interface Config {
    * `swarm-vip.endpoint` label, `--endpoint-template`); NodeEndpoint manifests carry their own.
    */
   discoveredTls: TlsFiles | undefined;
+  /** `--agents SERVICE[:PORT]`: reach nodes through their `reconciler agent` tasks. */
+  agents: { service: string; port: number } | undefined;
   listen: { host: string; port: number } | undefined;
   logLevel: string;
   logFormat: 'json' | 'pretty' | 'auto';
@@ -70,6 +72,11 @@ const CLUSTER_FLAGS: Flag[] = [
     spec: '--endpoint-template <template>',
     help: "Docker URL for discovered nodes, e.g. 'tcp://{address}:2376'",
     env: 'ENDPOINT_TEMPLATE',
+  },
+  {
+    spec: '--agents <service>',
+    help: 'reach each swarm node through its task of this `reconciler agent` service (SERVICE[:PORT], port 2376)',
+    env: 'AGENTS',
   },
   { spec: '--tls-ca <file>', help: 'CA certificate for tcp:// engines of discovered nodes', env: 'TLS_CA' },
   { spec: '--tls-cert <file>', help: 'client certificate for discovered tcp:// engines', env: 'TLS_CERT' },
@@ -158,6 +165,71 @@ const OUTPUT_FLAGS: Flag[] = [
   },
 ];
 
+/** Flags of `reconciler agent`. */
+const AGENT_FLAGS: Flag[] = [
+  {
+    spec: '--docker <url>',
+    help: "this node's Docker engine (a unix socket)",
+    env: 'DOCKER',
+    default: 'unix:///var/run/docker.sock',
+  },
+  { spec: '--listen <host:port>', help: 'where to serve mutual TLS', env: 'LISTEN', default: '0.0.0.0:2376' },
+  { spec: '--tls-ca <file>', help: 'CA that signs the reconciler client certificate', env: 'TLS_CA' },
+  { spec: '--tls-cert <file>', help: "the agent's server certificate", env: 'TLS_CERT' },
+  { spec: '--tls-key <file>', help: 'key of --tls-cert', env: 'TLS_KEY' },
+  {
+    spec: '--swarm-read',
+    help: 'also serve the read-only swarm calls of node discovery (an agent on a manager)',
+    env: 'SWARM_READ',
+  },
+  { spec: '--log-level <level>', help: 'trace|debug|info|warn|error', env: 'LOG_LEVEL', default: 'info' },
+  {
+    spec: '--log-format <format>',
+    help: 'log format',
+    env: 'LOG_FORMAT',
+    default: 'auto',
+    choices: ['json', 'pretty', 'auto'],
+  },
+];
+
+export const addAgentOptions = (command: Command): Command => addFlags(command, AGENT_FLAGS);
+
+/** `reconciler agent`: what it serves, where, with which credentials. */
+export interface AgentConfig {
+  /** Path of the node engine's unix socket. */
+  dockerSocket: string;
+  listen: { host: string; port: number };
+  tls: TlsFiles;
+  swarmRead: boolean;
+  logLevel: string;
+  logFormat: Config['logFormat'];
+}
+
+export function toAgentConfig(raw: Record<string, unknown>): AgentConfig {
+  const docker = String(raw.docker ?? 'unix:///var/run/docker.sock');
+  if (!docker.startsWith('unix://')) {
+    throw new ConfigError(
+      'bad-flag',
+      `--docker ${docker}: the agent serves its own node's unix socket, e.g. unix:///var/run/docker.sock`,
+    );
+  }
+  const tls = tlsFiles(raw);
+  if (!tls) {
+    throw new ConfigError(
+      'bad-flag',
+      'the agent serves only mutual TLS: give --tls-ca, --tls-cert and --tls-key (or SWARM_VIP_TLS_CA, SWARM_VIP_TLS_CERT, SWARM_VIP_TLS_KEY)',
+    );
+  }
+  return {
+    dockerSocket: docker.slice('unix://'.length),
+    listen: parseListen(String(raw.listen ?? '0.0.0.0:2376')),
+    tls,
+    swarmRead: raw.swarmRead === true,
+    logLevel: String(raw.logLevel ?? 'info'),
+    logFormat: (raw.logFormat as Config['logFormat'] | undefined) ?? 'auto',
+  };
+}
+
 export const addClusterOptions = (command: Command): Command => addFlags(command, CLUSTER_FLAGS);
 export const addRunOptions = (command: Command): Command => addFlags(command, RUN_FLAGS);
 export const addAdoptOption = (command: Command): Command => addFlags(command, ADOPT_FLAGS);
@@ -186,6 +258,7 @@ export function toConfig(raw: Record<string, unknown>): Config {
     swarmUrl,
     endpointTemplate: optionalString(raw.endpointTemplate),
     discoveredTls: tlsFiles(raw),
+    agents: agentsConfig(raw, swarmUrl),
     listen: raw.listen === undefined ? undefined : parseListen(String(raw.listen)),
     logLevel: String(raw.logLevel ?? 'info'),
     logFormat: (raw.logFormat as Config['logFormat'] | undefined) ?? 'auto',
@@ -220,6 +293,26 @@ function gitConfig(raw: Record<string, unknown>): GitConfig | undefined {
     pollIntervalMs: duration('--interval', raw.interval, '30s'),
     checkoutDir: path.resolve(optionalString(raw.gitCheckout) ?? path.join(tmpdir(), `swarm-vip-git-${key}`)),
   };
+}
+
+function agentsConfig(raw: Record<string, unknown>, swarmUrl: string | undefined): Config['agents'] {
+  const text = optionalString(raw.agents);
+  if (!text) return undefined;
+  const match = /^([a-zA-Z0-9][a-zA-Z0-9_.-]{0,62})(?::(\d{1,5}))?$/.exec(text);
+  const port = Number(match?.[2] ?? 2376);
+  if (!match?.[1] || port < 1 || port > 65535) {
+    throw new ConfigError(
+      'bad-flag',
+      `--agents ${text}: expected a swarm service name, optionally :PORT, e.g. swarm-vip_agent`,
+    );
+  }
+  if (!swarmUrl || !tlsFiles(raw)) {
+    throw new ConfigError(
+      'bad-flag',
+      `--agents ${text} needs --swarm (where the agent tasks are listed) and --tls-ca, --tls-cert and --tls-key (agents speak only mutual TLS)`,
+    );
+  }
+  return { service: match[1], port };
 }
 
 /** --tls-ca, --tls-cert and --tls-key come together or not at all. */

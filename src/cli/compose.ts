@@ -23,6 +23,7 @@ export function composePassDeps(config: Config, log: Logger): PassDeps & { manif
       swarmUrl: config.swarmUrl,
       endpointTemplate: config.endpointTemplate,
       discoveredTls: config.discoveredTls,
+      agents: config.agents,
       requestTimeoutMs: config.requestTimeoutMs,
       runtime: {
         probeTimeoutMs: Math.min(config.requestTimeoutMs, 5000),

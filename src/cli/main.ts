@@ -5,7 +5,15 @@
  * own file as a function of its config and injected writers that returns the exit code.
  */
 import { Command } from 'commander';
-import { addAdoptOption, addClusterOptions, addOutputOption, addRunOptions, toConfig } from '../config.js';
+import {
+  addAdoptOption,
+  addAgentOptions,
+  addClusterOptions,
+  addOutputOption,
+  addRunOptions,
+  toAgentConfig,
+  toConfig,
+} from '../config.js';
 import { describeError } from '../errors.js';
 import { EXIT, exitCodeHelp } from './exit-codes.js';
 import { createLogger } from '../log.js';
@@ -57,6 +65,16 @@ addOutputOption(addClusterOptions(program.command('status')))
     const config = toConfig(raw);
     const { statusCommand } = await import('./status-command.js');
     exitCode = await statusCommand(config, createLogger({ level: 'warn', format: config.logFormat }), io);
+  });
+
+addAgentOptions(program.command('agent'))
+  .description(
+    "serve this node's Docker engine to the reconciler over mutual TLS: only the calls it needs, on managed containers",
+  )
+  .action(async (raw: Record<string, unknown>) => {
+    const config = toAgentConfig(raw);
+    const { agentCommand } = await import('./agent-command.js');
+    exitCode = await agentCommand(config, createLogger({ level: config.logLevel, format: config.logFormat }));
   });
 
 try {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { checkServerIdentity } from 'node:tls';
 import Docker from 'dockerode';
 import { EndpointError } from '../../errors.js';
 
@@ -13,6 +14,11 @@ export interface EndpointAddress {
   /** unix:///path, tcp://host:port or ssh://user@host[:port]. */
   url: string;
   tls?: TlsFilePaths | undefined;
+  /**
+   * The name the server certificate must carry instead of the URL's host: agents are reached on
+   * task addresses that change, so their certificate names the service's fixed name.
+   */
+  serverName?: string | undefined;
 }
 
 /**
@@ -51,7 +57,7 @@ function modemOptions(node: string, endpoint: EndpointAddress): Docker.DockerOpt
     case 'unix:':
       return { ...none, socketPath: decodeURIComponent(url.pathname) };
     case 'tcp:':
-      return { ...none, ...tcpOptions(node, url, endpoint.tls) };
+      return { ...none, ...tcpOptions(node, url, endpoint.tls), ...serverNameOptions(endpoint.serverName) };
     case 'ssh:':
       return {
         ...none,
@@ -68,6 +74,14 @@ function modemOptions(node: string, endpoint: EndpointAddress): Docker.DockerOpt
         `unsupported Docker URL scheme ${url.protocol} in ${endpoint.url}: use unix://, tcp:// or ssh://`,
       );
   }
+}
+
+function serverNameOptions(serverName: string | undefined): Docker.DockerOptions {
+  if (!serverName) return {};
+  return {
+    checkServerIdentity: (_host: string, cert: import('node:tls').PeerCertificate) =>
+      checkServerIdentity(serverName, cert),
+  } as Docker.DockerOptions;
 }
 
 function tcpOptions(node: string, url: URL, tls: TlsFilePaths | undefined): Docker.DockerOptions {

@@ -6,7 +6,10 @@ import type { ManifestSet, NodeDirectory, NodeEvent, NodeRuntime } from '../../p
 import { dockerClientFor, type EndpointAddress, type TlsFilePaths } from './connect.js';
 import { DockerNodeRuntime, type DockerRuntimeOptions } from './node-runtime.js';
 import { SWARM_NODE_EVENTS, dockerEvents } from './node-events.js';
-import { discoverSwarmNodes } from './swarm-nodes.js';
+import { discoverSwarmNodes, type AgentService } from './swarm-nodes.js';
+
+/** The name every agent's server certificate carries (its task addresses change). */
+export const AGENT_SERVER_NAME = 'swarm-vip-agent';
 
 export interface NodeDirectoryOptions {
   /** Docker URL of a swarm manager; nodes are then discovered from it. */
@@ -15,6 +18,8 @@ export interface NodeDirectoryOptions {
   endpointTemplate?: string | undefined;
   /** Client TLS files for every `tcp://` engine the swarm tells of, and for a `tcp://` manager. */
   discoveredTls?: TlsFilePaths | undefined;
+  /** Reach each node through its `reconciler agent` task of this service (needs discoveredTls). */
+  agents?: AgentService | undefined;
   requestTimeoutMs: number;
   runtime: DockerRuntimeOptions;
 }
@@ -22,6 +27,8 @@ export interface NodeDirectoryOptions {
 interface NodeEntry {
   node: ClusterNode;
   endpoint: EndpointAddress | undefined;
+  /** Why there is no endpoint, when discovery can tell. */
+  missingReason?: string | undefined;
 }
 
 /**
@@ -43,10 +50,13 @@ export class DockerNodeDirectory implements NodeDirectory {
         manager,
         this.options.swarmUrl,
         this.options.endpointTemplate,
+        this.options.agents,
       )) {
+        const endpoint = found.dockerUrl ? this.discoveredAddress(found.dockerUrl) : undefined;
         entries.set(found.node.name, {
           node: found.node,
-          endpoint: found.dockerUrl ? this.discoveredAddress(found.dockerUrl) : undefined,
+          endpoint: endpoint && found.viaAgent ? { ...endpoint, serverName: AGENT_SERVER_NAME } : endpoint,
+          missingReason: found.missingReason,
         });
       }
     }
@@ -56,7 +66,9 @@ export class DockerNodeDirectory implements NodeDirectory {
       entries.set(fromManifest.node.name, fromSwarm ? mergeEntries(fromSwarm, fromManifest) : fromManifest);
     }
     const runtimes = new Map<string, NodeRuntime>();
-    for (const [name, entry] of entries) runtimes.set(name, this.runtimeFor(name, entry.endpoint));
+    for (const [name, entry] of entries) {
+      runtimes.set(name, this.runtimeFor(name, entry.endpoint, entry.missingReason));
+    }
     for (const name of this.cache.keys()) if (!entries.has(name)) this.cache.delete(name);
     return { nodes: [...entries.values()].map((e) => e.node), runtimes };
   }
@@ -79,11 +91,15 @@ export class DockerNodeDirectory implements NodeDirectory {
     return this.discoveredAddress(this.options.swarmUrl ?? '');
   }
 
-  private runtimeFor(name: string, endpoint: EndpointAddress | undefined): NodeRuntime {
+  private runtimeFor(
+    name: string,
+    endpoint: EndpointAddress | undefined,
+    missingReason: string | undefined,
+  ): NodeRuntime {
     const key = JSON.stringify(endpoint ?? null);
     const cached = this.cache.get(name);
     if (cached?.key === key) return cached.runtime;
-    if (!endpoint) return new UnusableNodeRuntime(name, NO_ENDPOINT);
+    if (!endpoint) return new UnusableNodeRuntime(name, missingReason ?? NO_ENDPOINT);
     try {
       const runtime = new DockerNodeRuntime(
         name,
