@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
-import { addClusterOptions, toConfig } from '../src/config.js';
+import { addClusterOptions, toAgentConfig, toConfig } from '../src/config.js';
 
 describe('toConfig', () => {
   it('turns durations into milliseconds and parses --listen', () => {
@@ -58,5 +58,31 @@ describe('toConfig', () => {
         else process.env[key] = saved[key];
       }
     }
+  });
+
+  it('--agents SERVICE[:PORT] needs --swarm and the TLS files', () => {
+    const tls = { tlsCa: '/t/ca.pem', tlsCert: '/t/cert.pem', tlsKey: '/t/key.pem', swarm: 'unix:///s.sock' };
+    expect(toConfig({ ...tls, agents: 'swarm-vip_agent' }).agents).toEqual({
+      service: 'swarm-vip_agent',
+      port: 2376,
+    });
+    expect(toConfig({ ...tls, agents: 'a:9443' }).agents).toEqual({ service: 'a', port: 9443 });
+    expect(() => toConfig({ ...tls, agents: 'a b' })).toThrow(/--agents a b: expected a swarm service name/);
+    expect(() => toConfig({ swarm: 'unix:///s.sock', agents: 'a' })).toThrow(/agents speak only mutual TLS/);
+  });
+
+  it('the agent serves only a unix socket, only with TLS files', () => {
+    const tls = { tlsCa: '/t/ca.pem', tlsCert: '/t/cert.pem', tlsKey: '/t/key.pem' };
+    expect(
+      toAgentConfig({ ...tls, docker: 'unix:///var/run/docker.sock', listen: '0.0.0.0:2376' }),
+    ).toMatchObject({
+      dockerSocket: '/var/run/docker.sock',
+      listen: { host: '0.0.0.0', port: 2376 },
+      swarmRead: false,
+    });
+    expect(() => toAgentConfig({ ...tls, docker: 'tcp://1.2.3.4:2375' })).toThrow(
+      /its own node's unix socket/,
+    );
+    expect(() => toAgentConfig({})).toThrow(/the agent serves only mutual TLS/);
   });
 });
