@@ -23,6 +23,8 @@ export interface GitConfig {
 export interface Config {
   manifestsDir: string;
   git: GitConfig | undefined;
+  /** One pass, then exit (cron). */
+  once: boolean;
   adopt: boolean;
   swarmUrl: string | undefined;
   endpointTemplate: string | undefined;
@@ -235,15 +237,41 @@ export const addRunOptions = (command: Command): Command => addFlags(command, RU
 export const addAdoptOption = (command: Command): Command => addFlags(command, ADOPT_FLAGS);
 export const addOutputOption = (command: Command): Command => addFlags(command, OUTPUT_FLAGS);
 
-/** Every flag also reads SWARM_VIP_<NAME> from the environment. */
+/**
+ * Every flag also reads SWARM_VIP_<NAME> from the environment. A switch (a flag without a value)
+ * takes only true/false/1/0 there: commander alone would turn `SWARM_VIP_ADOPT=false` into
+ * `--adopt`, so its value is parsed strictly here, and anything else is an error naming the variable.
+ */
 function addFlags(command: Command, flags: readonly Flag[]): Command {
   for (const flag of flags) {
-    const option = new Option(flag.spec, flag.help).env(`SWARM_VIP_${flag.env}`);
+    const envName = `SWARM_VIP_${flag.env}`;
+    const option = new Option(flag.spec, flag.help).env(envName);
     if (flag.default !== undefined) option.default(flag.default);
     if (flag.choices) option.choices(flag.choices);
     command.addOption(option);
+    if (option.isBoolean()) {
+      // Runs after commander's own listener for the same event, and overrides its `true`.
+      command.on(`optionEnv:${option.name()}`, () => {
+        command.setOptionValueWithSource(
+          option.attributeName(),
+          parseBooleanEnv(envName, process.env[envName]),
+          'env',
+        );
+      });
+    }
   }
   return command;
+}
+
+/** `true`/`1` or `false`/`0` (any case, surrounding blanks ignored); anything else is an error. */
+export function parseBooleanEnv(name: string, value: string | undefined): boolean {
+  const text = (value ?? '').trim().toLowerCase();
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new ConfigError(
+    'bad-flag',
+    `${name}=${JSON.stringify(value ?? '')}: expected true, false, 1 or 0 (unset it to leave the switch off)`,
+  );
 }
 
 /** Raw commander values → Config; every value checked here, so the inside can trust it. */
@@ -254,6 +282,7 @@ export function toConfig(raw: Record<string, unknown>): Config {
   return {
     manifestsDir,
     git,
+    once: raw.once === true,
     adopt: raw.adopt === true,
     swarmUrl,
     endpointTemplate: optionalString(raw.endpointTemplate),

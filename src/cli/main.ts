@@ -33,7 +33,7 @@ addAdoptOption(addRunOptions(addClusterOptions(program))).action(async (raw: Rec
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   // Commands load on demand: a cron run should not pay for what it does not use.
   const { runCommand } = await import('./run-command.js');
-  exitCode = await runCommand(config, raw.once === true, log, io);
+  exitCode = await runCommand(config, config.once, log, io);
 });
 
 program
