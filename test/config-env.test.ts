@@ -52,6 +52,17 @@ const ROWS: Record<string, Row> = {
     (c) => c.endpointTemplate,
     'tcp://{address}:2376',
   ],
+  SWARM_VIP_AGENTS: [
+    {
+      SWARM_VIP_AGENTS: 'swarm-vip_agent:2400',
+      SWARM_VIP_SWARM: 'tcp://mgr:2376',
+      SWARM_VIP_TLS_CA: '/t/ca.pem',
+      SWARM_VIP_TLS_CERT: '/t/c.pem',
+      SWARM_VIP_TLS_KEY: '/t/k.pem',
+    },
+    (c) => c.agents,
+    { service: 'swarm-vip_agent', port: 2400 },
+  ],
   SWARM_VIP_TLS_CA: [
     { SWARM_VIP_TLS_CA: '/t/ca.pem', SWARM_VIP_TLS_CERT: '/t/c.pem', SWARM_VIP_TLS_KEY: '/t/k.pem' },
     (c) => c.discoveredTls?.caFile,
