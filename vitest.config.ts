@@ -10,6 +10,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**'],
+          // Some unit tests start the CLI or real tools (keepalived, busybox, git); on a loaded
+          // machine that alone can pass vitest's 5 s default.
+          testTimeout: 30_000,
         },
       },
       {
