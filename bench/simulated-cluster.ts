@@ -59,6 +59,21 @@ export class SimulatedNodeRuntime implements NodeRuntime {
     this.containers.delete(containerId);
   }
 
+  /** Simulated keepalived reports nothing: the scale benchmarks measure passes, not VRRP. */
+  reports(): Observable<never> {
+    return EMPTY;
+  }
+
+  async recentLogs(): Promise<string> {
+    await this.roundTrip();
+    return '';
+  }
+
+  async removeAddresses(): Promise<{ removed: string[]; skippedMaster: boolean }> {
+    await this.roundTrip();
+    return { removed: [], skippedMaster: false };
+  }
+
   async probe(containerId: string): Promise<VrrpProbe> {
     await this.roundTrip();
     this.existing(containerId);

@@ -42,6 +42,8 @@ export interface Config {
   lockFile: string;
   resyncIntervalMs: number;
   healthIntervalMs: number;
+  /** A keepalived in FAULT this long is replaced (VIPs without a health check). */
+  faultReplaceMs: number;
   requestTimeoutMs: number;
   debounceMs: number;
   /** After a burst of passes, probe keepalived this much later (VRRP settles). */
@@ -142,9 +144,15 @@ const RUN_FLAGS: Flag[] = [
   },
   {
     spec: '--health-interval <duration>',
-    help: 'keepalived probe period',
+    help: 'period of a container listing that catches missed events (VRRP state and addresses arrive as events)',
     env: 'HEALTH_INTERVAL',
     default: '5s',
+  },
+  {
+    spec: '--fault-replace-after <duration>',
+    help: 'replace a keepalived that stays in FAULT this long (VIPs without a health check)',
+    env: 'FAULT_REPLACE_AFTER',
+    default: '10s',
   },
 ];
 
@@ -295,6 +303,7 @@ export function toConfig(raw: Record<string, unknown>): Config {
     lockFile: optionalString(raw.lockFile) ?? defaultLockFile(git?.url ?? manifestsDir, swarmUrl),
     resyncIntervalMs: duration('--resync-interval', raw.resyncInterval, '60s'),
     healthIntervalMs: duration('--health-interval', raw.healthInterval, '5s'),
+    faultReplaceMs: duration('--fault-replace-after', raw.faultReplaceAfter, '10s'),
     requestTimeoutMs: duration('--request-timeout', raw.requestTimeout, '10s'),
     debounceMs: 150,
     healthSettleMs: 3000,

@@ -3,6 +3,7 @@
  * their own. The pure core (src/core/) needs none of them.
  */
 import type { Observable } from 'rxjs';
+import type { ContainerReport } from './core/container-reports.js';
 import type {
   ActualContainer,
   ClusterNode,
@@ -40,6 +41,14 @@ export interface VrrpProbe {
   heldAddresses: string[];
 }
 
+/** What an address removal did. */
+export interface AddressRemoval {
+  /** `cidr interface` of each address removed. */
+  removed: string[];
+  /** True when keepalived had become MASTER meanwhile, so nothing was touched. */
+  skippedMaster: boolean;
+}
+
 /** A change on a node that may need a pass. Carries no decision: passes are level-triggered. */
 export interface NodeEvent {
   node: string;
@@ -63,6 +72,22 @@ export interface NodeRuntime {
   /** Stop gracefully (SIGTERM, so keepalived releases the VIP), then remove. */
   remove(containerId: string): Promise<void>;
   probe(containerId: string, addresses: readonly string[]): Promise<VrrpProbe>;
+  /**
+   * What a managed container reports (VRRP transitions with the node's addresses, address
+   * changes), followed through its log from its latest start; completes when it stops.
+   */
+  reports(containerId: string): Observable<ContainerReport>;
+  /** The container's last log lines, printable, joined with ` | ` (for reasons shown to people). */
+  recentLogs(containerId: string): Promise<string>;
+  /**
+   * Removes addresses from the node's interfaces: inside the VIP's own running container (which
+   * refuses when its keepalived is MASTER by then), or else in a short-lived helper container of
+   * `image` with the node's network.
+   */
+  removeAddresses(
+    addresses: readonly string[],
+    via: { containerId: string } | { image: string },
+  ): Promise<AddressRemoval>;
   /** Managed containers' events; reconnects with capped backoff, emitting `reconnected` after each gap. */
   events(): Observable<NodeEvent>;
 }

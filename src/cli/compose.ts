@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DockerNodeDirectory } from '../adapters/docker/node-directory.js';
 import { GitManifestSource } from '../adapters/git-manifest-source.js';
 import { ManifestDirSource } from '../adapters/manifest-dir-source.js';
@@ -29,7 +28,6 @@ export function composePassDeps(config: Config, log: Logger): PassDeps & { manif
         probeTimeoutMs: Math.min(config.requestTimeoutMs, 5000),
         stopTimeoutSeconds: 10,
         startWaitMs: 5000,
-        sleep: (ms) => sleep(ms),
         events: { reconnect: { baseMs: 500, maxMs: 30_000 } },
       },
     }),

@@ -1,7 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeAnomaly } from '../core/anomalies.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { fencedDirectory } from '../loop/fenced-directory.js';
 import { onceExitCode, runPass } from '../loop/pass.js';
+import { vipTraits } from '../loop/anomaly-facts.js';
+import { probeAnomalies } from '../loop/probe-anomalies.js';
 import { ReconcileLoop } from '../loop/reconcile-loop.js';
 import type { SingleActor } from '../loop/single-actor.js';
 import { composePassDeps } from './compose.js';
@@ -53,14 +57,24 @@ async function runOnce(config: Config, log: Logger, io: CommandIo, actor: Single
   for (const node of result.actual.nodes)
     if (!node.reachable) io.stdout(`failed  node ${node.node} unreachable: ${node.error}`);
   for (const problem of result.problems) io.stderr(formatProblem(problem, process.cwd()));
-  const code = onceExitCode(result, config.adopt);
+  // After changes VRRP needs its master-down time before the addresses say anything.
+  if (result.outcomes.length > 0) await sleep(settleMs(result));
+  const { anomalies } = await probeAnomalies(result);
+  for (const anomaly of anomalies) io.stdout(`anomaly ${anomaly.kind}: ${describeAnomaly(anomaly)}`);
+  const code = anomalies.length > 0 ? 1 : onceExitCode(result, config.adopt);
   io.stdout(ONCE_SUMMARY[code]);
   return code;
 }
 
+/** Master-down time of the slowest VIP and a margin, at most 5 s. */
+function settleMs(world: Parameters<typeof vipTraits>[0]): number {
+  const slowest = Math.max(0, ...vipTraits(world).map((t) => t.advertIntervalSeconds));
+  return Math.min(5000, Math.round(slowest * 4000) + 500);
+}
+
 const ONCE_SUMMARY = {
   0: 'converged',
-  1: 'something failed (see above)',
+  1: 'something failed or an address is held wrongly (see above)',
   2: 'valid VIPs converged, but some manifests are invalid (see above)',
 } as const;
 
@@ -88,6 +102,7 @@ async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
       resyncIntervalMs: config.resyncIntervalMs,
       healthIntervalMs: config.healthIntervalMs,
       settleMs: config.healthSettleMs,
+      watch: { faultReplaceMs: config.faultReplaceMs },
       requeue: { baseMs: config.requeueBaseMs, maxMs: config.requeueMaxMs },
       onStatus: (status) => server?.update(status),
       onPassError: (error) => server?.passFailed(error),

@@ -2,7 +2,8 @@ import type { VipStatus } from '../core/status.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { readWorld } from '../loop/pass.js';
-import { probeStatus } from '../loop/probe-status.js';
+import { probeAnomalies } from '../loop/probe-anomalies.js';
+import { describeAnomaly } from '../core/anomalies.js';
 import { composePassDeps } from './compose.js';
 import { EXIT } from './exit-codes.js';
 import type { CommandIo } from './io.js';
@@ -13,13 +14,19 @@ import { describeClaim } from '../core/foreign-claims.js';
 /** `reconciler status`: per VIP and node, the container, its spec, VRRP state and who holds the address. */
 export async function statusCommand(config: Config, log: Logger, io: CommandIo): Promise<number> {
   const world = await readWorld(composePassDeps(config, log));
-  const vips = await probeStatus(world);
+  const { vips, anomalies } = await probeAnomalies(world);
   if (config.output === 'json') {
+    const anomalyViews = anomalies.map((a) => ({ ...a, message: describeAnomaly(a) }));
     io.stdout(
-      JSON.stringify({ vips, claims: world.claims.map(claimView), problems: world.problems }, null, 2),
+      JSON.stringify(
+        { vips, anomalies: anomalyViews, claims: world.claims.map(claimView), problems: world.problems },
+        null,
+        2,
+      ),
     );
   } else {
     io.stdout(statusText(vips));
+    for (const anomaly of anomalies) io.stdout(`anomaly ${anomaly.kind}: ${describeAnomaly(anomaly)}`);
     for (const claim of world.claims) io.stdout(describeClaim(claim));
     for (const problem of world.problems) io.stdout(formatProblem(problem, process.cwd()));
   }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { describeAnomaly } from '../core/anomalies.js';
 import { liveness, readiness, type ActorRole, type HealthFacts } from '../core/health.js';
 import { describeError } from '../errors.js';
 import type { LoopStatus } from '../loop/reconcile-loop.js';
@@ -36,7 +37,21 @@ export class StatusServer {
     labelNames: ['result'],
     registers: [this.registry],
   });
-  private status: LoopStatus = { vips: [], updatedAtMs: 0 };
+  private readonly anomalies = new Gauge({
+    name: 'swarm_vip_anomalies',
+    help: 'Anomalies that outlasted their grace period, by VIP and kind (stale-address, no-holder, split-brain)',
+    labelNames: ['vip', 'kind'],
+    registers: [this.registry],
+  });
+  private readonly staleRemoved = new Counter({
+    name: 'swarm_vip_stale_addresses_removed_total',
+    help: 'Stale VIP addresses removed from a node whose keepalived was not MASTER',
+    labelNames: ['vip', 'node'],
+    registers: [this.registry],
+  });
+  /** Removals already counted, by VIP and node (the loop reports running totals). */
+  private readonly counted = new Map<string, number>();
+  private status: LoopStatus = { vips: [], anomalies: [], repairs: [], updatedAtMs: 0 };
   private server: Server | undefined;
   private readonly nowMs: () => number;
   private readonly startedAtMs: number;
@@ -57,7 +72,7 @@ export class StatusServer {
   setRole(role: ActorRole): void {
     this.role = role;
     if (role.role !== 'active') {
-      this.status = { vips: [], updatedAtMs: this.nowMs() };
+      this.status = { vips: [], anomalies: [], repairs: [], updatedAtMs: this.nowMs() };
       this.passError = undefined;
     }
     this.heartbeat();
@@ -78,6 +93,14 @@ export class StatusServer {
     for (const vip of status.vips) {
       this.holders.set({ vip: vip.vip }, vip.holders.length);
       for (const node of vip.nodes) this.containers.inc({ vip: vip.vip, spec: node.spec });
+    }
+    this.anomalies.reset();
+    for (const anomaly of status.anomalies) this.anomalies.inc({ vip: anomaly.vip, kind: anomaly.kind });
+    for (const repair of status.repairs) {
+      const key = `${repair.vip}/${repair.node}`;
+      const delta = repair.count - (this.counted.get(key) ?? 0);
+      if (delta > 0) this.staleRemoved.inc({ vip: repair.vip, node: repair.node }, delta);
+      this.counted.set(key, repair.count);
     }
     this.lastPassActions.reset();
     for (const outcome of status.lastPass?.outcomes ?? [])
@@ -133,6 +156,8 @@ export class StatusServer {
       ready: readiness(this.facts()).reason,
       updatedAt: new Date(this.status.updatedAtMs).toISOString(),
       vips: this.status.vips,
+      anomalies: this.status.anomalies.map((a) => ({ ...a, message: describeAnomaly(a) })),
+      repairs: this.status.repairs,
       lastPass: pass && {
         id: pass.passId,
         problems: pass.problems,

@@ -2,6 +2,7 @@ import {
   CONFIG_PATH,
   CONFIG_TEMPLATE_PATH,
   INTERFACE_PLACEHOLDER,
+  NOTIFY_SCRIPT_PATH,
   STALE_PID_FILES,
   STATE_DIR,
   STATE_FILE_PATH,
@@ -42,6 +43,9 @@ function containerScript(input: ContainerCommandInput): string {
     // The config may hold the VRRP password: readable by root only.
     'umask 077',
     `sed "s/${INTERFACE_PLACEHOLDER}/$iface/g" ${CONFIG_TEMPLATE_PATH} > ${CONFIG_PATH}`,
+    // Reports the node's addresses whenever they change (see notify-script.ts); the long sleep
+    // only feeds the watcher's `read -t` timer. Both end with the container.
+    `if [ -x ${NOTIFY_SCRIPT_PATH} ]; then sleep 1000000000 | ${NOTIFY_SCRIPT_PATH} watch & fi`,
     `exec keepalived -n -l -D -f ${CONFIG_PATH}`,
   ];
   return lines.join('\n');

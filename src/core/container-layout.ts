@@ -31,6 +31,18 @@ export const STATE_DIR = '/run/swarm-vip';
  */
 export const STATE_FILE_PATH = `${STATE_DIR}/vrrp-state`;
 
+/**
+ * Where the notify hook prints its report lines: the output of the container's process 1
+ * (keepalived), which Docker keeps as the container's log. keepalived gives scripts no stdout.
+ */
+export const REPORT_SINK_PATH = '/proc/1/fd/1';
+
+/** Prefix of a state report line: `swarm-vip:state MASTER addrs 127.0.0.1 198.18.0.1 fd00...`. */
+export const REPORT_STATE = 'swarm-vip:state ';
+
+/** Prefix of an address report line: `swarm-vip:addrs 127.0.0.1 198.18.0.1 fd00...`. */
+export const REPORT_ADDRESSES = 'swarm-vip:addrs';
+
 /** Pid files that make a restarted keepalived believe it is already running (and exit 0). */
 export const STALE_PID_FILES: readonly string[] = [
   '/run/keepalived.pid',

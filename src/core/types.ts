@@ -124,6 +124,11 @@ export interface ActualContainer {
   /** Value of LABEL_SPEC_HASH. */
   specHash: string;
   running: boolean;
+  /**
+   * Why this container must be replaced although its spec is current (stuck in FAULT, restarting
+   * in a loop), with its last log lines; set by the loop, whose backoff decides when.
+   */
+  sick?: string;
 }
 
 /**

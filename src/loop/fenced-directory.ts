@@ -9,7 +9,7 @@ export class FencedError extends Error {
 }
 
 /**
- * A NodeDirectory whose runtimes refuse every change (create, start, remove) once `mayAct` says
+ * A NodeDirectory whose runtimes refuse every change (create, start, remove, removeAddresses) once `mayAct` says
  * no: the fence that keeps a reconciler whose lease lapsed mid-pass from acting beside the new
  * holder. Reads pass through, so a fenced pass still reports what it saw.
  */
@@ -56,7 +56,13 @@ function fencedRuntime(runtime: NodeRuntime, mayAct: () => boolean): NodeRuntime
       check();
       return runtime.remove(id);
     },
+    removeAddresses: async (addresses, via) => {
+      check();
+      return runtime.removeAddresses(addresses, via);
+    },
     probe: (id, addresses) => runtime.probe(id, addresses),
+    reports: (id) => runtime.reports(id),
+    recentLogs: (id) => runtime.recentLogs(id),
     events: () => runtime.events(),
   };
 }

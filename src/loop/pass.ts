@@ -26,6 +26,8 @@ export interface PassDeps {
   directory: NodeDirectory;
   passwords: PasswordSources;
   log: Logger;
+  /** Adds what the loop knows about the observed containers (sick ones, to be replaced). */
+  annotate?: (nodes: readonly NodeObservation[]) => NodeObservation[];
 }
 
 /** Everything one pass read and decided. */
@@ -72,7 +74,8 @@ export async function readWorld(deps: PassDeps, passId = randomUUID().slice(0, 8
       ...computed.problems.filter((p) => !secrets.problems.some((s) => s.vip === p.vip)),
     ].map((p) => locateVipProblem(manifests.virtualIPs, p)),
   ];
-  const nodes: NodeObservation[] = await observeNodes(runtimes);
+  const observed = await observeNodes(runtimes);
+  const nodes: NodeObservation[] = deps.annotate ? deps.annotate(observed) : observed;
   let actual: ActualState = { nodes, holders: {} };
   const planOptions = { adopt: deps.adopt };
   let plan = planActions(computed.state, actual, planOptions);

@@ -9,14 +9,15 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
+import type { Anomaly } from '../core/anomalies.js';
 import type { BackoffOptions } from '../core/backoff.js';
-import { needsReconcile, type VipStatus } from '../core/status.js';
+import { buildStatus, needsReconcile, type VipStatus } from '../core/status.js';
 import { describeError } from '../errors.js';
 import type { ManifestSource, NodeRuntime } from '../ports.js';
 import { observeNodes } from './observe.js';
 import { onceExitCode, runPass, type PassDeps, type PassResult } from './pass.js';
 import { PassRunner } from './pass-runner.js';
-import { probeStatus } from './probe-status.js';
+import { VrrpWatch, type VrrpWatchOptions, type WatchView } from './vrrp-watch.js';
 
 export interface LoopDeps extends PassDeps {
   manifests: ManifestSource;
@@ -27,19 +28,33 @@ export interface LoopDeps extends PassDeps {
   requeue: BackoffOptions;
   /** Timers run on this scheduler (tests pass their own). */
   scheduler?: SchedulerLike;
-  /** Called after every pass and every health probe with the freshest view. */
+  /** Called after every pass and every change the VRRP watch sees, with the freshest view. */
   onStatus?: (status: LoopStatus) => void;
   /** Called when a pass threw before it could plan (manifests unreadable, manager unreachable). */
   onPassError?: (error: unknown) => void;
   /** Called after every health probe (or tick without a world to probe yet): a sign of life for `/livez`. */
   onHeartbeat?: () => void;
+  /** Sick-container rules of the VRRP watch (defaults: see DEFAULT_WATCH_OPTIONS). */
+  watch?: Partial<VrrpWatchOptions>;
 }
 
 export interface LoopStatus {
   lastPass?: PassResult;
   vips: VipStatus[];
+  /** Anomalies that outlasted their grace period (stale address, no holder, split brain). */
+  anomalies: Anomaly[];
+  /** Stale addresses removed so far, by VIP and node. */
+  repairs: WatchView['repairs'];
   updatedAtMs: number;
 }
+
+/** FAULT for 10 s, or 3 stops within a minute, is sick; replacements back off from 10 s to 5 min. */
+export const DEFAULT_WATCH_OPTIONS: VrrpWatchOptions = {
+  faultReplaceMs: 10_000,
+  crashLoopStops: 3,
+  crashLoopWindowMs: 60_000,
+  replaceBackoff: { baseMs: 10_000, maxMs: 300_000 },
+};
 
 /**
  * Watch mode. Merges the inputs into triggers for the PassRunner: manifest changes, swarm node
@@ -55,13 +70,22 @@ export class ReconcileLoop {
   private readonly settle = new Subject<void>();
   private readonly runner: PassRunner<PassResult>;
   private readonly scheduler: SchedulerLike;
-  private status: LoopStatus = { vips: [], updatedAtMs: 0 };
+  private readonly watch: VrrpWatch;
+  private status: LoopStatus = { vips: [], anomalies: [], repairs: [], updatedAtMs: 0 };
   private probing = false;
 
   constructor(private readonly deps: LoopDeps) {
     this.scheduler = deps.scheduler ?? asyncScheduler;
+    this.watch = new VrrpWatch({
+      ...DEFAULT_WATCH_OPTIONS,
+      ...deps.watch,
+      log: deps.log,
+      scheduler: this.scheduler,
+      requestPass: () => this.runner.trigger(),
+      onChange: (view) => this.publish(view),
+    });
     this.runner = new PassRunner<PassResult>({
-      run: () => runPass(deps),
+      run: () => runPass({ ...deps, annotate: (nodes) => this.watch.annotate(nodes) }),
       failed: (result) => onceExitCode(result, deps.adopt) === 1,
       onResult: (result) => this.afterPass(result),
       onError: (error) => {
@@ -98,12 +122,14 @@ export class ReconcileLoop {
     for (const s of this.eventStreams.values()) s.unsubscribe();
     this.eventStreams.clear();
     await this.runner.stop();
+    this.watch.stop();
   }
 
   private afterPass(result: PassResult): void {
     this.followEvents(result.runtimes);
     this.publish({ lastPass: result });
-    // One probe after a burst of passes, once VRRP has settled, rather than one per pass.
+    this.watch.follow(result);
+    // One look after a burst of passes, once VRRP has settled, rather than one per pass.
     this.settle.next();
   }
 
@@ -129,7 +155,10 @@ export class ReconcileLoop {
     }
   }
 
-  /** Reads every node afresh, probes keepalived in each managed container, and triggers a pass if one would change something. */
+  /**
+   * Lists every node's managed containers afresh (no `docker exec`: VRRP state and addresses come
+   * from the watch) and triggers a pass if one would change something, in case an event was lost.
+   */
   private async probeHealth(): Promise<void> {
     const world = this.status.lastPass;
     if (this.probing) return; // a probe still hanging is no sign of life
@@ -137,13 +166,7 @@ export class ReconcileLoop {
     this.probing = true;
     try {
       const nodes = await observeNodes(world.runtimes);
-      const vips = await probeStatus({ ...world, actual: { nodes, holders: {} } });
-      for (const vip of vips) {
-        if (!vip.frozen && vip.holders.length > 1) {
-          this.deps.log.warn({ vip: vip.vip, holders: vip.holders }, 'VIP held by several nodes');
-        }
-      }
-      this.publish({ vips });
+      const vips = buildStatus(world.desired, nodes, new Map());
       if (needsReconcile(vips)) this.runner.trigger();
     } catch (error) {
       this.deps.log.warn({ err: describeError(error) }, 'health probe failed');

@@ -47,6 +47,8 @@ describe('StatusServer health endpoints', () => {
     });
     server.update({
       vips: [],
+      anomalies: [],
+      repairs: [],
       updatedAtMs: now,
       lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
     });

@@ -3,7 +3,7 @@
  * servers on 127.0.0.1, the notify hook, and the container command (with stub `ip` and
  * `keepalived`, every container path moved into a temp dir).
  */
-import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -15,10 +15,12 @@ import {
   CONFIG_TEMPLATE_PATH,
   INTERFACE_PLACEHOLDER,
   STALE_PID_FILES,
+  STATE_DIR,
   STATE_FILE_PATH,
 } from '../../src/core/container-layout.js';
 import { renderHealthCheckScript, type HealthProbe } from '../../src/core/health-check-script.js';
 import { renderNotifyScript } from '../../src/core/notify-script.js';
+import { parseContainerReport } from '../../src/core/container-reports.js';
 import {
   BUSYBOX,
   busyboxBin,
@@ -44,6 +46,8 @@ const APPLETS = [
   'true',
   'false',
   'test',
+  'sleep',
+  'timeout',
 ];
 
 function listen(server: Server | HttpServer): Promise<number> {
@@ -168,13 +172,39 @@ describe(`container scripts under busybox (${BUSYBOX})`, () => {
     expect(seenPaths.at(-1)).toBe(path);
   });
 
-  it('notify records the state atomically', async () => {
+  it('notify records the state atomically and reports it with the addresses of this host', async () => {
     const root = join(dir, 'notify-root');
+    // The container command makes the state directory before keepalived runs the hook.
+    await mkdir(join(root, STATE_DIR), { recursive: true });
+    const local = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a?.family === 'IPv4')
+      .map((a) => a?.address);
     for (const state of ['BACKUP', 'MASTER']) {
       const result = await runScript('notify.sh', relocate(renderNotifyScript(), root), [state]);
       expect(result.code).toBe(0);
       expect(await readFile(join(root, STATE_FILE_PATH), 'utf8')).toBe(`${state}\n`);
+      const report = parseContainerReport(await readFile(join(root, 'report-sink'), 'utf8'));
+      expect(report).toMatchObject({ kind: 'state', state });
+      expect(report?.addresses).toEqual(expect.arrayContaining(local));
     }
+  });
+
+  it('notify watch reports the addresses at once, then only when they change', async () => {
+    const root = join(dir, 'watch-root');
+    const script = join(dir, 'watch.sh');
+    await writeFile(script, relocate(renderNotifyScript(), root));
+    await chmod(script, 0o755);
+    // Its input never delivers (as in the container); the watch runs until the bound kills it.
+    const result = await run(join(bin, 'sh'), ['-c', `sleep 2 | timeout 1 ${script} watch`], {
+      PATH: bin,
+    });
+    const lines = result.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(parseContainerReport(lines[0] ?? '')).toMatchObject({
+      kind: 'addresses',
+      addresses: expect.arrayContaining(['127.0.0.1']),
+    });
   });
 
   describe('container command', () => {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CONFIG_DIR, STALE_PID_FILES, STATE_DIR } from '../../src/core/container-layout.js';
+import { CONFIG_DIR, REPORT_SINK_PATH, STALE_PID_FILES, STATE_DIR } from '../../src/core/container-layout.js';
 import type { ContainerFile } from '../../src/core/types.js';
 
 export const KEEPALIVED = '/usr/sbin/keepalived';
@@ -64,7 +64,8 @@ export async function busyboxBin(dir: string, applets: readonly string[]): Promi
 export function relocate(text: string, root: string): string {
   let out = text.replaceAll(CONFIG_DIR, join(root, CONFIG_DIR)).replaceAll(STATE_DIR, join(root, STATE_DIR));
   for (const pid of STALE_PID_FILES) out = out.replaceAll(pid, join(root, pid));
-  return out;
+  // The container's output (process 1's stdout) becomes a plain file.
+  return out.replaceAll(REPORT_SINK_PATH, join(root, 'report-sink'));
 }
 
 /** Writes container files below `root` (relocated), with their modes. */

@@ -23,6 +23,9 @@ function recordingRuntimes(nodes: string[], failOn: string[] = []) {
       remove: (id) => act(`remove ${id}`),
       probe: async () => ({ state: 'UNKNOWN', heldAddresses: [] }),
       events: () => EMPTY,
+      reports: () => EMPTY,
+      removeAddresses: async () => ({ removed: [], skippedMaster: false }),
+      recentLogs: async () => '',
     });
   }
   return { calls, runtimes };

@@ -14,6 +14,9 @@ describe('fencedDirectory', () => {
       remove: async () => void calls.push('remove'),
       probe: async () => (calls.push('probe'), { state: 'BACKUP', heldAddresses: [] }),
       events: () => EMPTY,
+      reports: () => EMPTY,
+      recentLogs: async () => '',
+      removeAddresses: async () => (calls.push('removeAddresses'), { removed: [], skippedMaster: false }),
     };
     const inner: NodeDirectory = { nodes: async () => ({ nodes: [], runtimes: new Map([['n1', runtime]]) }) };
     let allowed = true;
@@ -25,6 +28,9 @@ describe('fencedDirectory', () => {
     await expect(fenced.create({} as never)).rejects.toBeInstanceOf(FencedError);
     await expect(fenced.start('c1')).rejects.toThrow(/n1: not acting/);
     await expect(fenced.remove('c1')).rejects.toBeInstanceOf(FencedError);
+    await expect(fenced.removeAddresses(['198.18.0.100'], { containerId: 'c1' })).rejects.toBeInstanceOf(
+      FencedError,
+    );
     await fenced.listContainers();
     await fenced.probe('c1', []);
     expect(calls).toEqual(['start', 'list', 'probe']);

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { Subject } from 'rxjs';
+import { EMPTY, Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { ReconcileLoop } from '../../src/loop/reconcile-loop.js';
 import type { ManifestSet, NodeEvent, NodeRuntime } from '../../src/ports.js';
@@ -27,6 +27,9 @@ function fakeLoop(options: { passMs?: number } = {}) {
     remove: async () => undefined,
     probe: async () => ({ state: 'UNKNOWN', heldAddresses: [] }),
     events: () => events,
+    reports: () => EMPTY,
+    removeAddresses: async () => ({ removed: [], skippedMaster: false }),
+    recentLogs: async () => '',
   };
   const loop = new ReconcileLoop({
     adopt: false,

@@ -21,7 +21,38 @@ export async function execOutput(
   const chunks: Buffer[] = [];
   stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   docker.modem.demuxStream(stream, stdout, new PassThrough().resume());
-  await new Promise<void>((resolve, reject) => {
+  await finished(stream, timeoutMs, argv);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Runs argv in a running container; its exit code and its stdout and stderr together, bounded. */
+export async function execResult(
+  docker: Docker,
+  containerId: string,
+  argv: readonly string[],
+  timeoutMs: number,
+): Promise<{ exitCode: number; output: string }> {
+  const exec = await docker.getContainer(containerId).exec({
+    Cmd: [...argv],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+  docker.modem.demuxStream(stream, sink, sink);
+  await finished(stream, timeoutMs, argv);
+  const info = await exec.inspect();
+  return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
+}
+
+function finished(
+  stream: NodeJS.ReadWriteStream & { destroy(): void },
+  timeoutMs: number,
+  argv: readonly string[],
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.destroy();
       reject(new Error(`exec ${argv.join(' ')} took longer than ${timeoutMs} ms`));
@@ -35,7 +66,6 @@ export async function execOutput(
     stream.on('close', () => finish());
     stream.on('error', finish);
   });
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Addresses (without prefix) found in `ip -o addr show` output. */

@@ -153,6 +153,11 @@ class UnusableNodeRuntime implements NodeRuntime {
   start = async (): Promise<never> => this.fail();
   remove = async (): Promise<never> => this.fail();
   probe = async (): Promise<never> => this.fail();
+  removeAddresses = async (): Promise<never> => this.fail();
+  recentLogs = async (): Promise<never> => this.fail();
+  reports(): Observable<never> {
+    return EMPTY;
+  }
   events(): Observable<NodeEvent> {
     return EMPTY;
   }

@@ -1,5 +1,11 @@
 import type Docker from 'dockerode';
-import type { Observable } from 'rxjs';
+import { defer, filter, firstValueFrom, switchMap, timeout, of, type Observable } from 'rxjs';
+import {
+  REMOVAL_SKIPPED_MASTER,
+  REMOVED_LINE,
+  addressRemovalCommand,
+} from '../../core/address-removal-command.js';
+import type { ContainerReport } from '../../core/container-reports.js';
 import {
   LABEL_MANAGED,
   LABEL_SPEC_HASH,
@@ -11,9 +17,10 @@ import {
 import { canonicalAddress, parseIpAddress } from '../../core/ip-address.js';
 import { STATE_FILE_PATH } from '../../core/container-layout.js';
 import { EndpointError, describeError } from '../../errors.js';
-import type { NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
+import type { AddressRemoval, NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
 import { containerArchive } from './container-archive.js';
-import { addressesInIpOutput, execOutput } from './exec-output.js';
+import { addressesInIpOutput, execOutput, execResult } from './exec-output.js';
+import { containerReports } from './keepalived-log-stream.js';
 import { nodeEvents, type EventStreamOptions } from './node-events.js';
 
 export interface DockerRuntimeOptions {
@@ -24,10 +31,12 @@ export interface DockerRuntimeOptions {
   /** How long create() waits for keepalived to report a VRRP state before it returns anyway. */
   startWaitMs: number;
   events: EventStreamOptions;
-  sleep: (ms: number) => Promise<void>;
 }
 
 const VRRP_STATES = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
+
+/** Marks short-lived helper containers (address removal): never managed, never foreign. */
+export const LABEL_HELPER = 'swarm-vip.helper';
 
 /** keepalived needs these to send VRRP and add addresses in the node's network namespace. */
 const KEEPALIVED_CAPABILITIES = ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'];
@@ -50,7 +59,10 @@ export class DockerNodeRuntime implements NodeRuntime {
     const list = await this.call('list containers', () => this.docker.listContainers({ all: true }));
     const managed = list.filter((c) => c.Labels[LABEL_MANAGED] === 'true');
     const foreign = list.filter(
-      (c) => c.Labels[LABEL_MANAGED] !== 'true' && /keepalived/i.test(`${c.Image} ${c.Command}`),
+      (c) =>
+        c.Labels[LABEL_MANAGED] !== 'true' &&
+        c.Labels[LABEL_HELPER] !== 'true' &&
+        /keepalived/i.test(`${c.Image} ${c.Command}`),
     );
     return {
       managed: managed.map((c) => ({
@@ -103,16 +115,91 @@ export class DockerNodeRuntime implements NodeRuntime {
     }
   }
 
+  /**
+   * SIGTERM first: keepalived then sends priority 0 and drops the VIP at once (a SIGKILL would
+   * leave the address on this node while another node takes it). keepalived 2.x then idles about
+   * a second before it exits (measured: 1.0 s from "Stopping" to "Stopped", with or without
+   * notify scripts), which is what made each rollout step take 1.1 s. Its STOP notify, which runs
+   * after it has released the VIP, tells that nothing is left to wait for: the container is then
+   * removed by force. Without that report, the wait is bounded by the stop timeout.
+   */
   async remove(containerId: string): Promise<void> {
     const container = this.docker.getContainer(containerId);
-    // SIGTERM first: keepalived then sends priority 0 and drops the VIP; a SIGKILL would leave
-    // the address on this node while another node takes it.
-    await this.call(
-      `stop ${containerId.slice(0, 12)}`,
-      () => container.stop({ t: this.options.stopTimeoutSeconds }),
-      [304, 404],
+    const short = containerId.slice(0, 12);
+    const sinceSeconds = Math.floor(Date.now() / 1000);
+    const released = firstValueFrom(
+      containerReports(this.eventsDocker, containerId, sinceSeconds).pipe(
+        filter((r) => r.kind === 'state' && r.state === 'STOP'),
+        timeout({ first: this.options.stopTimeoutSeconds * 1000, with: () => of(undefined) }),
+      ),
+      { defaultValue: undefined },
+    ).catch(() => undefined);
+    const signalled = await this.call(
+      `stop ${short}`,
+      () => container.kill({ signal: 'SIGTERM' }).then(() => true),
+      [404, 409],
     );
-    await this.call(`remove ${containerId.slice(0, 12)}`, () => container.remove(), [404]);
+    if (signalled) await released;
+    await this.call(`remove ${short}`, () => container.remove({ force: true }), [404]);
+  }
+
+  reports(containerId: string): Observable<ContainerReport> {
+    return defer(() => this.docker.getContainer(containerId).inspect()).pipe(
+      switchMap((info) => {
+        // From the latest start on: earlier runs' reports say nothing about now.
+        const startedMs = Date.parse(info.State.StartedAt);
+        const since = Number.isFinite(startedMs) ? Math.floor(startedMs / 1000) : 0;
+        return containerReports(this.eventsDocker, containerId, since);
+      }),
+    );
+  }
+
+  async removeAddresses(
+    addresses: readonly string[],
+    via: { containerId: string } | { image: string },
+  ): Promise<AddressRemoval> {
+    const inContainer = 'containerId' in via;
+    const argv = addressRemovalCommand(addresses, { unlessMaster: inContainer });
+    const result = inContainer
+      ? await this.call('remove address', () =>
+          execResult(this.docker, via.containerId, argv, this.options.probeTimeoutMs),
+        )
+      : await this.runHelper(via.image, argv);
+    if (result.exitCode !== 0 && result.exitCode !== REMOVAL_SKIPPED_MASTER) {
+      throw new EndpointError(
+        'docker-api',
+        this.node,
+        `removing ${addresses.join(', ')} failed (exit ${result.exitCode}): ${result.output.trim().slice(0, 300)}`,
+      );
+    }
+    return {
+      removed: result.output
+        .split('\n')
+        .filter((l) => l.startsWith(REMOVED_LINE))
+        .map((l) => l.slice(REMOVED_LINE.length).trim()),
+      skippedMaster: result.exitCode === REMOVAL_SKIPPED_MASTER,
+    };
+  }
+
+  /** Runs argv once in a throw-away container of `image` with the node's network and NET_ADMIN. */
+  private async runHelper(image: string, argv: string[]): Promise<{ exitCode: number; output: string }> {
+    const container = await this.call('create helper', () =>
+      this.docker.createContainer({
+        Image: image,
+        Entrypoint: [],
+        Cmd: argv,
+        Labels: { [LABEL_HELPER]: 'true' },
+        HostConfig: { NetworkMode: 'host', CapAdd: ['NET_ADMIN'] },
+      }),
+    );
+    try {
+      await this.call('start helper', () => container.start());
+      const waited = (await this.call('wait helper', () => container.wait())) as { StatusCode?: number };
+      const raw = await this.call('helper logs', () => container.logs({ stdout: true, stderr: true }));
+      return { exitCode: waited.StatusCode ?? -1, output: printable(raw) };
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
   }
 
   async probe(containerId: string, addresses: readonly string[]): Promise<VrrpProbe> {
@@ -194,12 +281,15 @@ export class DockerNodeRuntime implements NodeRuntime {
    * should already take part in VRRP: wait (bounded) until it reports a state.
    */
   private async waitForVrrpState(containerId: string, desired: DesiredContainer): Promise<void> {
-    const deadline = this.options.startWaitMs;
-    for (let waitedMs = 0; waitedMs < deadline; waitedMs += 200) {
-      const probe = await this.probe(containerId, desired.addresses).catch(() => undefined);
-      if (probe && probe.state !== 'UNKNOWN') return;
-      await this.options.sleep(200);
-    }
+    // keepalived's first notify (BACKUP at start) arrives on the log stream: no exec, no polling.
+    const reported = await firstValueFrom(
+      this.reports(containerId).pipe(
+        filter((r) => r.kind === 'state'),
+        timeout({ first: this.options.startWaitMs, with: () => of(undefined) }),
+      ),
+      { defaultValue: undefined },
+    ).catch(() => undefined);
+    if (reported) return;
     const info = await this.call('inspect', () => this.docker.getContainer(containerId).inspect());
     if (!info.State.Running) {
       throw new EndpointError(
@@ -210,16 +300,14 @@ export class DockerNodeRuntime implements NodeRuntime {
     }
   }
 
+  recentLogs(containerId: string): Promise<string> {
+    return this.logTail(containerId);
+  }
+
   private async logTail(containerId: string): Promise<string> {
     try {
       const raw = await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: 5 });
-      // Multiplexed log frames carry an 8-byte header; printable text is what a person needs.
-      return raw
-        .toString('utf8')
-        .replace(/[^\x20-\x7e\n]/g, '')
-        .trim()
-        .split('\n')
-        .join(' | ');
+      return printable(raw).trim().split('\n').join(' | ');
     } catch (error) {
       return `(logs unavailable: ${describeError(error)})`;
     }
@@ -239,6 +327,11 @@ export class DockerNodeRuntime implements NodeRuntime {
     const code = statusOf(error) === undefined ? 'endpoint-unreachable' : 'docker-api';
     return new EndpointError(code, this.node, `${what}: ${describeError(error)}`, { cause: error });
   }
+}
+
+/** Multiplexed log frames carry an 8-byte header; printable text is what a person needs. */
+function printable(raw: Buffer): string {
+  return raw.toString('utf8').replace(/[^\x20-\x7e\n]/g, '');
 }
 
 function containerName(c: Docker.ContainerInfo): string {

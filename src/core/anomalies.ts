@@ -1,0 +1,196 @@
+/**
+ * Anomalies of a VIP's address, decided from observed facts only: which addresses each node's
+ * interfaces carry (never what keepalived or the reconciler believe) and what state each
+ * node's keepalived reported. Pure: the loop gathers the facts, keeps time, and repairs.
+ *
+ * - `stale-address`: a node carries a VIP address although its keepalived for that VIP is not
+ *   MASTER, not running, or absent (left behind by a SIGKILLed keepalived, added by hand). The
+ *   repair removes it from that node.
+ * - `no-holder`: no node carries the address while a target node is reachable. The loop runs a
+ *   pass at once (start, replace) rather than waiting for a resync.
+ * - `split-brain`: several nodes carry the address. When each of them is MASTER, VRRP itself is
+ *   broken between them, and only a person can fix the cause.
+ */
+import { compareStrings } from './compare-strings.js';
+import type { VrrpState } from './status.js';
+
+/** One VIP as the anomaly rules need it. */
+export interface VipFacts {
+  vip: string;
+  /** Canonical, without prefix. */
+  addresses: readonly string[];
+  /** Suspended or unloadable: hands off, nothing is reported or repaired. */
+  frozen: boolean;
+  /** Nodes meant to run its keepalived. */
+  targets: readonly string[];
+}
+
+/** One managed container of a VIP on a node, with what its keepalived last reported. */
+export interface ContainerFacts {
+  vip: string;
+  name: string;
+  running: boolean;
+  state: VrrpState;
+}
+
+/** One node as observed. */
+export interface NodeFacts {
+  node: string;
+  reachable: boolean;
+  /** Addresses on the node's interfaces (canonical); undefined when not known. */
+  addresses: ReadonlySet<string> | undefined;
+  containers: readonly ContainerFacts[];
+  /** VIPs whose address an unmanaged (hand-run) keepalived on this node claims: not ours to judge. */
+  foreignClaims: ReadonlySet<string>;
+}
+
+export type Anomaly =
+  | {
+      kind: 'stale-address';
+      vip: string;
+      node: string;
+      /** The VIP's managed container on the node, null when there is none. */
+      container: string | null;
+      addresses: string[];
+      /** Why the address should not be there, in words. */
+      reason: string;
+    }
+  | { kind: 'no-holder'; vip: string; reachableTargets: string[] }
+  | { kind: 'split-brain'; vip: string; nodes: string[]; cause: string };
+
+export type AnomalyKind = Anomaly['kind'];
+
+/** Every anomaly the facts show, in VIP and node order. */
+export function detectAnomalies(vips: readonly VipFacts[], nodes: readonly NodeFacts[]): Anomaly[] {
+  const anomalies: Anomaly[] = [];
+  for (const vip of [...vips].sort((a, b) => compareStrings(a.vip, b.vip))) {
+    if (vip.frozen || vip.addresses.length === 0) continue;
+    anomalies.push(...vipAnomalies(vip, nodes));
+  }
+  return anomalies;
+}
+
+interface Holding {
+  node: string;
+  held: string[];
+  container: ContainerFacts | undefined;
+  /** Why the node should not hold the address; undefined for a rightful MASTER. */
+  wrong: string | undefined;
+}
+
+function vipAnomalies(vip: VipFacts, nodes: readonly NodeFacts[]): Anomaly[] {
+  const observed = nodes
+    .filter((n) => n.reachable && n.addresses !== undefined && !n.foreignClaims.has(vip.vip))
+    .sort((a, b) => compareStrings(a.node, b.node));
+  const holdings: Holding[] = [];
+  for (const node of observed) {
+    const held = vip.addresses.filter((a) => node.addresses?.has(a));
+    if (held.length === 0) continue;
+    const container = node.containers.find((c) => c.vip === vip.vip);
+    holdings.push({ node: node.node, held, container, wrong: whyWrong(container) });
+  }
+  const anomalies: Anomaly[] = holdings
+    .filter((h) => h.wrong !== undefined)
+    .map((h) => ({
+      kind: 'stale-address',
+      vip: vip.vip,
+      node: h.node,
+      container: h.container?.name ?? null,
+      addresses: h.held,
+      reason: h.wrong ?? '',
+    }));
+  if (holdings.length > 1) {
+    anomalies.push({
+      kind: 'split-brain',
+      vip: vip.vip,
+      nodes: holdings.map((h) => h.node),
+      cause: splitBrainCause(holdings),
+    });
+  }
+  const reachable = nodes.filter((n) => n.reachable && vip.targets.includes(n.node));
+  const reachableTargets = reachable.map((n) => n.node).sort(compareStrings);
+  // Only when every reachable target's interfaces are known can "nobody holds it" be a fact.
+  const allKnown = reachable.every((n) => n.addresses !== undefined && !n.foreignClaims.has(vip.vip));
+  if (holdings.length === 0 && reachableTargets.length > 0 && allKnown) {
+    anomalies.push({ kind: 'no-holder', vip: vip.vip, reachableTargets });
+  }
+  return anomalies;
+}
+
+function whyWrong(container: ContainerFacts | undefined): string | undefined {
+  if (!container) return 'no keepalived of this VIP runs on the node';
+  if (!container.running) return `its keepalived (${container.name}) is not running`;
+  if (container.state !== 'MASTER')
+    return `its keepalived (${container.name}) is ${container.state}, not MASTER`;
+  return undefined;
+}
+
+function splitBrainCause(holdings: readonly Holding[]): string {
+  const stale = holdings.filter((h) => h.wrong !== undefined).map((h) => h.node);
+  if (stale.length > 0) {
+    return `address left on ${stale.join(', ')} where keepalived is not MASTER (being removed)`;
+  }
+  return (
+    'every holder is MASTER, so they do not hear each other: likely a virtual_router_id clash ' +
+    'with another VRRP router on the network, an authentication mismatch, peers mixing multicast ' +
+    'and unicast, or VRRP (IP protocol 112) blocked between the nodes'
+  );
+}
+
+/** A stable key of an anomaly, to follow it from one observation to the next. */
+export function anomalyKey(anomaly: Anomaly): string {
+  switch (anomaly.kind) {
+    case 'stale-address':
+      return `stale-address/${anomaly.vip}/${anomaly.node}`;
+    case 'no-holder':
+      return `no-holder/${anomaly.vip}`;
+    case 'split-brain':
+      return `split-brain/${anomaly.vip}`;
+    default: {
+      const unknown: never = anomaly;
+      throw new Error(`unknown anomaly ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/**
+ * Which anomalies have lasted their grace period. VRRP itself passes through brief moments that
+ * look wrong (no holder during a failover, an address reported a moment before keepalived's own
+ * MASTER report), so an anomaly counts once it has been seen continuously for `graceMs(anomaly)`.
+ * `firstSeenMs` is the previous result's map; anomalies no longer seen drop out of it.
+ */
+export function confirmAnomalies(
+  current: readonly Anomaly[],
+  firstSeenMs: ReadonlyMap<string, number>,
+  nowMs: number,
+  graceMs: (anomaly: Anomaly) => number,
+): { confirmed: Anomaly[]; firstSeenMs: Map<string, number> } {
+  const next = new Map<string, number>();
+  const confirmed: Anomaly[] = [];
+  for (const anomaly of current) {
+    const key = anomalyKey(anomaly);
+    const since = firstSeenMs.get(key) ?? nowMs;
+    next.set(key, since);
+    if (nowMs - since >= graceMs(anomaly)) confirmed.push(anomaly);
+  }
+  return { confirmed, firstSeenMs: next };
+}
+
+/** One line for logs, `--once` and `status`: what, which VIP, node and container. */
+export function describeAnomaly(anomaly: Anomaly): string {
+  switch (anomaly.kind) {
+    case 'stale-address':
+      return (
+        `VIP ${anomaly.vip}: node ${anomaly.node} carries ${anomaly.addresses.join(', ')} but ` +
+        `${anomaly.reason} (container ${anomaly.container ?? 'none'})`
+      );
+    case 'no-holder':
+      return `VIP ${anomaly.vip}: no node holds the address although ${anomaly.reachableTargets.join(', ')} ${anomaly.reachableTargets.length === 1 ? 'is' : 'are'} reachable`;
+    case 'split-brain':
+      return `VIP ${anomaly.vip}: held by ${anomaly.nodes.join(' and ')} at once: ${anomaly.cause}`;
+    default: {
+      const unknown: never = anomaly;
+      throw new Error(`unknown anomaly ${JSON.stringify(unknown)}`);
+    }
+  }
+}

@@ -1,0 +1,427 @@
+import type { SchedulerLike, Subscription } from 'rxjs';
+import {
+  anomalyKey,
+  confirmAnomalies,
+  describeAnomaly,
+  detectAnomalies,
+  type Anomaly,
+  type NodeFacts,
+} from '../core/anomalies.js';
+import { backoffDelayMs, type BackoffOptions } from '../core/backoff.js';
+import type { ContainerReport } from '../core/container-reports.js';
+import { buildStatus, type ContainerProbe, type VipStatus, type VrrpState } from '../core/status.js';
+import type { ActualContainer, NodeObservation } from '../core/types.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { NodeRuntime } from '../ports.js';
+import { anomalyGraceMs, vipTraits, type VipTraits } from './anomaly-facts.js';
+import type { WorldView } from './pass.js';
+
+export interface VrrpWatchOptions {
+  /** A container whose keepalived stays in FAULT this long is replaced (VIPs without a health check). */
+  faultReplaceMs: number;
+  /** This many stops of a VIP's container on one node within `crashLoopWindowMs` is a crash loop. */
+  crashLoopStops: number;
+  crashLoopWindowMs: number;
+  /** Delay before the n-th replacement of a sick container on one node (crash-loop backoff). */
+  replaceBackoff: BackoffOptions;
+}
+
+export interface VrrpWatchDeps extends VrrpWatchOptions {
+  log: Logger;
+  scheduler: SchedulerLike;
+  /** Asks for a pass (to start or replace containers). */
+  requestPass: () => void;
+  /** Called on every change of what the watch knows. */
+  onChange: (view: WatchView) => void;
+}
+
+/** What the watch knows right now. */
+export interface WatchView {
+  vips: VipStatus[];
+  /** Anomalies that outlasted their grace period. */
+  anomalies: Anomaly[];
+  /** Stale addresses removed so far, by VIP and node. */
+  repairs: { vip: string; node: string; count: number }[];
+}
+
+/** Running managed containers on reachable nodes, by id, with their node's runtime. */
+function liveContainers(world: WorldView): Map<string, { container: ActualContainer; runtime: NodeRuntime }> {
+  const live = new Map<string, { container: ActualContainer; runtime: NodeRuntime }>();
+  for (const node of world.actual.nodes) {
+    const runtime = world.runtimes.get(node.node);
+    if (!node.reachable || !runtime) continue;
+    for (const c of node.containers) if (c.running) live.set(c.id, { container: c, runtime });
+  }
+  return live;
+}
+
+interface Followed {
+  container: ActualContainer;
+  runtime: NodeRuntime;
+  subscription: Subscription;
+  state: VrrpState;
+  faultSinceMs: number | undefined;
+}
+
+interface Sickness {
+  failures: number;
+  nextAllowedMs: number;
+  stopsMs: number[];
+}
+
+/**
+ * The loop's third input: each managed keepalived's own reports, followed through its log stream
+ * (see core/container-reports.ts) — VRRP transitions with the node's addresses at that moment,
+ * and address changes on the node. No `docker exec` per probe, no polling from here: a change is
+ * known as soon as its report line arrives, and the status is rebuilt at once.
+ *
+ * Who holds an address is read from the nodes' interfaces (the reports), never from keepalived's
+ * state. On those facts it finds anomalies (core/anomalies.ts) and, once one outlasts its grace
+ * period, repairs it: a stale address is removed from its node (through the VIP's container there,
+ * which refuses if its keepalived became MASTER meanwhile, or a helper container on a node the VIP
+ * does not target); a missing holder or a stopped container on a target node asks for a pass; a
+ * split brain is an alarm. A keepalived stuck in FAULT or restarting in a loop is marked sick, and
+ * the next pass replaces it, no sooner than the crash-loop backoff allows.
+ */
+export class VrrpWatch {
+  private world: WorldView | undefined;
+  private readonly followed = new Map<string, Followed>();
+  /** Latest addresses reported from each node's interfaces. */
+  private readonly nodeAddresses = new Map<string, ReadonlySet<string>>();
+  /** Containers whose log stream ended (stopped) since the latest pass. */
+  private readonly stopped = new Set<string>();
+  private firstSeenMs = new Map<string, number>();
+  private readonly actedMs = new Map<string, number>();
+  private readonly inFlight = new Set<string>();
+  private readonly repairs = new Map<string, { vip: string; node: string; count: number }>();
+  private readonly sickness = new Map<string, Sickness>();
+  private readonly sick = new Map<string, string>();
+  private wakeUp: Subscription | undefined;
+  private confirmed: Anomaly[] = [];
+
+  constructor(private readonly deps: VrrpWatchDeps) {}
+
+  /** Follows the running managed containers of the latest pass; forgets the others. */
+  follow(world: WorldView): void {
+    this.world = world;
+    this.stopped.clear();
+    const live = liveContainers(world);
+    for (const [id, f] of this.followed) {
+      if (live.has(id)) continue;
+      f.subscription.unsubscribe();
+      this.followed.delete(id);
+    }
+    for (const [id, { container, runtime }] of live) {
+      if (!this.followed.has(id)) this.subscribe(container, runtime);
+    }
+    for (const id of this.sick.keys()) if (!this.known(id, world)) this.sick.delete(id);
+    this.evaluate();
+  }
+
+  /** Marks sick containers in a pass's observation, so its plan replaces them. */
+  annotate(nodes: readonly NodeObservation[]): NodeObservation[] {
+    if (this.sick.size === 0) return [...nodes];
+    return nodes.map((n) =>
+      n.reachable
+        ? {
+            ...n,
+            containers: n.containers.map((c) =>
+              this.sick.has(c.id) ? { ...c, sick: this.sick.get(c.id) } : c,
+            ),
+          }
+        : n,
+    );
+  }
+
+  stop(): void {
+    this.wakeUp?.unsubscribe();
+    for (const f of this.followed.values()) f.subscription.unsubscribe();
+    this.followed.clear();
+  }
+
+  private known(id: string, world: WorldView): boolean {
+    return world.actual.nodes.some((n) => n.reachable && n.containers.some((c) => c.id === id));
+  }
+
+  private subscribe(container: ActualContainer, runtime: NodeRuntime): void {
+    const entry: Followed = {
+      container,
+      runtime,
+      subscription: undefined as unknown as Subscription,
+      state: 'UNKNOWN',
+      faultSinceMs: undefined,
+    };
+    this.followed.set(container.id, entry);
+    entry.subscription = runtime.reports(container.id).subscribe({
+      next: (report) => this.take(entry, report),
+      complete: () => this.ended(entry, true),
+      error: (error: unknown) => {
+        this.deps.log.debug({ node: container.node, err: describeError(error) }, 'report stream broke');
+        this.ended(entry, false);
+      },
+    });
+  }
+
+  private take(entry: Followed, report: ContainerReport): void {
+    this.nodeAddresses.set(entry.container.node, new Set(report.addresses));
+    if (report.kind === 'state' && report.state !== entry.state) {
+      entry.state = report.state;
+      entry.faultSinceMs = report.state === 'FAULT' ? this.now() : undefined;
+      this.deps.log.info(
+        { vip: entry.container.vip, node: entry.container.node, state: report.state },
+        `${entry.container.name} on ${entry.container.node} is ${report.state}`,
+      );
+    }
+    this.evaluate();
+  }
+
+  /** The stream ended: the container stopped (complete) or the connection broke (error). */
+  private ended(entry: Followed, stopped: boolean): void {
+    if (this.followed.get(entry.container.id) !== entry) return;
+    this.followed.delete(entry.container.id);
+    if (stopped) {
+      this.stopped.add(entry.container.id);
+      this.countStop(entry.container);
+    }
+    // Either way the next pass looks again (a broken stream reconnects with the node's events).
+    this.deps.requestPass();
+    this.evaluate();
+  }
+
+  private now(): number {
+    return this.deps.scheduler.now();
+  }
+
+  /** Rebuilds the facts, the status and the anomalies, and acts on confirmed ones. */
+  private evaluate(): void {
+    const world = this.world;
+    if (!world) return;
+    const traits = vipTraits(world);
+    const nodes = this.nodeFacts(world);
+    const result = confirmAnomalies(detectAnomalies(traits, nodes), this.firstSeenMs, this.now(), (a) =>
+      anomalyGraceMs(a.kind, traits.find((t) => t.vip === a.vip)?.advertIntervalSeconds ?? 1),
+    );
+    this.firstSeenMs = result.firstSeenMs;
+    this.alarmOnce(result.confirmed);
+    this.confirmed = result.confirmed;
+    for (const anomaly of result.confirmed) this.act(anomaly, traits);
+    this.checkFaults(traits);
+    this.deps.onChange({
+      vips: this.status(world),
+      anomalies: result.confirmed,
+      repairs: [...this.repairs.values()],
+    });
+    this.scheduleWakeUp(traits);
+  }
+
+  private nodeFacts(world: WorldView): NodeFacts[] {
+    return world.actual.nodes.map((n) => {
+      const claims = new Set(world.claims.filter((c) => c.container.node === n.node).map((c) => c.vip));
+      if (!n.reachable) {
+        return {
+          node: n.node,
+          reachable: false,
+          addresses: undefined,
+          containers: [],
+          foreignClaims: claims,
+        };
+      }
+      return {
+        node: n.node,
+        reachable: true,
+        addresses: this.nodeAddresses.get(n.node),
+        containers: n.containers.map((c) => ({
+          vip: c.vip,
+          name: c.name,
+          running: this.isRunning(c),
+          state: this.followed.get(c.id)?.state ?? 'UNKNOWN',
+        })),
+        foreignClaims: claims,
+      };
+    });
+  }
+
+  private isRunning(c: ActualContainer): boolean {
+    return c.running && !this.stopped.has(c.id);
+  }
+
+  private status(world: WorldView): VipStatus[] {
+    const probes = new Map<string, ContainerProbe>();
+    const addressesOf = new Map(world.desired.containers.map((c) => [c.vip, c.addresses]));
+    for (const f of this.followed.values()) {
+      const onNode = this.nodeAddresses.get(f.container.node);
+      const held = (addressesOf.get(f.container.vip) ?? []).filter((a) => onNode?.has(a));
+      probes.set(f.container.id, { state: f.state, heldAddresses: held });
+    }
+    const nodes = world.actual.nodes.map((n) =>
+      n.reachable ? { ...n, containers: n.containers.map((c) => ({ ...c, running: this.isRunning(c) })) } : n,
+    );
+    return buildStatus(world.desired, nodes, probes);
+  }
+
+  /** Logs each confirmed anomaly once per episode. */
+  private alarmOnce(confirmed: readonly Anomaly[]): void {
+    const before = new Set(this.confirmed.map(anomalyKey));
+    for (const anomaly of confirmed) {
+      if (before.has(anomalyKey(anomaly))) continue;
+      const where = {
+        vip: anomaly.vip,
+        anomaly: anomaly.kind,
+        ...('node' in anomaly ? { node: anomaly.node } : {}),
+      };
+      this.deps.log.warn(where, describeAnomaly(anomaly));
+    }
+  }
+
+  private act(anomaly: Anomaly, traits: readonly VipTraits[]): void {
+    switch (anomaly.kind) {
+      case 'stale-address':
+        return this.removeStale(anomaly, traits);
+      case 'no-holder':
+        return this.throttled(anomalyKey(anomaly), 5000, () => this.deps.requestPass());
+      case 'split-brain':
+        return;
+      default: {
+        const unknown: never = anomaly;
+        throw new Error(`unknown anomaly ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private throttled(key: string, everyMs: number, fn: () => void): void {
+    const last = this.actedMs.get(key);
+    if (last !== undefined && this.now() - last < everyMs) return;
+    this.actedMs.set(key, this.now());
+    fn();
+  }
+
+  private removeStale(
+    anomaly: Extract<Anomaly, { kind: 'stale-address' }>,
+    traits: readonly VipTraits[],
+  ): void {
+    const world = this.world;
+    const runtime = world?.runtimes.get(anomaly.node);
+    const trait = traits.find((t) => t.vip === anomaly.vip);
+    if (!world || !runtime || !trait) return;
+    const own = [...this.followed.values()].find(
+      (f) => f.container.node === anomaly.node && f.container.vip === anomaly.vip,
+    );
+    if (own) return this.runRemoval(anomaly, runtime, { containerId: own.container.id });
+    if (trait.targets.includes(anomaly.node)) {
+      // Its keepalived is stopped or missing: the pass starts it, and keepalived removes its
+      // VIPs when it starts. A helper here could race the new keepalived once it is MASTER.
+      return this.throttled(anomalyKey(anomaly), 2000, () => this.deps.requestPass());
+    }
+    const image = world.desired.containers.find((c) => c.vip === anomaly.vip)?.image;
+    if (image) this.runRemoval(anomaly, runtime, { image });
+  }
+
+  private runRemoval(
+    anomaly: Extract<Anomaly, { kind: 'stale-address' }>,
+    runtime: NodeRuntime,
+    via: { containerId: string } | { image: string },
+  ): void {
+    const key = anomalyKey(anomaly);
+    if (this.inFlight.has(key)) return;
+    this.inFlight.add(key);
+    const where = { vip: anomaly.vip, node: anomaly.node, container: anomaly.container };
+    runtime
+      .removeAddresses(anomaly.addresses, via)
+      .then((result) => {
+        if (result.skippedMaster) {
+          this.deps.log.info(
+            where,
+            `left ${anomaly.addresses.join(', ')} on ${anomaly.node}: its keepalived is MASTER now`,
+          );
+          return;
+        }
+        const entry = this.repairs.get(key) ?? { vip: anomaly.vip, node: anomaly.node, count: 0 };
+        entry.count += result.removed.length > 0 ? 1 : 0;
+        this.repairs.set(key, entry);
+        this.deps.log.warn(
+          { ...where, removed: result.removed },
+          `removed stale ${anomaly.addresses.join(', ')} from ${anomaly.node} (${anomaly.reason})`,
+        );
+      })
+      .catch((error: unknown) =>
+        this.deps.log.error(
+          { ...where, err: describeError(error) },
+          `removing a stale address from ${anomaly.node} failed`,
+        ),
+      )
+      .finally(() => {
+        this.inFlight.delete(key);
+        this.evaluate();
+      });
+  }
+
+  /** A keepalived in FAULT for too long (without a health check to explain it) is sick. */
+  private checkFaults(traits: readonly VipTraits[]): void {
+    for (const f of this.followed.values()) {
+      if (f.faultSinceMs === undefined || this.sick.has(f.container.id)) continue;
+      if (traits.find((t) => t.vip === f.container.vip)?.hasHealthCheck !== false) continue;
+      const forMs = this.now() - f.faultSinceMs;
+      if (forMs >= this.deps.faultReplaceMs) {
+        this.markSick(f.container, f.runtime, `keepalived stayed in FAULT for ${Math.round(forMs / 1000)} s`);
+      }
+    }
+  }
+
+  private countStop(container: ActualContainer): void {
+    const key = `${container.vip}/${container.node}`;
+    const entry = this.sickness.get(key) ?? { failures: 0, nextAllowedMs: 0, stopsMs: [] };
+    const now = this.now();
+    entry.stopsMs = [...entry.stopsMs.filter((t) => now - t < this.deps.crashLoopWindowMs), now];
+    this.sickness.set(key, entry);
+    const runtime = this.world?.runtimes.get(container.node);
+    if (entry.stopsMs.length >= this.deps.crashLoopStops && runtime) {
+      const seconds = Math.round(this.deps.crashLoopWindowMs / 1000);
+      this.markSick(container, runtime, `stopped ${entry.stopsMs.length} times within ${seconds} s`);
+    }
+  }
+
+  /** Marks a container for replacement by the next pass, no sooner than its node's backoff allows. */
+  private markSick(container: ActualContainer, runtime: NodeRuntime, why: string): void {
+    const key = `${container.vip}/${container.node}`;
+    const entry = this.sickness.get(key) ?? { failures: 0, nextAllowedMs: 0, stopsMs: [] };
+    this.sickness.set(key, entry);
+    if (this.sick.has(container.id) || this.now() < entry.nextAllowedMs) return;
+    entry.failures += 1;
+    entry.stopsMs = [];
+    entry.nextAllowedMs = this.now() + backoffDelayMs(entry.failures, this.deps.replaceBackoff);
+    this.sick.set(container.id, why);
+    void runtime
+      .recentLogs(container.id)
+      .catch(() => '(logs unavailable)')
+      .then((logs) => {
+        const reason = `${why}; last log lines: ${logs}`;
+        this.sick.set(container.id, reason);
+        this.deps.log.warn(
+          { vip: container.vip, node: container.node, container: container.name, failures: entry.failures },
+          `${container.name} on ${container.node} is sick and will be replaced: ${reason}`,
+        );
+        this.deps.requestPass();
+      });
+  }
+
+  /** Evaluates again when the earliest pending anomaly or FAULT timer is due. */
+  private scheduleWakeUp(traits: readonly VipTraits[]): void {
+    this.wakeUp?.unsubscribe();
+    const now = this.now();
+    const due: number[] = [];
+    for (const [key, since] of this.firstSeenMs) {
+      const [kind, vip] = key.split('/') as ['stale-address' | 'no-holder' | 'split-brain', string];
+      const grace = anomalyGraceMs(kind, traits.find((t) => t.vip === vip)?.advertIntervalSeconds ?? 1);
+      if (since + grace > now) due.push(since + grace);
+      // Confirmed ones are looked at again while they last, so repairs are retried.
+      else due.push(now + 1000);
+    }
+    for (const f of this.followed.values()) {
+      if (f.faultSinceMs !== undefined) due.push(f.faultSinceMs + this.deps.faultReplaceMs);
+    }
+    if (due.length === 0) return;
+    const delay = Math.max(10, Math.min(...due) - now);
+    this.wakeUp = this.deps.scheduler.schedule(() => this.evaluate(), delay);
+  }
+}

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import {
+  confirmAnomalies,
+  describeAnomaly,
+  detectAnomalies,
+  type Anomaly,
+  type ContainerFacts,
+  type NodeFacts,
+  type VipFacts,
+} from '../../src/core/anomalies.js';
+
+const VIP = '198.18.0.100';
+const web: VipFacts = { vip: 'web', addresses: [VIP], frozen: false, targets: ['n1', 'n2', 'n3'] };
+
+const kept = (state: ContainerFacts['state'], running = true): ContainerFacts[] => [
+  { vip: 'web', name: 'keepalived-web', running, state },
+];
+
+function node(
+  name: string,
+  containers: ContainerFacts[],
+  addresses: string[] | undefined,
+  extra: Partial<NodeFacts> = {},
+): NodeFacts {
+  return {
+    node: name,
+    reachable: true,
+    addresses: addresses && new Set(['127.0.0.1', ...addresses]),
+    containers,
+    foreignClaims: new Set(),
+    ...extra,
+  };
+}
+
+describe('detectAnomalies', () => {
+  it.each<[string, VipFacts[], NodeFacts[], Anomaly[]]>([
+    [
+      'one MASTER holds, two BACKUPs do not: healthy',
+      [web],
+      [node('n1', kept('MASTER'), [VIP]), node('n2', kept('BACKUP'), []), node('n3', kept('BACKUP'), [])],
+      [],
+    ],
+    [
+      'address left by a SIGKILLed keepalived beside the new MASTER',
+      [web],
+      [
+        node('n1', kept('MASTER', false), [VIP]),
+        node('n2', kept('MASTER'), [VIP]),
+        node('n3', kept('BACKUP'), []),
+      ],
+      [
+        {
+          kind: 'stale-address',
+          vip: 'web',
+          node: 'n1',
+          container: 'keepalived-web',
+          addresses: [VIP],
+          reason: 'its keepalived (keepalived-web) is not running',
+        },
+        {
+          kind: 'split-brain',
+          vip: 'web',
+          nodes: ['n1', 'n2'],
+          cause: 'address left on n1 where keepalived is not MASTER (being removed)',
+        },
+      ],
+    ],
+    [
+      'address added by hand on a BACKUP',
+      [web],
+      [node('n1', kept('MASTER'), [VIP]), node('n2', kept('BACKUP'), []), node('n3', kept('BACKUP'), [VIP])],
+      [
+        {
+          kind: 'stale-address',
+          vip: 'web',
+          node: 'n3',
+          container: 'keepalived-web',
+          addresses: [VIP],
+          reason: 'its keepalived (keepalived-web) is BACKUP, not MASTER',
+        },
+        expect.objectContaining({ kind: 'split-brain', nodes: ['n1', 'n3'] }) as Anomaly,
+      ],
+    ],
+    [
+      'address on a node without any keepalived of the VIP',
+      [{ ...web, targets: ['n1'] }],
+      [node('n1', kept('MASTER'), [VIP]), node('n2', [], [VIP])],
+      [
+        expect.objectContaining({ kind: 'stale-address', node: 'n2', container: null }) as Anomaly,
+        expect.objectContaining({ kind: 'split-brain' }) as Anomaly,
+      ],
+    ],
+    [
+      'two MASTERs: VRRP broken between them',
+      [web],
+      [node('n1', kept('MASTER'), [VIP]), node('n2', kept('MASTER'), [VIP]), node('n3', kept('BACKUP'), [])],
+      [
+        expect.objectContaining({
+          kind: 'split-brain',
+          nodes: ['n1', 'n2'],
+          cause: expect.stringContaining('virtual_router_id clash') as string,
+        }) as Anomaly,
+      ],
+    ],
+    [
+      'nobody holds while targets are reachable',
+      [web],
+      [
+        node('n1', kept('FAULT'), []),
+        node('n2', kept('BACKUP'), []),
+        node('n3', [], [], { reachable: false }),
+      ],
+      [{ kind: 'no-holder', vip: 'web', reachableTargets: ['n1', 'n2'] }],
+    ],
+    [
+      'nobody known to hold, but one reachable target is not observed: no verdict',
+      [web],
+      [node('n1', kept('BACKUP'), []), node('n2', kept('BACKUP'), undefined)],
+      [],
+    ],
+    ['frozen VIPs are not judged', [{ ...web, frozen: true }], [node('n1', kept('BACKUP'), [VIP])], []],
+    [
+      'a node where a hand-run keepalived claims the address is not judged',
+      [web],
+      [node('n1', kept('MASTER'), [VIP]), node('n2', [], [VIP], { foreignClaims: new Set(['web']) })],
+      [],
+    ],
+    [
+      'unreachable nodes are not judged',
+      [web],
+      [node('n1', kept('MASTER'), [VIP]), node('n2', kept('BACKUP'), [VIP], { reachable: false })],
+      [],
+    ],
+  ])('%s', (_name, vips, nodes, expected) => {
+    expect(detectAnomalies(vips, nodes)).toEqual(expected);
+  });
+});
+
+describe('confirmAnomalies', () => {
+  const stale: Anomaly = {
+    kind: 'stale-address',
+    vip: 'web',
+    node: 'n3',
+    container: 'keepalived-web',
+    addresses: [VIP],
+    reason: 'x',
+  };
+  const grace = () => 300;
+
+  it('confirms an anomaly only once it has lasted its grace period', () => {
+    const first = confirmAnomalies([stale], new Map(), 1000, grace);
+    expect(first.confirmed).toEqual([]);
+    const early = confirmAnomalies([stale], first.firstSeenMs, 1299, grace);
+    expect(early.confirmed).toEqual([]);
+    const late = confirmAnomalies([stale], early.firstSeenMs, 1300, grace);
+    expect(late.confirmed).toEqual([stale]);
+  });
+
+  it('starts over when the anomaly went away in between', () => {
+    const first = confirmAnomalies([stale], new Map(), 1000, grace);
+    const gone = confirmAnomalies([], first.firstSeenMs, 1100, grace);
+    expect(gone.firstSeenMs.size).toBe(0);
+    expect(confirmAnomalies([stale], gone.firstSeenMs, 1350, grace).confirmed).toEqual([]);
+  });
+});
+
+describe('describeAnomaly', () => {
+  it('names VIP, node and container', () => {
+    expect(
+      describeAnomaly({
+        kind: 'stale-address',
+        vip: 'web',
+        node: 'n3',
+        container: 'keepalived-web',
+        addresses: [VIP],
+        reason: 'its keepalived (keepalived-web) is BACKUP, not MASTER',
+      }),
+    ).toBe(
+      'VIP web: node n3 carries 198.18.0.100 but its keepalived (keepalived-web) is BACKUP, not MASTER (container keepalived-web)',
+    );
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { parseContainerReport } from '../../src/core/container-reports.js';
+
+describe('parseContainerReport', () => {
+  it.each([
+    [
+      'state with IPv4 and if_inet6 addresses',
+      'swarm-vip:state MASTER addrs 127.0.0.1 198.18.0.1 198.18.0.100 fd005eed000000000000000000000001',
+      {
+        kind: 'state',
+        state: 'MASTER',
+        addresses: ['127.0.0.1', '198.18.0.1', '198.18.0.100', 'fd00:5eed::1'],
+      },
+    ],
+    [
+      'state without addresses',
+      'swarm-vip:state FAULT addrs',
+      { kind: 'state', state: 'FAULT', addresses: [] },
+    ],
+    [
+      'addresses, de-duplicated (fib_trie lists local addresses twice)',
+      'swarm-vip:addrs 198.18.0.1 198.18.0.1 127.0.0.1\r',
+      { kind: 'addresses', addresses: ['198.18.0.1', '127.0.0.1'] },
+    ],
+    ['no addresses at all', 'swarm-vip:addrs', { kind: 'addresses', addresses: [] }],
+    [
+      'garbage tokens skipped',
+      'swarm-vip:addrs 1.2.3 999.1.1.1 zz 10.0.0.1 fd00::1',
+      { kind: 'addresses', addresses: ['10.0.0.1', 'fd00::1'] },
+    ],
+  ])('%s', (_name, line, expected) => {
+    expect(parseContainerReport(line)).toEqual(expected);
+  });
+
+  it.each([
+    ['a keepalived log line', 'Tue Dec  1 07:32:34 2026: (exp) Entering MASTER STATE'],
+    ['the start message of the container command', 'swarm-vip: VIP interface is eth0 (holds 198.18.0.1)'],
+    ['an unknown state', 'swarm-vip:state GONE addrs 10.0.0.1'],
+    ['a state without the addrs marker', 'swarm-vip:state MASTER 10.0.0.1'],
+    ['a marker glued to a word', 'swarm-vip:addrsX 10.0.0.1'],
+    ['a line too long to be ours', `swarm-vip:addrs ${'10.0.0.1 '.repeat(10_000)}`],
+  ])('ignores %s', (_name, line) => {
+    expect(parseContainerReport(line)).toBeUndefined();
+  });
+});

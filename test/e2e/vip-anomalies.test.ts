@@ -1,0 +1,202 @@
+/**
+ * Exactly one holder, on three real nodes: the daemon follows each keepalived's own reports (no
+ * probe interval: resync and health listing are slowed to 10 minutes), shows the holder as soon as
+ * it changes, removes addresses that a node carries wrongly, and replaces a keepalived stuck in
+ * FAULT. Who holds an address is read from the nodes' interfaces (`ip addr` in each namespace),
+ * never from the reconciler. The steps build on each other, so they run in order.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { dockerOf, holdersOf, inNode, waitFor } from '../cluster/index.js';
+import {
+  RunningReconciler,
+  containersOnNodes,
+  manifestDir,
+  removeDir,
+  removeManagedContainers,
+  testVip,
+} from './reconciler-harness.js';
+
+const cluster = inject('cluster');
+const [n1, n2, n3] = cluster.nodes;
+if (!n1 || !n2 || !n3) throw new Error('these tests need a cluster of three nodes');
+const main = testVip(cluster, 'avail', 10);
+const side = testVip(cluster, 'avail-side', 11);
+const faulty = testVip(cluster, 'avail-fault', 12);
+/** An interface of tbnode1 that stays down: keepalived bound to it stays in FAULT. */
+const DEAD_LINK = 'svfault0';
+
+interface StatusBody {
+  vips: { vip: string; holders: string[]; nodes: { node: string; vrrpState: string }[] }[];
+  anomalies: { kind: string; vip: string; node?: string; message: string }[];
+}
+
+describe('one holder per VIP, repaired by the reconciler', () => {
+  let dir = '';
+  let base = '';
+  let reconciler: RunningReconciler;
+  const lockFile = path.join(tmpdir(), `swarm-vip-e2e-anomalies-${process.pid}.lock`);
+  const status = async (): Promise<StatusBody> =>
+    (await (await fetch(`${base}/status`)).json()) as StatusBody;
+  const onNodes = (address: string) => holdersOf(cluster, address);
+
+  beforeAll(async () => {
+    dir = await manifestDir(cluster);
+    await writeFile(
+      path.join(dir, 'avail.yaml'),
+      main.yaml({ [n1.name]: 200, [n2.name]: 100, [n3.name]: 50 }),
+    );
+    await writeFile(path.join(dir, 'avail-side.yaml'), side.yaml({ [n1.name]: 200, [n2.name]: 100 }));
+    reconciler = new RunningReconciler([
+      '--manifests',
+      dir,
+      '--resync-interval',
+      '10m',
+      '--health-interval',
+      '10m',
+      '--fault-replace-after',
+      '3s',
+      '--lock-file',
+      lockFile,
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    const serving = await reconciler.waitForLog((l) => typeof l.address === 'string', 'the status server');
+    base = `http://${String(serving.address)}`;
+    await waitFor(async () => (await onNodes(main.address)).join() === n1.name, {
+      timeoutMs: 40_000,
+      description: `${main.address} held by ${n1.name} alone`,
+    });
+  });
+
+  afterAll(async () => {
+    const code = await reconciler?.stop();
+    await removeManagedContainers(cluster);
+    await inNode(n1, 'ip', ['link', 'del', DEAD_LINK]).catch(() => undefined);
+    await removeDir(dir);
+    await rm(lockFile, { recursive: true, force: true });
+    expect(code).toBe(0);
+  });
+
+  it('status shows the new holder right after a hand-over, with no probe interval', async () => {
+    const before = await status();
+    expect(before.vips.find((v) => v.vip === 'avail')?.holders).toEqual([n1.name]);
+    const holder = (await containersOnNodes(cluster, 'keepalived-avail')).find(
+      (c) => c.node === n1.name && c.name === 'keepalived-avail',
+    );
+    // SIGTERM: keepalived hands the VIP over (priority 0) and stops; the reconciler then starts it again.
+    await dockerOf(n1)
+      .getContainer(holder?.id ?? '')
+      .stop({ t: 5 });
+    const moved = await waitFor(
+      async () => {
+        const vip = (await status()).vips.find((v) => v.vip === 'avail');
+        return vip?.holders.join() === n2.name ? vip : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 20, description: `/status to show ${n2.name} holding` },
+    );
+    expect(moved.nodes.find((n) => n.node === n2.name)?.vrrpState).toBe('MASTER');
+    // What /status said is what the interfaces say (or already the next step: n1 back).
+    expect([[n2.name], [n1.name]]).toContainEqual(await onNodes(main.address));
+    await waitFor(async () => (await onNodes(main.address)).join() === n1.name, {
+      timeoutMs: 20_000,
+      description: `${n1.name} to take the VIP back once restarted`,
+    });
+  });
+
+  it('an address added by hand on a backup is removed, logged, counted and shown', async () => {
+    await inNode(n3, 'ip', ['addr', 'add', main.cidr, 'dev', n3.interface]);
+    expect((await onNodes(main.address)).sort()).toEqual([n1.name, n3.name].sort());
+    const shown = await waitFor(
+      async () => (await status()).anomalies.find((a) => a.kind === 'stale-address' && a.node === n3.name),
+      { timeoutMs: 10_000, intervalMs: 50, description: '/status to show the stale address' },
+    );
+    expect(shown.message).toContain('keepalived-avail');
+    await waitFor(async () => (await onNodes(main.address)).join() === n1.name, {
+      timeoutMs: 10_000,
+      description: `the address gone from ${n3.name}`,
+    });
+    const removed = await reconciler.waitForLog(
+      (l) => l.msg.startsWith('removed stale') && l.node === n3.name,
+      'the removal in the log',
+    );
+    expect(removed.vip).toBe('avail');
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
+      new RegExp(`swarm_vip_stale_addresses_removed_total\\{vip="avail",node="${n3.name}"\\} 1`),
+    );
+  });
+
+  it('an address of a VIP added on a node it does not target is removed by a helper container', async () => {
+    await waitFor(async () => (await onNodes(side.address)).join() === n1.name, {
+      timeoutMs: 20_000,
+      description: `${side.address} held by ${n1.name}`,
+    });
+    await inNode(n3, 'ip', ['addr', 'add', side.cidr, 'dev', n3.interface]);
+    await waitFor(async () => (await onNodes(side.address)).join() === n1.name, {
+      timeoutMs: 15_000,
+      description: `${side.address} gone from ${n3.name}`,
+    });
+    await reconciler.waitForLog(
+      (l) => l.msg.startsWith('removed stale') && l.vip === 'avail-side' && l.node === n3.name,
+      'the removal in the log',
+    );
+    // The helper is gone and was never taken for a hand-run keepalived.
+    expect((await containersOnNodes(cluster)).filter((c) => c.node === n3.name && !c.managed)).toEqual([]);
+  });
+
+  it('after a SIGKILL of the holder, its stale address is noticed and gone: one holder again', async () => {
+    const holder = (await containersOnNodes(cluster, 'keepalived-avail')).find(
+      (c) => c.node === n1.name && c.name === 'keepalived-avail',
+    );
+    await dockerOf(n1)
+      .getContainer(holder?.id ?? '')
+      .kill();
+    // SIGKILL gives keepalived no time to remove its address: n1 keeps it while n2 takes over.
+    await reconciler.waitForLog(
+      (l) => l.anomaly === 'stale-address' && l.node === n1.name && l.vip === 'avail',
+      `the stale address on ${n1.name} detected`,
+      15_000,
+    );
+    await waitFor(async () => (await onNodes(main.address)).length === 1, {
+      timeoutMs: 15_000,
+      description: 'exactly one holder again',
+    });
+    await waitFor(async () => (await onNodes(main.address)).join() === n1.name, {
+      timeoutMs: 15_000,
+      description: `${n1.name} holding again`,
+    });
+  });
+
+  it('a keepalived that stays in FAULT is replaced, with its last log lines in the reason', async () => {
+    await inNode(n1, 'ip', ['link', 'add', DEAD_LINK, 'type', 'veth', 'peer', 'name', `${DEAD_LINK}p`]);
+    const yaml = faulty.yaml({ [n1.name]: 100 }).replace('spec:\n', `spec:\n  interface: ${DEAD_LINK}\n`);
+    await writeFile(path.join(dir, 'avail-fault.yaml'), yaml);
+    const first = await waitFor(
+      async () =>
+        (await containersOnNodes(cluster, 'keepalived-avail-fault')).find((c) => c.running && c.managed),
+      { timeoutMs: 20_000, description: 'keepalived-avail-fault running' },
+    );
+    const sick = await reconciler.waitForLog(
+      (l) => l.msg.includes('is sick and will be replaced') && l.vip === 'avail-fault',
+      'the FAULT container to be found sick',
+      30_000,
+    );
+    expect(sick.msg).toMatch(/stayed in FAULT/);
+    expect(sick.msg).toMatch(/last log lines: .*\S/);
+    const replaced = await waitFor(
+      async () =>
+        (await containersOnNodes(cluster, 'keepalived-avail-fault')).find(
+          (c) => c.running && c.managed && c.id !== first.id,
+        ),
+      { timeoutMs: 20_000, description: 'a new keepalived-avail-fault' },
+    );
+    expect(replaced.node).toBe(n1.name);
+    // The new one is as sick (the link is still down); the backoff keeps it from being replaced at once.
+    await new Promise((r) => setTimeout(r, 5000));
+    expect((await containersOnNodes(cluster, 'keepalived-avail-fault')).find((c) => c.managed)?.id).toBe(
+      replaced.id,
+    );
+  });
+});
