@@ -28,8 +28,13 @@ export async function applyPlan(
   return perVip.flat();
 }
 
-/** Consecutive create/start steps form one batch; every other step is a batch of its own. */
+/**
+ * Consecutive create/start steps form one batch; every other step is a batch of its own. When a
+ * VIP's steps are all removes (the VIP was deleted), nothing new is coming and no holder is to be
+ * protected: they form one batch, so a deletion takes one stop, not one per node.
+ */
 export function rolloutBatches(steps: readonly Action[]): Action[][] {
+  if (steps.length > 0 && steps.every((s) => s.kind === 'remove')) return [[...steps]];
   const batches: Action[][] = [];
   for (const step of steps) {
     const last = batches.at(-1);

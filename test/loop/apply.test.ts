@@ -54,6 +54,15 @@ const replace = (vip: string, node: string): Action => ({
   reason: 'spec hash a → b',
 });
 
+const remove = (vip: string, node: string): Action => ({
+  kind: 'remove',
+  vip,
+  node,
+  container: `keepalived-${vip}`,
+  existingId: `${vip}-${node}`,
+  reason: 'VIP deleted',
+});
+
 const create = (vip: string, node: string): Action => ({
   kind: 'create',
   vip,
@@ -80,6 +89,18 @@ describe('rolloutBatches', () => {
       ['replace@n3'],
       ['replace@n1'],
     ]);
+  });
+
+  it('removes all of a VIP at once when it only goes away (nothing new coming, no holder to protect)', () => {
+    const steps = [remove('gone', 'n2'), remove('gone', 'n3'), remove('gone', 'n1')];
+    expect(rolloutBatches(steps).map((batch) => batch.map((a) => `${a.kind}@${a.node}`))).toEqual([
+      ['remove@n2', 'remove@n3', 'remove@n1'],
+    ]);
+  });
+
+  it('keeps removes one at a time beside a replace', () => {
+    const steps = [replace('web', 'n1'), remove('web', 'n2'), remove('web', 'n3')];
+    expect(rolloutBatches(steps)).toHaveLength(3);
   });
 });
 
