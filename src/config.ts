@@ -389,7 +389,8 @@ function duration(flag: string, value: unknown, fallback: string): number {
   return parsed;
 }
 
-function parseListen(text: string): { host: string; port: number } {
+/** `HOST:PORT` of `--listen` (`[::1]:9107` for IPv6; an empty host is 127.0.0.1). */
+export function parseListen(text: string): { host: string; port: number } {
   const match = /^(.*):(\d{1,5})$/.exec(text);
   const port = Number(match?.[2]);
   if (!match || port > 65535)

@@ -115,7 +115,13 @@ export async function launchDockerdIn({
         hostname,
         paths.config,
       ],
-      { detached: true, stdio: ['ignore', log.fd, log.fd], env: { ...cleanEnv(), PATH: defaultPath() } },
+      {
+        detached: true,
+        stdio: ['ignore', log.fd, log.fd],
+        // Swarm tasks otherwise try to pull their image from Docker Hub before using the local one:
+        // a DNS query outside the test ranges and a ~30 s wait for nothing.
+        env: { ...cleanEnv(), PATH: defaultPath(), DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' },
+      },
     );
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('error', (error) =>

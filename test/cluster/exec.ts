@@ -9,6 +9,8 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Resolve with the exit code instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
+  /** Added to the (DOCKER_*-free) environment, e.g. the variables a stack file reads. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunResult {
@@ -32,7 +34,10 @@ export function run(command: string, args: readonly string[], options: RunOption
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const shown = [command, ...args].join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: { ...cleanEnv(), ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;

@@ -68,8 +68,8 @@ export async function sharedLibraries(binary: string): Promise<string[]> {
   return libraries;
 }
 
-/** Copies `source` (following symlinks) to the same absolute path under `root`. */
-async function copyInto(root: string, source: string, target = source): Promise<void> {
+/** Copies `source` (following symlinks) to the same absolute path under `root` (or to `target`). */
+export async function copyInto(root: string, source: string, target = source): Promise<void> {
   const destination = path.join(root, target);
   await mkdir(path.dirname(destination), { recursive: true });
   await copyFile(source, destination);

@@ -28,3 +28,12 @@ export { down } from './down.js';
 export { up } from './up.js';
 export { optionsFromEnv, resolveOptions, type ClusterOptions } from './options.js';
 export { ENDPOINT_LABEL } from './swarm.js';
+export { HolderWatch, type HolderChange, type HolderGap, type HolderReport } from './holder-watch.js';
+export {
+  NODE_BASE_IMAGE,
+  RECONCILER_TEST_IMAGE,
+  buildReconcilerImage,
+  copyImage,
+  ensureNodeBase,
+} from './reconciler-image.js';
+export { run, type RunOptions, type RunResult } from './exec.js';
