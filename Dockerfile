@@ -28,6 +28,8 @@ RUN if [ ! -e node_modules/typescript/bin/tsc ]; then \
  && npm prune --omit=dev --ignore-scripts --offline --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
+# The reconciler takes its host lock with flock(1) (busybox or util-linux).
+RUN command -v flock >/dev/null || { echo "NODE_IMAGE has no flock (busybox or util-linux)" >&2; exit 1; }
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /src/package.json ./
@@ -40,6 +42,7 @@ COPY --from=build /src/dist ./dist
 # /status, /metrics, /livez and /readyz on SWARM_VIP_LISTEN, which the health check asks.
 ENV SWARM_VIP_MANIFESTS=/etc/swarm-vip/manifests \
     SWARM_VIP_LISTEN=127.0.0.1:9107
-HEALTHCHECK --interval=10s --timeout=4s --start-period=30s --retries=3 \
+# Generous bounds: an unhealthy task is killed and restarted, which a busy manager must not cause.
+HEALTHCHECK --interval=15s --timeout=10s --start-period=60s --retries=3 \
   CMD ["node", "/app/dist/cli/healthcheck.js"]
 ENTRYPOINT ["node", "/app/dist/cli/main.js"]

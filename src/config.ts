@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import ms from 'ms';
 import { ConfigError } from './errors.js';
+import { parseListen } from './listen-address.js';
 
 /** A GitOps repository to take the manifests from, instead of a local directory. */
 export interface GitConfig {
@@ -387,15 +388,6 @@ function duration(flag: string, value: unknown, fallback: string): number {
     throw new ConfigError('bad-flag', `${flag} ${text}: expected a duration such as 500ms, 30s or 5m`);
   }
   return parsed;
-}
-
-/** `HOST:PORT` of `--listen` (`[::1]:9107` for IPv6; an empty host is 127.0.0.1). */
-export function parseListen(text: string): { host: string; port: number } {
-  const match = /^(.*):(\d{1,5})$/.exec(text);
-  const port = Number(match?.[2]);
-  if (!match || port > 65535)
-    throw new ConfigError('bad-flag', `--listen ${text}: expected HOST:PORT, e.g. 127.0.0.1:9107`);
-  return { host: (match[1] || '127.0.0.1').replace(/^\[|\]$/g, ''), port };
 }
 
 /** One lock per manifest directory and swarm, so unrelated reconcilers on one host do not block each other. */

@@ -2,7 +2,7 @@
  * What the container image's HEALTHCHECK asks: the daemon's `/livez`, on the address the daemon
  * listens on.
  */
-import { parseListen } from '../config.js';
+import { parseListen } from '../listen-address.js';
 
 /** The URL to probe for a `--listen` address; a wildcard host is reached over loopback. */
 export function livezUrl(listen: string): string {

@@ -33,6 +33,8 @@ export const NODE_BASE_IMAGE = 'swarm-vip/node-base:test';
 /** The reconciler image built from the Dockerfile on top of {@link NODE_BASE_IMAGE}. */
 export const RECONCILER_TEST_IMAGE = 'swarm-vip/reconciler:test';
 
+const HOST_FLOCK = '/usr/bin/flock';
+
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** What the Dockerfile's build needs from the repository, besides node_modules. */
@@ -120,6 +122,10 @@ export async function buildNodeBaseTar(workDir: string): Promise<string> {
   await cp(await hostNpmDir(), path.join(root, 'usr/local/lib/node_modules/npm'), { recursive: true });
   await symlink('../lib/node_modules/npm/bin/npm-cli.js', path.join(root, 'usr/local/bin/npm'));
   await symlink('../lib/node_modules/npm/bin/npx-cli.js', path.join(root, 'usr/local/bin/npx'));
+  // The reconciler's host lock runs `flock`: busybox has it in node:*-alpine, Debian's static
+  // busybox does not, so the base takes util-linux's.
+  await copyInto(root, HOST_FLOCK, '/usr/bin/flock');
+  for (const library of await sharedLibraries(HOST_FLOCK)) await copyInto(root, library);
   await copyInto(root, HOST_BUSYBOX, '/bin/busybox');
   for (const applet of BUSYBOX_APPLETS) await symlink('busybox', path.join(root, 'bin', applet));
   await mkdir(path.join(root, 'usr/bin'), { recursive: true });

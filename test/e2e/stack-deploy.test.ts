@@ -151,7 +151,7 @@ async function healthyTask(image: string): Promise<ServiceTask> {
       found = tasks.find((task) => task.image === image && task.state === 'running');
       return tasks.length === 1 && found !== undefined && (await healthOf(found.containerId)) === 'healthy';
     },
-    { timeoutMs: 90_000, intervalMs: 1_000, description: `one healthy ${SERVICE} task running ${image}` },
+    { timeoutMs: 150_000, intervalMs: 1_000, description: `one healthy ${SERVICE} task running ${image}` },
   );
   return found as ServiceTask;
 }
