@@ -49,6 +49,13 @@ export interface PolicyOptions {
   swarmRead: boolean;
 }
 
+/**
+ * Marks the reconciler's short-lived helper containers (e.g. removing a stale address on a node
+ * whose keepalived is gone): they get the same access as managed containers, under the same
+ * create rules.
+ */
+export const LABEL_HELPER = 'swarm-vip.helper';
+
 /** keepalived sends VRRP and adds addresses in the node's network namespace: these, no more. */
 export const KEEPALIVED_CAPABILITIES: readonly string[] = ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'];
 
@@ -172,7 +179,8 @@ export function decideContainerAccess(
   action: ContainerAction,
   container: InspectedContainer,
 ): AccessDecision {
-  if (isManaged(container.Config?.Labels)) return { allowed: true };
+  const labels = container.Config?.Labels;
+  if (isManaged(labels) || isHelper(labels)) return { allowed: true };
   if (action === 'inspect' && looksLikeKeepalived(container)) return { allowed: true };
   return {
     allowed: false,
@@ -182,6 +190,10 @@ export function decideContainerAccess(
 
 function isManaged(labels: Record<string, string> | null | undefined): boolean {
   return labels?.[LABEL_MANAGED] === 'true';
+}
+
+function isHelper(labels: Record<string, string> | null | undefined): boolean {
+  return labels?.[LABEL_HELPER] === 'true';
 }
 
 /** The reconciler's own rule for a hand-run keepalived: the image or the command says so. */
@@ -210,9 +222,12 @@ export interface ListedContainer {
   Labels?: Record<string, string> | null;
 }
 
-/** The containers a list may show: managed ones and keepalived run by hand. */
+/** The containers a list may show: managed ones, helpers and keepalived run by hand. */
 export function visibleContainers<T extends ListedContainer>(list: readonly T[]): T[] {
-  return list.filter((c) => isManaged(c.Labels) || /keepalived/i.test(`${c.Image ?? ''} ${c.Command ?? ''}`));
+  return list.filter(
+    (c) =>
+      isManaged(c.Labels) || isHelper(c.Labels) || /keepalived/i.test(`${c.Image ?? ''} ${c.Command ?? ''}`),
+  );
 }
 
 /** Top-level create fields the reconciler uses or that cannot widen what a container may do. */
@@ -259,7 +274,8 @@ const VIP_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /**
  * Second step for `POST /containers/create?name=…`: the body must describe a managed keepalived
- * container named `keepalived-<vip>` on the host network with nothing more than keepalived needs.
+ * container named `keepalived-<vip>` (or an unnamed helper labelled `swarm-vip.helper=true`) on
+ * the host network with nothing more than keepalived needs.
  */
 export function checkCreateRequest(name: string | null, body: unknown): AccessDecision {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -279,6 +295,9 @@ function denied(reason: string): AccessDecision {
 
 function labelProblem(name: string | null, labels: unknown): string | undefined {
   const map = (typeof labels === 'object' && labels !== null ? labels : {}) as Record<string, unknown>;
+  if (map[LABEL_HELPER] === 'true' && map[LABEL_MANAGED] !== 'true') {
+    return name ? 'a helper container must not be named' : undefined;
+  }
   if (map[LABEL_MANAGED] !== 'true') return `label ${LABEL_MANAGED}=true missing`;
   const vip = map[LABEL_VIP];
   if (typeof vip !== 'string' || !VIP_NAME.test(vip)) return `label ${LABEL_VIP} missing or not a VIP name`;

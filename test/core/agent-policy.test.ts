@@ -154,6 +154,12 @@ describe('decideContainerAccess', () => {
     },
   );
 
+  it.each(actions)('%s of a helper container (swarm-vip.helper=true): allowed', (action) => {
+    expect(decideContainerAccess(action, { Config: { Labels: { 'swarm-vip.helper': 'true' } } })).toEqual({
+      allowed: true,
+    });
+  });
+
   it('a label with another value is not managed', () => {
     expect(
       decideContainerAccess('stop', { Config: { Labels: { 'swarm-vip.managed': 'yes' } } }).allowed,
@@ -273,7 +279,8 @@ describe('visibleContainers', () => {
       { Id: 'b', Image: 'osixia/keepalived:2.0.20', Command: '/container/tool/run', Labels: {} },
       { Id: 'c', Image: 'postgres', Command: 'postgres', Labels: {} },
       { Id: 'd', Image: 'debian', Command: 'keepalived -n', Labels: null },
+      { Id: 'e', Image: 'x', Command: 'ip addr del', Labels: { 'swarm-vip.helper': 'true' } },
     ];
-    expect(visibleContainers(list).map((c) => c.Id)).toEqual(['a', 'b', 'd']);
+    expect(visibleContainers(list).map((c) => c.Id)).toEqual(['a', 'b', 'd', 'e']);
   });
 });
