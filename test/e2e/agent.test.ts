@@ -10,13 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  KEEPALIVED_TEST_IMAGE,
-  dockerOf,
-  holderOf,
-  waitFor,
-  type ClusterNodeDescription,
-} from '../cluster/index.js';
+import { KEEPALIVED_TEST_IMAGE, dockerOf, holderOf, waitFor } from '../cluster/index.js';
 import {
   RunningReconciler,
   containersOnNodes,
@@ -25,7 +19,7 @@ import {
   runCli,
   testVip,
 } from './reconciler-harness.js';
-import { makeCertificates, type TestCertificates } from './tls-certificates.js';
+import { NodeAgent, makeCertificates, type TestCertificates } from './tls-certificates.js';
 
 const cluster = inject('cluster');
 const [first, second, third] = cluster.nodes;
@@ -34,60 +28,14 @@ const NAME = 'keepalived-through-agents';
 const BYSTANDER = 'agent-bystander';
 const BYSTANDER_IMAGE = 'swarm-vip/bystander';
 
-/** One agent process per node, on a loopback port. */
-class NodeAgent {
-  process: RunningReconciler | undefined;
-  port = 0;
-  constructor(
-    readonly node: ClusterNodeDescription,
-    private readonly certs: TestCertificates,
-  ) {}
-
-  async start(port = 0): Promise<void> {
-    this.process = new RunningReconciler([
-      'agent',
-      '--docker',
-      this.node.dockerUrl,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--tls-ca',
-      this.certs.ca,
-      '--tls-cert',
-      this.certs.serverCert,
-      '--tls-key',
-      this.certs.serverKey,
-    ]);
-    const line = await this.process.waitForLog(
-      (l) => l.msg === 'agent: serving',
-      `agent of ${this.node.name}`,
-    );
-    this.port = Number(String(line.listen).split(':').pop());
-  }
-
-  refusals() {
-    return (this.process?.logs ?? []).filter((l) => l.msg === 'agent: refused');
-  }
-}
-
 describe('reconciler agent: every node reached only through its agent, over mutual TLS', () => {
   let dir = '';
   let certs: TestCertificates;
   let agents: NodeAgent[] = [];
   if (!first || !second || !third) throw new Error('this test needs three nodes');
 
-  const endpointYaml = (agent: NodeAgent) =>
-    [
-      'apiVersion: swarm-vip/v1',
-      'kind: NodeEndpoint',
-      `metadata: { name: ${agent.node.name} }`,
-      'spec:',
-      `  docker: tcp://127.0.0.1:${agent.port}`,
-      `  tls: { caFile: ${certs.ca}, certFile: ${certs.clientCert}, keyFile: ${certs.clientKey} }`,
-      `  address: ${agent.node.ipv4}`,
-      '',
-    ].join('\n');
   const writeEndpoints = () =>
-    Promise.all(agents.map((a) => writeFile(path.join(dir, `node-${a.node.name}.yaml`), endpointYaml(a))));
+    Promise.all(agents.map((a) => writeFile(path.join(dir, `node-${a.node.name}.yaml`), a.endpointYaml())));
   const once = () => runCli(['--once', '--manifests', dir, '--lock-file', path.join(dir, '.lock')]);
   /** A client holding the reconciler's credential, as a thief would. */
   const asReconciler = (agent: NodeAgent) =>

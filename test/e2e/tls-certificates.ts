@@ -1,8 +1,13 @@
-/** Certificates for TLS tests, made by openssl for one test run (nothing here is a real secret). */
+/**
+ * Certificates for TLS tests, made by openssl for one test run (nothing here is a real secret),
+ * and `reconciler agent` processes that serve a node's engine with them.
+ */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { ClusterNodeDescription } from '../cluster/index.js';
+import { RunningReconciler } from './reconciler-harness.js';
 
 const run = promisify(execFile);
 
@@ -79,4 +84,55 @@ export async function makeCertificates(
     clientCert: at(`${name}-client.pem`),
     clientKey: at(`${name}-client-key.pem`),
   };
+}
+
+/** `reconciler agent` for one node, run on this host against its unix socket, on a loopback port. */
+export class NodeAgent {
+  process: RunningReconciler | undefined;
+  port = 0;
+  constructor(
+    readonly node: ClusterNodeDescription,
+    private readonly certs: TestCertificates,
+  ) {}
+
+  /** Starts it (port 0: any free port) and waits until it serves. */
+  async start(port = 0): Promise<void> {
+    this.process = new RunningReconciler([
+      'agent',
+      '--docker',
+      this.node.dockerUrl,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--tls-ca',
+      this.certs.ca,
+      '--tls-cert',
+      this.certs.serverCert,
+      '--tls-key',
+      this.certs.serverKey,
+    ]);
+    const line = await this.process.waitForLog(
+      (l) => l.msg === 'agent: serving',
+      `agent of ${this.node.name}`,
+    );
+    this.port = Number(String(line.listen).split(':').pop());
+  }
+
+  /** The agent's `agent: refused` log lines so far. */
+  refusals() {
+    return (this.process?.logs ?? []).filter((l) => l.msg === 'agent: refused');
+  }
+
+  /** A NodeEndpoint manifest that reaches the node through this agent with the client pair. */
+  endpointYaml(): string {
+    return [
+      'apiVersion: swarm-vip/v1',
+      'kind: NodeEndpoint',
+      `metadata: { name: ${this.node.name} }`,
+      'spec:',
+      `  docker: tcp://127.0.0.1:${this.port}`,
+      `  tls: { caFile: ${this.certs.ca}, certFile: ${this.certs.clientCert}, keyFile: ${this.certs.clientKey} }`,
+      `  address: ${this.node.ipv4}`,
+      '',
+    ].join('\n');
+  }
 }
