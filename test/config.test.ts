@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
-import { addClusterOptions, toAgentConfig, toConfig } from '../src/config.js';
+import { addAgentOptions, addClusterOptions, toAgentConfig, toConfig } from '../src/config.js';
 
 describe('toConfig', () => {
   it('turns durations into milliseconds and parses --listen', () => {
@@ -84,5 +84,49 @@ describe('toConfig', () => {
       /its own node's unix socket/,
     );
     expect(() => toAgentConfig({})).toThrow(/the agent serves only mutual TLS/);
+  });
+
+  it('reconciler agent reads SWARM_VIP_DOCKER, SWARM_VIP_LISTEN, SWARM_VIP_SWARM_READ (a strict switch) and the TLS variables', () => {
+    const agentFrom = (env: Record<string, string>) => {
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      try {
+        const command = addAgentOptions(new Command()).exitOverride();
+        command.parse([], { from: 'user' });
+        return toAgentConfig(command.opts());
+      } finally {
+        for (const key of Object.keys(env)) {
+          if (saved[key] === undefined) delete process.env[key];
+          else process.env[key] = saved[key];
+        }
+      }
+    };
+    const tls = {
+      SWARM_VIP_TLS_CA: '/e/ca.pem',
+      SWARM_VIP_TLS_CERT: '/e/a.pem',
+      SWARM_VIP_TLS_KEY: '/e/a-key.pem',
+    };
+    expect(agentFrom(tls)).toMatchObject({
+      dockerSocket: '/var/run/docker.sock',
+      listen: { host: '0.0.0.0', port: 2376 },
+      tls: { caFile: '/e/ca.pem', certFile: '/e/a.pem', keyFile: '/e/a-key.pem' },
+      swarmRead: false,
+    });
+    expect(
+      agentFrom({
+        ...tls,
+        SWARM_VIP_DOCKER: 'unix:///run/d.sock',
+        SWARM_VIP_LISTEN: '10.0.0.1:9443',
+        SWARM_VIP_SWARM_READ: '1',
+      }),
+    ).toMatchObject({
+      dockerSocket: '/run/d.sock',
+      listen: { host: '10.0.0.1', port: 9443 },
+      swarmRead: true,
+    });
+    expect(agentFrom({ ...tls, SWARM_VIP_SWARM_READ: 'false' }).swarmRead).toBe(false);
+    expect(() => agentFrom({ ...tls, SWARM_VIP_SWARM_READ: 'yes' })).toThrow(
+      /SWARM_VIP_SWARM_READ="yes": expected true, false, 1 or 0/,
+    );
   });
 });
