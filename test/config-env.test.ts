@@ -95,6 +95,7 @@ const ROWS: Record<string, Row> = {
   SWARM_VIP_LOCK_FILE: [{ SWARM_VIP_LOCK_FILE: '/run/sv.lock' }, (c) => c.lockFile, '/run/sv.lock'],
   SWARM_VIP_RESYNC_INTERVAL: [{ SWARM_VIP_RESYNC_INTERVAL: '5m' }, (c) => c.resyncIntervalMs, 300_000],
   SWARM_VIP_HEALTH_INTERVAL: [{ SWARM_VIP_HEALTH_INTERVAL: '2s' }, (c) => c.healthIntervalMs, 2000],
+  SWARM_VIP_FAULT_REPLACE_AFTER: [{ SWARM_VIP_FAULT_REPLACE_AFTER: '30s' }, (c) => c.faultReplaceMs, 30_000],
   SWARM_VIP_ADOPT: [{ SWARM_VIP_ADOPT: '1' }, (c) => c.adopt, true],
   SWARM_VIP_OUTPUT: [{ SWARM_VIP_OUTPUT: 'json' }, (c) => c.output, 'json'],
 };

@@ -8,7 +8,10 @@ export const EXIT = {
   /** `reconciler --once` (and watch mode, which exits 0 on SIGTERM/SIGINT). */
   run: {
     converged: 0,
-    /** An action failed, a node was unreachable, or a VIP is blocked by a hand-run keepalived. */
+    /**
+     * An action failed, a node was unreachable, a VIP is blocked by a hand-run keepalived, or an
+     * address is held wrongly (a stale address, no holder, two holders: see core/anomalies.ts).
+     */
     failed: 1,
     /** Some manifest is invalid; the valid ones were still reconciled. */
     invalidManifests: 2,
@@ -38,7 +41,8 @@ type Command = keyof typeof EXIT;
 const MEANING: { [C in Command]: { [K in keyof (typeof EXIT)[C]]: string } } = {
   run: {
     converged: 'converged (watch mode: stopped by SIGTERM/SIGINT)',
-    failed: 'an action or a node failed, or a VIP is blocked by a hand-run keepalived',
+    failed:
+      'an action or a node failed, a VIP is blocked by a hand-run keepalived, or an address is held wrongly',
     invalidManifests: 'some manifest invalid (the valid ones were reconciled)',
     lockHeld: 'another reconciler holds the lock; nothing was done',
   },
@@ -52,7 +56,7 @@ const MEANING: { [C in Command]: { [K in keyof (typeof EXIT)[C]]: string } } = {
     allReady: 'every VIP Ready',
     error: 'could not read manifests or cluster',
     invalidManifests: 'every valid VIP Ready, some manifest invalid',
-    notReady: 'some VIP not Ready (degraded, not held, held twice)',
+    notReady: 'some VIP not Ready (degraded, not held, held twice, a stale address)',
   },
 };
 

@@ -30,7 +30,7 @@ export async function statusCommand(config: Config, log: Logger, io: CommandIo):
     for (const claim of world.claims) io.stdout(describeClaim(claim));
     for (const problem of world.problems) io.stdout(formatProblem(problem, process.cwd()));
   }
-  if (vips.some((vip) => !vipReady(vip))) return EXIT.status.notReady;
+  if (anomalies.length > 0 || vips.some((vip) => !vipReady(vip))) return EXIT.status.notReady;
   return world.problems.length > 0 ? EXIT.status.invalidManifests : EXIT.status.allReady;
 }
 

@@ -1,0 +1,282 @@
+/**
+ * `npm run bench:events [-- --idle-seconds 60 --trials 5]`: on a private three-node test cluster
+ * (env SWARM_VIP_TB_*, else bn / 9), with 10 VIPs on 3 nodes (30 keepalived containers):
+ *
+ * 1. idle CPU of the daemon (VRRP state as events, log streams) against the exec-polling
+ *    baseline (a probe `docker exec` per container every 5 s, what the daemon did before), both
+ *    running side by side over the same window, from utime+stime in /proc/<pid>/stat;
+ * 2. how long after keepalived adds the VIP (its "setting VIPs." log line, Docker's timestamp)
+ *    the daemon knows the new holder (its "is MASTER" log line), over graceful hand-overs;
+ * 3. how long a rollout step's stop takes: `docker stop` + remove (the baseline) against
+ *    DockerNodeRuntime.remove (SIGTERM, then remove as soon as keepalived reports STOP).
+ *
+ * Prints a Markdown section for BENCHMARKS.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { dockerClientFor } from '../src/adapters/docker/connect.js';
+import { DockerNodeRuntime } from '../src/adapters/docker/node-runtime.js';
+import { dockerOf, down, holdersOf, up, waitFor, type ClusterDescription } from '../test/cluster/index.js';
+import {
+  containersOnNodes,
+  manifestDir,
+  removeManagedContainers,
+  vipYaml,
+} from '../test/e2e/reconciler-harness.js';
+import { KEEPALIVED_TEST_IMAGE } from '../test/cluster/index.js';
+import { describeMachine, machineInfo } from './machine.js';
+import { ms, ratio, summarise } from './measure.js';
+import { benchClusterOptions } from './real-cluster-bench.js';
+
+const { values } = parseArgs({
+  options: {
+    'idle-seconds': { type: 'string', default: '60' },
+    trials: { type: 'string', default: '5' },
+  },
+});
+const idleSeconds = Number(values['idle-seconds']);
+const trials = Number(values.trials);
+const VIPS = 10;
+const repo = path.resolve(import.meta.dirname, '..');
+const log = (m: string) => process.stderr.write(`[bench:events] ${m}\n`);
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command (which may hold spaces) start at ") "; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+function spawnTs(args: string[], logFile?: (line: string) => void): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: repo,
+    env: { ...process.env, DOCKER_HOST: '' },
+  });
+  let buffered = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) logFile?.(line);
+  });
+  child.stdout?.resume();
+  return child;
+}
+
+interface LogLine {
+  time: number;
+  msg: string;
+  vip?: string;
+  node?: string;
+  state?: string;
+}
+
+async function main(): Promise<void> {
+  const clusterOptions = benchClusterOptions();
+  const cluster = await up(clusterOptions, log);
+  const dir = await manifestDir(cluster);
+  const lockFile = path.join(tmpdir(), `swarm-vip-bench-events-${process.pid}.lock`);
+  const daemonLog: LogLine[] = [];
+  let daemon: ChildProcess | undefined;
+  let baseline: ChildProcess | undefined;
+  try {
+    const [n1, n2, n3] = cluster.nodes;
+    if (!n1 || !n2 || !n3) throw new Error('three nodes needed');
+    for (let i = 0; i < VIPS; i++) {
+      const address = `${cluster.spareIpv4[i]}/${cluster.ipv4PrefixLength}`;
+      await writeFile(
+        path.join(dir, `ev${i}.yaml`),
+        vipYaml({
+          name: `ev${i}`,
+          address,
+          image: KEEPALIVED_TEST_IMAGE,
+          priorities: { [n1.name]: 200, [n2.name]: 100, [n3.name]: 50 },
+        }),
+      );
+    }
+    daemon = spawnTs(
+      ['src/cli/main.ts', '--manifests', dir, '--lock-file', lockFile, '--log-format', 'json'],
+      (line) => {
+        try {
+          daemonLog.push(JSON.parse(line) as LogLine);
+        } catch {
+          // not a log line
+        }
+      },
+    );
+    await waitFor(
+      async () =>
+        (await containersOnNodes(cluster, 'keepalived-ev')).filter((c) => c.running).length === 3 * VIPS,
+      {
+        timeoutMs: 300_000,
+        intervalMs: 1000,
+        description: '30 keepalived containers running',
+      },
+    );
+    await waitFor(
+      async () =>
+        (await Promise.all(cluster.spareIpv4.slice(0, VIPS).map((a) => holdersOf(cluster, a)))).every(
+          (h) => h.join() === n1.name,
+        ),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+        description: `every VIP held by ${n1.name}`,
+      },
+    );
+    log('converged; settling 10 s');
+    await new Promise((r) => setTimeout(r, 10_000));
+    baseline = spawnTs(['bench/exec-poll-baseline.ts', ...cluster.nodes.map((n) => n.dockerUrl)]);
+    await new Promise((r) => setTimeout(r, 6_000)); // past its module loading and first probe
+    const idle = await idlePhase(daemon, baseline);
+    baseline.kill('SIGTERM');
+    const lag = await holderLagPhase(cluster, daemonLog);
+    const stops = await stopPhase(cluster);
+    process.stdout.write(report(idle, lag, stops));
+  } finally {
+    baseline?.kill('SIGKILL');
+    daemon?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 2000));
+    await removeManagedContainers(cluster).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    await rm(lockFile, { recursive: true, force: true });
+    await down(clusterOptions, log);
+  }
+}
+
+async function idlePhase(
+  daemon: ChildProcess,
+  baseline: ChildProcess,
+): Promise<{ daemonPct: number; baselinePct: number; loadavg: string }> {
+  const pids = [daemon.pid ?? 0, baseline.pid ?? 0];
+  const before = pids.map(cpuSeconds);
+  const t0 = performance.now();
+  log(`measuring idle CPU for ${idleSeconds} s`);
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  const seconds = (performance.now() - t0) / 1000;
+  const [daemonPct = 0, baselinePct = 0] = pids.map(
+    (pid, i) => ((cpuSeconds(pid) - (before[i] ?? 0)) / seconds) * 100,
+  );
+  return {
+    daemonPct,
+    baselinePct,
+    loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  };
+}
+
+/** Graceful stop of the holder of ev0: from keepalived setting the VIP on n2 to the daemon's "is MASTER". */
+async function holderLagPhase(cluster: ClusterDescription, daemonLog: LogLine[]): Promise<number[]> {
+  const [n1, n2] = cluster.nodes;
+  const lags: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const holder = (await containersOnNodes(cluster, 'keepalived-ev0')).find(
+      (c) => c.node === n1?.name && c.running,
+    );
+    if (!holder || !n1 || !n2) break;
+    const since = Date.now();
+    await dockerOf(n1).getContainer(holder.id).stop({ t: 10 });
+    const known = await waitFor(
+      () =>
+        daemonLog.find(
+          (l) => l.time >= since && l.vip === 'ev0' && l.node === n2.name && l.state === 'MASTER',
+        ),
+      { timeoutMs: 20_000, intervalMs: 20, description: 'the daemon to see the new holder' },
+    );
+    const backup = (await containersOnNodes(cluster, 'keepalived-ev0')).find((c) => c.node === n2.name);
+    const raw = await dockerOf(n2)
+      .getContainer(backup?.id ?? '')
+      .logs({ stdout: true, stderr: true, timestamps: true, since: Math.floor(since / 1000) });
+    const setting = raw
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.includes('(ev0) setting VIPs.'))
+      .map((l) => Date.parse(l.replace(/^[^0-9]*/, '').split(' ')[0] ?? ''))
+      .filter((v) => v >= since - 1000)
+      .pop();
+    if (setting !== undefined) lags.push(known.time - setting);
+    // Back to n1 (the daemon restarts it; priority 200 preempts) before the next trial.
+    await waitFor(async () => (await holdersOf(cluster, cluster.spareIpv4[0] ?? '')).join() === n1.name, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      description: 'n1 to hold ev0 again',
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return lags;
+}
+
+/** Stop of a backup's container (ev1..): `docker stop` + remove against DockerNodeRuntime.remove. */
+async function stopPhase(cluster: ClusterDescription): Promise<{ old: number[]; now: number[] }> {
+  const n3 = cluster.nodes[2];
+  if (!n3) return { old: [], now: [] };
+  const runtime = new DockerNodeRuntime(
+    n3.name,
+    dockerClientFor(n3.name, { url: n3.dockerUrl }, 10_000),
+    dockerClientFor(n3.name, { url: n3.dockerUrl }, undefined),
+    {
+      probeTimeoutMs: 5000,
+      stopTimeoutSeconds: 10,
+      startWaitMs: 5000,
+      events: { reconnect: { baseMs: 500, maxMs: 5000 } },
+    },
+  );
+  const old: number[] = [];
+  const now: number[] = [];
+  for (let t = 0; t < trials * 2; t++) {
+    const name = `keepalived-ev${1 + (t % (VIPS - 1))}`;
+    const target = await waitFor(
+      async () =>
+        (await containersOnNodes(cluster, name)).find(
+          (c) => c.node === n3.name && c.running && c.name === name,
+        ),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        description: `${name} running on ${n3.name}`,
+      },
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // its keepalived past start-up
+    const t0 = performance.now();
+    if (t % 2 === 0) {
+      const container = dockerOf(n3).getContainer(target.id);
+      await container.stop({ t: 10 });
+      await container.remove();
+      old.push(performance.now() - t0);
+    } else {
+      await runtime.remove(target.id);
+      now.push(performance.now() - t0);
+    }
+  }
+  return { old, now };
+}
+
+function report(
+  idle: { daemonPct: number; baselinePct: number; loadavg: string },
+  lag: number[],
+  stops: { old: number[]; now: number[] },
+): string {
+  const lagStats = summarise(lag);
+  const oldStats = summarise(stops.old);
+  const newStats = summarise(stops.now);
+  return [
+    '## VRRP state as events (issue 8 items 1 and 5)',
+    '',
+    `Machine: ${describeMachine(machineInfo())}. \`npm run bench:events\` (idle window ${idleSeconds} s, ${trials} trials; load average at the end of the idle window: ${idle.loadavg}).`,
+    '',
+    '| what | swarm-vip (events) | baseline | ratio |',
+    '|---|---|---|---|',
+    `| idle CPU of the daemon, 10 VIPs on 3 nodes (utime+stime from /proc/<pid>/stat) | ${idle.daemonPct.toFixed(2)} % | ${idle.baselinePct.toFixed(2)} % (exec probe of each container every 5 s) | ${ratio(idle.daemonPct, idle.baselinePct)} |`,
+    `| stop of a managed container in a rollout step, median (min / max) | ${ms(newStats.medianMs)} ms (${ms(newStats.minMs)} / ${ms(newStats.maxMs)}) | ${ms(oldStats.medianMs)} ms (${ms(oldStats.minMs)} / ${ms(oldStats.maxMs)}) (\`docker stop\` + remove) | ${ratio(newStats.medianMs, oldStats.medianMs)} |`,
+    `| keepalived sets the VIP → daemon knows the new holder, median (min / max), ${lagStats.runs} hand-overs | ${ms(lagStats.medianMs)} ms (${ms(lagStats.minMs)} / ${ms(lagStats.maxMs)}) | up to the 5 s probe interval | |`,
+    '',
+  ].join('\n');
+}
+
+await main();
