@@ -25,9 +25,21 @@ import {
   type ClusterDescription,
   type ClusterNodeDescription,
 } from '../test/cluster/index.js';
-import { HolderMonitor, holderSegments, nowMs, summariseSegments, type HolderEvent } from './holder-monitor.js';
+import {
+  HolderMonitor,
+  holderSegments,
+  nowMs,
+  summariseSegments,
+  type HolderEvent,
+} from './holder-monitor.js';
 import { ms, summarise } from './measure.js';
-import { intervalVips, reconcileOnce, withBenchCluster, writeVips, type IntervalVip } from './vip-bench-cluster.js';
+import {
+  intervalVips,
+  reconcileOnce,
+  withBenchCluster,
+  writeVips,
+  type IntervalVip,
+} from './vip-bench-cluster.js';
 
 export const FAULT_KINDS = ['sigkill', 'link-cut', 'engine-stop'] as const;
 export type FailoverFault = (typeof FAULT_KINDS)[number];
@@ -74,7 +86,8 @@ export interface FailoverResult {
   vips: IntervalVip[];
   trials: FailoverTrial[];
   load: LoadWindow | undefined;
-  leftovers: string[];
+  /** undefined when the cluster was kept up. */
+  leftovers: string[] | undefined;
 }
 
 interface Target {
@@ -169,7 +182,8 @@ class FailoverBench {
     return Promise.all(
       list.map(async (c) => {
         const container = docker.getContainer(c.Id);
-        if (fault === 'sigkill') await container.update({ RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } });
+        if (fault === 'sigkill')
+          await container.update({ RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } });
         const info = await container.inspect();
         return { id: c.Id, pid: info.State.Pid };
       }),
@@ -196,7 +210,10 @@ class FailoverBench {
       case 'sigkill':
         for (const { id } of targets) {
           await docker.getContainer(id).update({ RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } });
-          await docker.getContainer(id).start().catch(() => undefined);
+          await docker
+            .getContainer(id)
+            .start()
+            .catch(() => undefined);
         }
         return;
       case 'link-cut':
@@ -302,7 +319,9 @@ export async function benchFailover(options: FailoverOptions): Promise<FailoverR
         }
       }
       const load =
-        options.loadSeconds > 0 ? await bench.loadWindow(options.loadSeconds, options.loadProcsPerNode) : undefined;
+        options.loadSeconds > 0
+          ? await bench.loadWindow(options.loadSeconds, options.loadProcsPerNode)
+          : undefined;
       return { cluster: describe, vips, trials, load };
     } finally {
       await monitor.stop();
@@ -354,9 +373,11 @@ export function failoverReport(r: FailoverResult, defaultInterval: number): stri
   }
   lines.push(
     '',
-    r.leftovers.length === 0
-      ? 'After `down`: nothing left, and `ip netns list` shows none of the cluster’s namespaces.'
-      : `After \`down\`, LEFTOVERS: ${r.leftovers.join('; ')}`,
+    r.leftovers === undefined
+      ? 'Cluster kept up (`--keep-cluster`).'
+      : r.leftovers.length === 0
+        ? 'After `down`: nothing left, and `ip netns list` shows none of the cluster’s namespaces.'
+        : `After \`down\`, LEFTOVERS: ${r.leftovers.join('; ')}`,
     '',
   );
   return lines.join('\n');

@@ -4,7 +4,7 @@
  * test cluster, then false failovers with the CPUs saturated. Markdown on stdout, progress on stderr.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_ADVERT_INTERVAL } from '../src/core/render-keepalived-conf.js';
+import { DEFAULT_ADVERT_INTERVAL } from '../src/core/vrrp-version.js';
 import { FAULT_KINDS, benchFailover, failoverReport, type FailoverFault } from './failover-bench.js';
 import { describeMachine, machineInfo } from './machine.js';
 
@@ -20,7 +20,8 @@ const { values } = parseArgs({
 });
 
 const faults = values.faults.split(',').map((f) => {
-  if (!(FAULT_KINDS as readonly string[]).includes(f)) throw new Error(`unknown fault ${f} (${FAULT_KINDS.join(', ')})`);
+  if (!(FAULT_KINDS as readonly string[]).includes(f))
+    throw new Error(`unknown fault ${f} (${FAULT_KINDS.join(', ')})`);
   return f as FailoverFault;
 });
 const result = await benchFailover({
@@ -32,4 +33,6 @@ const result = await benchFailover({
   keepCluster: values['keep-cluster'],
   log: (m) => console.error(`[bench:failover] ${m}`),
 });
-console.log(`## Failover\n\n${describeMachine(machineInfo())}\n\n${failoverReport(result, DEFAULT_ADVERT_INTERVAL)}`);
+console.log(
+  `## Failover\n\n${describeMachine(machineInfo())}\n\n${failoverReport(result, DEFAULT_ADVERT_INTERVAL)}`,
+);

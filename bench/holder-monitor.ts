@@ -97,10 +97,16 @@ export class HolderMonitor {
 
   private follow(node: ClusterNodeDescription): void {
     this.state.set(node.name, { addresses: new Set(), linkUp: true });
-    const child = spawn('nsenter', [`--net=/run/netns/${node.netns}`, 'ip', '-ts', '-o', 'monitor', 'link', 'address'], {
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TZ: 'UTC' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    // SCHED_FIFO: `ip` stamps each event when it reads it, so on a saturated machine a starved
+    // monitor would stamp late; the instrument must not wait behind the load it measures.
+    const child = spawn(
+      'nsenter',
+      [`--net=/run/netns/${node.netns}`, 'chrt', '-f', '10', 'ip', '-ts', '-o', 'monitor', 'link', 'address'],
+      {
+        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TZ: 'UTC' },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     this.children.push(child);
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
@@ -114,7 +120,9 @@ export class HolderMonitor {
   private async snapshot(node: ClusterNodeDescription): Promise<void> {
     const atMs = nowMs();
     const addrs = await inNode(node, 'ip', ['-o', 'addr', 'show'], { timeoutMs: 5_000 });
-    const link = await inNode(node, 'ip', ['-o', 'link', 'show', 'dev', node.interface], { timeoutMs: 5_000 });
+    const link = await inNode(node, 'ip', ['-o', 'link', 'show', 'dev', node.interface], {
+      timeoutMs: 5_000,
+    });
     const state = this.state.get(node.name);
     if (!state) return;
     for (const line of addrs.stdout.split('\n')) {
@@ -204,20 +212,25 @@ export interface Segment {
 }
 
 /**
- * The reachable holders of `address` over [fromMs, toMs], replayed from `events` (which must hold
- * every event since the monitor started, so the state at `fromMs` is known).
+ * The reachable holders of `address` over [fromMs, toMs] (every holder, reachable or not, with
+ * `reachableOnly: false`), replayed from `events` (which must hold every event since the monitor
+ * started, so the state at `fromMs` is known).
  */
 export function holderSegments(
   events: readonly HolderEvent[],
   address: string,
   fromMs: number,
   toMs: number,
+  { reachableOnly = true } = {},
 ): Segment[] {
   const wanted = address.toLowerCase();
   const has = new Map<string, boolean>();
   const up = new Map<string, boolean>();
   const reachable = (): string[] =>
-    [...has].filter(([node, held]) => held && up.get(node) !== false).map(([node]) => node).sort();
+    [...has]
+      .filter(([node, held]) => held && (!reachableOnly || up.get(node) !== false))
+      .map(([node]) => node)
+      .sort();
   const segments: Segment[] = [];
   let start = fromMs;
   const sorted = [...events].sort((a, b) => a.atMs - b.atMs);

@@ -80,12 +80,18 @@ export async function writeVips(cluster: ClusterDescription, dir: string, vips: 
   for (const vip of vips) await writeFile(vipFile(dir, vip), intervalVipYaml(cluster, vip));
 }
 
-/** One `reconciler --once` over `dir`; throws with its output unless it converged (exit 0). */
-export async function reconcileOnce(dir: string, lockFile: string): Promise<void> {
-  const result = await runCli(['--once', '--manifests', dir, '--lock-file', lockFile], 120_000);
-  if (result.code !== 0) {
-    throw new Error(`reconciler --once exited ${result.code}:\n${result.stdout}\n${result.stderr.slice(-3000)}`);
+/**
+ * `reconciler --once` over `dir` until it exits 0 (converged), at most `attempts` times: on a
+ * saturated machine a Docker call of a first deploy may time out, and the next pass finishes it.
+ */
+export async function reconcileOnce(dir: string, lockFile: string, attempts = 4): Promise<void> {
+  let last = '';
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const result = await runCli(['--once', '--manifests', dir, '--lock-file', lockFile], 120_000);
+    if (result.code === 0) return;
+    last = `exit ${result.code}:\n${result.stdout}\n${result.stderr.slice(-3000)}`;
   }
+  throw new Error(`reconciler --once did not converge in ${attempts} runs; last ${last}`);
 }
 
 export interface BenchSession {
@@ -108,7 +114,7 @@ async function ourNamespaces(prefix: string): Promise<string[]> {
 export async function withBenchCluster<T>(
   options: { keepCluster: boolean; log: (message: string) => void },
   body: (session: BenchSession) => Promise<T>,
-): Promise<{ value: T; leftovers: string[] }> {
+): Promise<{ value: T; leftovers: string[] | undefined }> {
   const clusterOptions = benchClusterOptions();
   let inodes: number[] = [];
   let session: BenchSession | undefined;
@@ -138,5 +144,5 @@ export async function withBenchCluster<T>(
       options.log(leftovers.length === 0 ? 'down left nothing behind' : `LEFTOVERS: ${leftovers.join('; ')}`);
     }
   }
-  return { value, leftovers };
+  return { value, leftovers: options.keepCluster ? undefined : leftovers };
 }

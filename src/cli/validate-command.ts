@@ -1,8 +1,11 @@
 /**
  * `reconciler validate [DIR]`: every problem of a manifest directory as `file:line:col  path
  * message`, for the CI of a GitOps repository. Exit code 0 when all is valid, 1 otherwise.
+ * Notices (what a valid manifest costs, e.g. the slow failover that authentication forces) print
+ * the same way with `notice:` before the message and never change the exit code.
  */
 import path from 'node:path';
+import { manifestNotices } from '../core/manifest-checks/notices.js';
 import type { ManifestProblem } from '../core/types.js';
 import { loadManifestDir, ManifestDirError, type ManifestDirDeps } from '../manifest/load-manifest-dir.js';
 import type { ManifestSet } from '../ports.js';
@@ -33,7 +36,10 @@ export async function validateCommand({ dir }: ValidateArgs, io: ValidateIo): Pr
     return EXIT.validate.invalid;
   }
   for (const problem of set.problems) io.stdout(formatProblem(problem, cwd));
-  io.stdout(summary(set));
+  const notices = manifestNotices(set.virtualIPs);
+  for (const notice of notices)
+    io.stdout(formatProblem({ ...notice, message: `notice: ${notice.message}` }, cwd));
+  io.stdout(summary(set) + (notices.length > 0 ? `; ${plural(notices.length, 'notice')}` : ''));
   return set.problems.length === 0 ? EXIT.validate.valid : EXIT.validate.invalid;
 }
 

@@ -4,9 +4,8 @@ import { canonicalAddress, parseIpCidr } from './ip-address.js';
 import { NOTIFY_STATES } from './notify-script.js';
 import type { VirtualIP } from './types.js';
 import { virtualRouterIdOf } from './virtual-router-id.js';
-import { vrrpVersionOf } from './vrrp-version.js';
+import { advertIntervalOf, vrrpVersionOf } from './vrrp-version.js';
 
-export const DEFAULT_ADVERT_INTERVAL = 1;
 /** Name of the vrrp_script block; one per config, so it needs no uniqueness. */
 export const HEALTH_SCRIPT_NAME = 'swarm_vip_health';
 
@@ -89,7 +88,7 @@ function vrrpInstance(input: KeepalivedConfInput, iface: string, checked: boolea
     `  interface ${iface}`,
     `  virtual_router_id ${virtualRouterIdOf(vip)}`,
     `  priority ${input.priority}`,
-    `  advert_int ${formatInterval(vip.spec.advertInterval ?? DEFAULT_ADVERT_INTERVAL)}`,
+    `  advert_int ${formatInterval(advertIntervalOf(vip.spec))}`,
     `  version ${version}`,
     ...(vip.spec.preempt === false ? ['  nopreempt'] : []),
     ...unicastLines(input),

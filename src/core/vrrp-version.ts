@@ -5,9 +5,30 @@ import type { VirtualIPSpec } from './types.js';
 export const VRRP3_MAX_ADVERT_INTERVAL = 40.95;
 
 /**
+ * The advertisement interval (seconds) of a VirtualIP that does not set one: 0.05 s, rendered as
+ * VRRPv3. A backup then declares the master dead after 3 × 0.05 s + skew, so a dead holder's
+ * address moves in ~0.15–0.3 s instead of keepalived's stock ~3.4 s. Chosen from
+ * `npm run bench:failover` on a 2-core machine with its CPUs saturated (BENCHMARKS.md): no false
+ * failover at 0.05 s, while 0.02 s is closer to the scheduler's latency under load.
+ */
+export const DEFAULT_ADVERT_INTERVAL = 0.05;
+
+/**
+ * The default when `authentication` is set: VRRP PASS authentication exists only in VRRPv2, which
+ * counts the interval in whole seconds, so the default stays keepalived's stock 1 s.
+ */
+export const DEFAULT_ADVERT_INTERVAL_WITH_AUTHENTICATION = 1;
+
+/** The interval a VIP runs with: its own, else the default that its authentication allows. */
+export function advertIntervalOf(spec: Pick<VirtualIPSpec, 'advertInterval' | 'authentication'>): number {
+  if (spec.advertInterval !== undefined) return spec.advertInterval;
+  return spec.authentication ? DEFAULT_ADVERT_INTERVAL_WITH_AUTHENTICATION : DEFAULT_ADVERT_INTERVAL;
+}
+
+/**
  * The VRRP version a VIP needs: 3 when any address is IPv6 (VRRPv2 is IPv4 only) or the
- * advertisement interval is fractional (VRRPv2 counts whole seconds), else 2, which keeps PASS
- * authentication available and talks to the widest range of keepalived builds.
+ * advertisement interval — its own or the default — is fractional (VRRPv2 counts whole seconds),
+ * else 2, which keeps PASS authentication available.
  *
  * The one answer for validation, the desired state and the renderer, so the version validation
  * reports (and refuses authentication for) is the version that gets rendered. Any IPv6 address
@@ -16,8 +37,10 @@ export const VRRP3_MAX_ADVERT_INTERVAL = 40.95;
  * rounded to the centiseconds keepalived is given: that is the stricter reading, and the one
  * validation's messages ("fractional advertInterval …") describe.
  */
-export function vrrpVersionOf(spec: Pick<VirtualIPSpec, 'addresses' | 'advertInterval'>): 2 | 3 {
+export function vrrpVersionOf(
+  spec: Pick<VirtualIPSpec, 'addresses' | 'advertInterval' | 'authentication'>,
+): 2 | 3 {
   const ipv6 = spec.addresses.some((address) => parseIpCidr(address)?.family === 'ipv6');
-  const fractional = spec.advertInterval !== undefined && !Number.isInteger(spec.advertInterval);
+  const fractional = !Number.isInteger(advertIntervalOf(spec));
   return ipv6 || fractional ? 3 : 2;
 }

@@ -97,13 +97,17 @@ describe('validateCommand on test/fixtures/broken', () => {
 });
 
 describe('validateCommand', () => {
-  it('accepts the sample manifests', async () => {
+  it('accepts the sample manifests, with a notice of what authentication costs, and exits 0', async () => {
     const { code, stdout, stderr } = await run('manifests');
-    expect({ code, stdout, stderr }).toEqual({
+    expect({ code, stderr, last: stdout.at(-1) }).toEqual({
       code: 0,
-      stdout: ['6 manifests valid (4 VirtualIP, 2 NodeEndpoint)'],
       stderr: [],
+      last: '6 manifests valid (4 VirtualIP, 2 NodeEndpoint); 1 notice',
     });
+    expect(stdout).toHaveLength(2);
+    expect(stdout[0]).toMatch(
+      /^manifests\/web\.yaml:22:3 {2}\/spec\/authentication {2}notice: authentication needs VRRPv2, .* at advertInterval 2 s a dead holder's address moves after 6–8 s/,
+    );
   });
 
   it.each([

@@ -19,6 +19,7 @@ import { deriveVirtualRouterId } from '../../src/core/virtual-router-id.js';
 import type { ManifestFile } from '../../src/manifest/parse-documents.js';
 import { parseManifests } from '../../src/manifest/parse-manifests.js';
 import { validateAgainstNodes } from '../../src/manifest/validate-against-nodes.js';
+import { DEFAULT_ADVERT_INTERVAL } from '../../src/core/vrrp-version.js';
 import { nodeRefs, nodesOf, vipOf } from './fixtures.js';
 
 const noFrozen = { names: new Set<string>(), unknownNames: false };
@@ -353,7 +354,10 @@ describe('desiredState spec hashes', () => {
     { name: 'node input order', vip: vipOf('h'), extra: { nodes: nodesOf(3).reverse() } },
     { name: 'an untargeted node coming and going', vip: vipOf('h'), extra: { nodes: nodesOf(2) } },
     { name: 'an explicit default image', vip: vipOf('h', { image: DEFAULT_IMAGE }) },
-    { name: 'explicit defaults', vip: vipOf('h', { advertInterval: 1, preempt: true, suspend: false }) },
+    {
+      name: 'explicit defaults',
+      vip: vipOf('h', { advertInterval: DEFAULT_ADVERT_INTERVAL, preempt: true, suspend: false }),
+    },
     {
       name: 'the derived router ID made explicit',
       vip: vipOf('h', { virtualRouterId: deriveVirtualRouterId('h') }),

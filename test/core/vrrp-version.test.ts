@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { vrrpVersionOf } from '../../src/core/vrrp-version.js';
+import { advertIntervalOf, vrrpVersionOf } from '../../src/core/vrrp-version.js';
 import { vipOf } from './fixtures.js';
 
 describe('vrrpVersionOf', () => {
   it.each([
-    { spec: {}, version: 2 },
+    // The default interval (0.05 s) is fractional; with authentication it stays 1 s (VRRPv2).
+    { spec: {}, version: 3 },
+    { spec: { authentication: { passwordEnv: 'P' } }, version: 2 },
+    { spec: { advertInterval: 0.5, authentication: { passwordEnv: 'P' } }, version: 3 },
     { spec: { advertInterval: 2 }, version: 2 },
     { spec: { advertInterval: 0.1 }, version: 3 },
     { spec: { advertInterval: 0.07 }, version: 3 },
@@ -17,5 +20,17 @@ describe('vrrpVersionOf', () => {
     { spec: { advertInterval: 2.0000000001 }, version: 3 },
   ])('$spec → VRRPv$version', ({ spec, version }) => {
     expect(vrrpVersionOf(vipOf('x', spec).spec)).toBe(version);
+  });
+});
+
+describe('advertIntervalOf', () => {
+  it.each([
+    { spec: {}, seconds: 0.05 },
+    { spec: { authentication: { passwordFile: '/run/secrets/vrrp' } }, seconds: 1 },
+    { spec: { advertInterval: 2 }, seconds: 2 },
+    { spec: { advertInterval: 2, authentication: { passwordEnv: 'P' } }, seconds: 2 },
+    { spec: { advertInterval: 0.1 }, seconds: 0.1 },
+  ])('$spec → $seconds s', ({ spec, seconds }) => {
+    expect(advertIntervalOf(vipOf('x', spec).spec)).toBe(seconds);
   });
 });

@@ -20,6 +20,7 @@ import { EndpointError, describeError } from '../../errors.js';
 import type { AddressRemoval, NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
 import { containerArchive } from './container-archive.js';
 import { addressesInIpOutput, execOutput, execResult } from './exec-output.js';
+import { keepalivedHostConfig } from './keepalived-host-config.js';
 import { containerReports } from './keepalived-log-stream.js';
 import { nodeEvents, type EventStreamOptions } from './node-events.js';
 
@@ -37,9 +38,6 @@ const VRRP_STATES = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
 
 /** Marks short-lived helper containers (address removal): never managed, never foreign. */
 export const LABEL_HELPER = 'swarm-vip.helper';
-
-/** keepalived needs these to send VRRP and add addresses in the node's network namespace. */
-const KEEPALIVED_CAPABILITIES = ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'];
 
 /** swarm-vip's view of one node's Docker engine (see NodeRuntime). */
 export class DockerNodeRuntime implements NodeRuntime {
@@ -232,11 +230,7 @@ export class DockerNodeRuntime implements NodeRuntime {
       Cmd: [...desired.command],
       Labels: { ...desired.labels },
       StopSignal: 'SIGTERM',
-      HostConfig: {
-        NetworkMode: 'host',
-        CapAdd: KEEPALIVED_CAPABILITIES,
-        RestartPolicy: { Name: 'always', MaximumRetryCount: 0 },
-      },
+      HostConfig: keepalivedHostConfig(),
     };
     try {
       return await this.docker.createContainer(request);

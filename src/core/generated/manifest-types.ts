@@ -61,7 +61,7 @@ export interface VirtualIPSpec {
    */
   preempt?: boolean;
   /**
-   * VRRP advertisement interval in seconds, 0.01..255. A fractional value needs VRRPv3 (used automatically).
+   * VRRP advertisement interval in seconds, 0.01..255; a backup takes over after 3 intervals + skew of silence. Default 0.05 (VRRPv3: a dead holder's address moves in ~0.2 s), or 1 with authentication (VRRPv2 counts whole seconds: ~3.4 s). A fractional value needs VRRPv3 (used automatically), which has no authentication.
    */
   advertInterval?: number;
   authentication?: Authentication;
