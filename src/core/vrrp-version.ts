@@ -6,10 +6,11 @@ export const VRRP3_MAX_ADVERT_INTERVAL = 40.95;
 
 /**
  * The advertisement interval (seconds) of a VirtualIP that does not set one: 0.05 s, rendered as
- * VRRPv3. A backup then declares the master dead after 3 × 0.05 s + skew, so a dead holder's
- * address moves in ~0.15–0.3 s instead of keepalived's stock ~3.4 s. Chosen from
- * `npm run bench:failover` on a 2-core machine with its CPUs saturated (BENCHMARKS.md): no false
- * failover at 0.05 s, while 0.02 s is closer to the scheduler's latency under load.
+ * VRRPv3. A backup declares the master dead after 3 × 0.05 s + skew, so a dead holder's address
+ * moves in ~0.15–0.25 s instead of keepalived's stock ~3 s. Chosen from `npm run bench:failover`
+ * on a shared 2-core machine with its CPUs saturated for 10 minutes (BENCHMARKS.md): 0.05 s gave
+ * no false failover in one run and two ~37 ms blips in another, 0.02 s gave 26; 0.1 s is clean
+ * but fails over in ~0.3 s.
  */
 export const DEFAULT_ADVERT_INTERVAL = 0.05;
 
