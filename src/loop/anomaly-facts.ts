@@ -1,5 +1,5 @@
 import type { VipFacts } from '../core/anomalies.js';
-import { DEFAULT_ADVERT_INTERVAL } from '../core/render-keepalived-conf.js';
+import { DEFAULT_ADVERT_INTERVAL, advertIntervalOf } from '../core/vrrp-version.js';
 import type { WorldView } from './pass.js';
 
 /** Per declared VIP: its addresses, whether frozen, its targets, its advert interval and health check. */
@@ -23,7 +23,7 @@ export function vipTraits(world: Pick<WorldView, 'desired' | 'manifests'>): VipT
       addresses: [...c.addresses],
       frozen: world.desired.frozen.names.has(c.vip),
       targets: [c.node],
-      advertIntervalSeconds: spec?.advertInterval ?? DEFAULT_ADVERT_INTERVAL,
+      advertIntervalSeconds: spec ? advertIntervalOf(spec) : DEFAULT_ADVERT_INTERVAL,
       hasHealthCheck: spec?.healthCheck !== undefined,
     });
   }
