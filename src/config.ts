@@ -41,6 +41,8 @@ export interface Config {
   logFormat: 'json' | 'pretty' | 'auto';
   output: 'text' | 'json';
   lockFile: string;
+  /** Elect one active replica among several through a lease in the swarm (--leader-election). */
+  leaderElection: { leaseName: string; leaseDurationMs: number } | undefined;
   resyncIntervalMs: number;
   healthIntervalMs: number;
   /** A keepalived in FAULT this long is replaced (VIPs without a health check). */
@@ -136,6 +138,23 @@ const RUN_FLAGS: Flag[] = [
     spec: '--lock-file <path>',
     help: 'flock(2) lock file that keeps two reconcilers on this host from acting at once',
     env: 'LOCK_FILE',
+  },
+  {
+    spec: '--leader-election',
+    help: 'act only while holding a lease in the swarm (--swarm): one active replica among several',
+    env: 'LEADER_ELECTION',
+  },
+  {
+    spec: '--lease-name <name>',
+    help: 'the swarm config object that carries the lease',
+    env: 'LEASE_NAME',
+    default: 'swarm-vip-leader',
+  },
+  {
+    spec: '--lease-duration <duration>',
+    help: 'a lease not renewed for this long is taken over',
+    env: 'LEASE_DURATION',
+    default: '6s',
   },
   {
     spec: '--resync-interval <duration>',
@@ -302,6 +321,7 @@ export function toConfig(raw: Record<string, unknown>): Config {
     logFormat: (raw.logFormat as Config['logFormat'] | undefined) ?? 'auto',
     output: (raw.output as Config['output'] | undefined) ?? 'text',
     lockFile: optionalString(raw.lockFile) ?? defaultLockFile(git?.url ?? manifestsDir, swarmUrl),
+    leaderElection: leaderElection(raw, swarmUrl),
     resyncIntervalMs: duration('--resync-interval', raw.resyncInterval, '60s'),
     healthIntervalMs: duration('--health-interval', raw.healthInterval, '5s'),
     faultReplaceMs: duration('--fault-replace-after', raw.faultReplaceAfter, '10s'),
@@ -375,6 +395,31 @@ function tlsFiles(raw: Record<string, unknown>): TlsFiles | undefined {
     certFile: path.resolve(given['--tls-cert'] ?? ''),
     keyFile: path.resolve(given['--tls-key'] ?? ''),
   };
+}
+
+function leaderElection(
+  raw: Record<string, unknown>,
+  swarmUrl: string | undefined,
+): Config['leaderElection'] {
+  if (raw.leaderElection !== true) return undefined;
+  if (!swarmUrl) {
+    throw new ConfigError(
+      'bad-flag',
+      '--leader-election needs --swarm: the lease is kept on the swarm manager given there',
+    );
+  }
+  const leaseName = String(raw.leaseName ?? 'swarm-vip-leader');
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/.test(leaseName)) {
+    throw new ConfigError(
+      'bad-flag',
+      `--lease-name ${leaseName}: expected a swarm object name, e.g. swarm-vip-leader`,
+    );
+  }
+  const leaseDurationMs = duration('--lease-duration', raw.leaseDuration, '6s');
+  if (leaseDurationMs < 2000) {
+    throw new ConfigError('bad-flag', `--lease-duration ${String(raw.leaseDuration)}: expected at least 2s`);
+  }
+  return { leaseName, leaseDurationMs };
 }
 
 function optionalString(value: unknown): string | undefined {

@@ -93,6 +93,29 @@ const ROWS: Record<string, Row> = {
   ],
   SWARM_VIP_LISTEN: [{ SWARM_VIP_LISTEN: '0.0.0.0:9107' }, (c) => c.listen, { host: '0.0.0.0', port: 9107 }],
   SWARM_VIP_LOCK_FILE: [{ SWARM_VIP_LOCK_FILE: '/run/sv.lock' }, (c) => c.lockFile, '/run/sv.lock'],
+  SWARM_VIP_LEADER_ELECTION: [
+    { SWARM_VIP_LEADER_ELECTION: 'true', SWARM_VIP_SWARM: 'unix:///run/m.sock' },
+    (c) => c.leaderElection,
+    { leaseName: 'swarm-vip-leader', leaseDurationMs: 6000 },
+  ],
+  SWARM_VIP_LEASE_NAME: [
+    {
+      SWARM_VIP_LEADER_ELECTION: '1',
+      SWARM_VIP_SWARM: 'unix:///run/m.sock',
+      SWARM_VIP_LEASE_NAME: 'vip-lease',
+    },
+    (c) => c.leaderElection?.leaseName,
+    'vip-lease',
+  ],
+  SWARM_VIP_LEASE_DURATION: [
+    {
+      SWARM_VIP_LEADER_ELECTION: '1',
+      SWARM_VIP_SWARM: 'unix:///run/m.sock',
+      SWARM_VIP_LEASE_DURATION: '15s',
+    },
+    (c) => c.leaderElection?.leaseDurationMs,
+    15_000,
+  ],
   SWARM_VIP_RESYNC_INTERVAL: [{ SWARM_VIP_RESYNC_INTERVAL: '5m' }, (c) => c.resyncIntervalMs, 300_000],
   SWARM_VIP_HEALTH_INTERVAL: [{ SWARM_VIP_HEALTH_INTERVAL: '2s' }, (c) => c.healthIntervalMs, 2000],
   SWARM_VIP_FAULT_REPLACE_AFTER: [{ SWARM_VIP_FAULT_REPLACE_AFTER: '30s' }, (c) => c.faultReplaceMs, 30_000],
@@ -135,6 +158,20 @@ describe('SWARM_VIP_* environment variables', () => {
       expect(() => parseBooleanEnv('SWARM_VIP_ONCE', value)).toThrow(/^SWARM_VIP_ONCE=/);
     },
   );
+
+  it.each([
+    [{ SWARM_VIP_LEADER_ELECTION: 'true' }, /--leader-election needs --swarm/],
+    [
+      { SWARM_VIP_LEADER_ELECTION: 'true', SWARM_VIP_SWARM: 'unix:///m', SWARM_VIP_LEASE_DURATION: '1s' },
+      /at least 2s/,
+    ],
+    [
+      { SWARM_VIP_LEADER_ELECTION: 'true', SWARM_VIP_SWARM: 'unix:///m', SWARM_VIP_LEASE_NAME: 'a b' },
+      /--lease-name a b/,
+    ],
+  ])('leader election misconfigured: %j', (env, message) => {
+    expect(() => configFrom(env)).toThrow(message);
+  });
 
   it('a flag on the command line beats its variable', () => {
     expect(configFrom({ SWARM_VIP_ADOPT: 'false' }, ['--adopt']).adopt).toBe(true);
