@@ -61,11 +61,11 @@ function desiredOf(set: ManifestSet, nodes: readonly ClusterNode[]): DesiredStat
     nodes,
     passwords: new Map(),
     frozen: set.frozen,
-  }).state;
+  });
 }
 
 function core(files: readonly ManifestFile[], nodes: readonly ClusterNode[], actual: ActualState): Action[] {
-  return planActions(desiredOf(parseManifests(files, { nodes }), nodes), actual);
+  return planActions(desiredOf(validateAgainstNodes(parseManifests(files), nodes), nodes), actual);
 }
 
 /** The actual state of a cluster that runs exactly what `desired` says. */
@@ -101,7 +101,7 @@ async function runAction(action: Action, runtimes: ReadonlyMap<string, NodeRunti
  * one after the other. Same manifests, same pure core, same simulated runtimes.
  */
 export async function sequentialPass(deps: Pick<PassDeps, 'manifests' | 'directory'>): Promise<Action[]> {
-  const loaded = await deps.manifests.load();
+  const loaded = parseManifests((await deps.manifests.snapshot()).files);
   const { nodes, runtimes } = await deps.directory.nodes(loaded);
   const desired = desiredOf(validateAgainstNodes(loaded, nodes), nodes);
   const observations: NodeObservation[] = [];
@@ -117,9 +117,9 @@ export async function sequentialPass(deps: Pick<PassDeps, 'manifests' | 'directo
   return plan;
 }
 
-function passDeps(set: ManifestSet, directory: SimulatedNodeDirectory): PassDeps {
+function passDeps(files: readonly ManifestFile[], directory: SimulatedNodeDirectory): PassDeps {
   return {
-    manifests: new StaticManifestSource(set),
+    manifests: new StaticManifestSource(files),
     adopt: false,
     directory,
     passwords: noPasswords,
@@ -131,7 +131,7 @@ function passDeps(set: ManifestSet, directory: SimulatedNodeDirectory): PassDeps
 export async function benchScaleCase(c: ScaleCase, options: ScaleOptions): Promise<ScaleResult> {
   const nodes = simulatedNodes(c.nodes);
   const files = vipFiles(c.vips, nodes);
-  const set = parseManifests(files, { nodes });
+  const set = validateAgainstNodes(parseManifests(files), nodes);
   if (set.problems.length > 0 || set.virtualIPs.length !== c.vips) {
     throw new Error(`generated manifests are invalid: ${set.problems.map((p) => p.message).join('; ')}`);
   }
@@ -146,7 +146,7 @@ export async function benchScaleCase(c: ScaleCase, options: ScaleOptions): Promi
   const parse = await sample(
     options.core,
     () => undefined,
-    () => parseManifests(files, { nodes }),
+    () => validateAgainstNodes(parseManifests(files), nodes),
   );
   const coreEmpty = await sample(
     options.core,
@@ -165,20 +165,20 @@ export async function benchScaleCase(c: ScaleCase, options: ScaleOptions): Promi
   );
 
   const fresh = () => new SimulatedNodeDirectory(nodes, options.latencyMs);
-  const calls = await checkEquivalent(set, fresh, desired.containers.length);
-  const passFromEmpty = await sample(options.pass, fresh, (d) => runPass(passDeps(set, d)));
-  const baselineFromEmpty = await sample(options.pass, fresh, (d) => sequentialPass(passDeps(set, d)));
+  const calls = await checkEquivalent(files, fresh, desired.containers.length);
+  const passFromEmpty = await sample(options.pass, fresh, (d) => runPass(passDeps(files, d)));
+  const baselineFromEmpty = await sample(options.pass, fresh, (d) => sequentialPass(passDeps(files, d)));
   const done = fresh();
-  await runPass(passDeps(set, done));
+  await runPass(passDeps(files, done));
   const passNoop = await sample(
     options.pass,
     () => done,
-    (d) => runPass(passDeps(set, d)),
+    (d) => runPass(passDeps(files, d)),
   );
   const baselineNoop = await sample(
     options.pass,
     () => done,
-    (d) => sequentialPass(passDeps(set, d)),
+    (d) => sequentialPass(passDeps(files, d)),
   );
 
   const perVip = new Map<string, number>();
@@ -201,19 +201,19 @@ export async function benchScaleCase(c: ScaleCase, options: ScaleOptions): Promi
 
 /** Both ways of passing must converge a fresh cluster with the same calls; returns the call counts. */
 async function checkEquivalent(
-  set: ManifestSet,
+  files: readonly ManifestFile[],
   fresh: () => SimulatedNodeDirectory,
   containers: number,
 ): Promise<{ pass: number; baseline: number }> {
   const ours = fresh();
-  const result = await runPass(passDeps(set, ours));
+  const result = await runPass(passDeps(files, ours));
   const failed = result.outcomes.filter((o) => o.result !== 'done');
   if (result.plan.length !== containers || failed.length > 0) {
     throw new Error(`pass from empty: ${result.plan.length} actions, ${failed.length} failed`);
   }
-  if ((await runPass(passDeps(set, ours))).plan.length !== 0) throw new Error('second pass not a no-op');
+  if ((await runPass(passDeps(files, ours))).plan.length !== 0) throw new Error('second pass not a no-op');
   const theirs = fresh();
-  const plan = await sequentialPass(passDeps(set, theirs));
+  const plan = await sequentialPass(passDeps(files, theirs));
   if (plan.length !== containers) throw new Error(`baseline: ${plan.length} actions`);
   const pass = ours.totalCalls() - ours.runtimes.size;
   return { pass, baseline: theirs.totalCalls() };

@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EMPTY, type Observable } from 'rxjs';
 import type { ActualContainer, ClusterNode, DesiredContainer, ForeignKeepalived } from '../src/core/types.js';
 import type {
-  ManifestSet,
+  ManifestFile,
+  ManifestSnapshot,
   ManifestSource,
   NodeDirectory,
   NodeEvent,
@@ -117,12 +118,12 @@ export class SimulatedNodeDirectory implements NodeDirectory {
   }
 }
 
-/** A manifest source that hands out one already parsed set and never changes. */
+/** A manifest source that hands out one snapshot and never changes. */
 export class StaticManifestSource implements ManifestSource {
-  constructor(private readonly set: ManifestSet) {}
+  constructor(private readonly files: readonly ManifestFile[]) {}
 
-  async load(): Promise<ManifestSet> {
-    return this.set;
+  async snapshot(): Promise<ManifestSnapshot> {
+    return { revision: 'static', files: this.files, unreadable: [] };
   }
 
   changes(): Observable<void> {

@@ -15,21 +15,60 @@ import type {
   ManifestProblem,
 } from './core/types.js';
 
-/** Everything read from the manifest directory in one go. */
+/** A manifest file as read: `path` is how problems name it (e.g. `web.yaml@3f2c1a9e0b7d`). */
+export interface ManifestFile {
+  path: string;
+  text: string;
+}
+
+/**
+ * What a manifest source held at one revision: immutable, and equal revisions hold equal files.
+ * Parsing and validation depend on nothing else, so they run once per revision.
+ */
+export interface ManifestSnapshot {
+  /** The commit id (git), or a content hash of the files' names and texts (a directory). */
+  readonly revision: string;
+  /** Every manifest file, in name order. */
+  readonly files: readonly ManifestFile[];
+  /** Files or subdirectories that could not be read (they may hold VIPs: none is pruned). */
+  readonly unreadable: readonly ManifestProblem[];
+}
+
+/**
+ * One manifest revision, parsed and checked by the rules that need no node
+ * (`src/manifest/parse-manifests.ts`).
+ */
 export interface ManifestSet {
+  revision: string;
+  /** Every document that passed its schema (valid across manifests or not): what the rules see. */
+  documents: { virtualIPs: readonly LoadedVirtualIP[]; endpoints: readonly LoadedNodeEndpoint[] };
+  /** Usable so far; each carries its origin (file, line) to the end. */
   virtualIPs: LoadedVirtualIP[];
   endpoints: LoadedNodeEndpoint[];
   /** Every problem, in file order. A VIP with a problem is left out of `virtualIPs` and frozen. */
   problems: ManifestProblem[];
   frozen: FrozenVips;
-  /** Files read, relative to the directory. */
+  /** Files read, as problems name them. */
   files: string[];
 }
 
-/** The manifests, re-read as a whole on each call. */
+declare const validated: unique symbol;
+
+/**
+ * The trusted value a pass works from: one manifest revision validated against one node set
+ * (`validateAgainstNodes`). Only that function makes one; the core never checks it again.
+ */
+export type ValidatedManifests = ManifestSet & {
+  readonly [validated]: true;
+  /** Revision of the node set the manifests were checked against. */
+  nodesRevision: string;
+};
+
+/** A place manifests come from: a watched directory, a git repository. */
 export interface ManifestSource {
-  load(): Promise<ManifestSet>;
-  /** Emits (debounced) whenever a manifest file is added, changed or removed. */
+  /** Reads the source as it is now. */
+  snapshot(): Promise<ManifestSnapshot>;
+  /** Emits (debounced) whenever a new revision may be there to read. */
   changes(): Observable<void>;
 }
 
@@ -94,8 +133,15 @@ export interface NodeRuntime {
 
 /** Where the nodes come from: NodeEndpoint manifests, or a swarm manager. */
 export interface NodeDirectory {
-  /** The known nodes and a runtime for each. */
-  nodes(manifests: ManifestSet): Promise<{ nodes: ClusterNode[]; runtimes: Map<string, NodeRuntime> }>;
+  /**
+   * The known nodes and a runtime for each, from the usable NodeEndpoint manifests and (with a
+   * swarm) the manager's node list, which is read once and kept until `refresh()`.
+   */
+  nodes(
+    manifests: Pick<ManifestSet, 'endpoints'>,
+  ): Promise<{ nodes: ClusterNode[]; runtimes: Map<string, NodeRuntime> }>;
+  /** Forget what was read from the swarm: the next `nodes()` reads it afresh (node events, resync). */
+  refresh?(): void;
   /** Emits when the set of nodes may have changed (swarm node events); absent when only manifests say. */
   changes?(): Observable<void>;
 }

@@ -5,8 +5,8 @@ import { promisify } from 'node:util';
 import { Observable, defer, exhaustMap, filter, map, timer, type SchedulerLike } from 'rxjs';
 import { ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { loadManifestDir } from '../manifest/load-manifest-dir.js';
-import type { ManifestSet, ManifestSource } from '../ports.js';
+import { readManifestDir } from '../manifest/load-manifest-dir.js';
+import type { ManifestSnapshot, ManifestSource } from '../ports.js';
 
 const run = promisify(execFile);
 
@@ -39,10 +39,12 @@ export class GitManifestSource implements ManifestSource {
 
   constructor(private readonly options: GitSourceOptions) {}
 
-  async load(): Promise<ManifestSet> {
+  /** The commit checked out: its revision is the commit id. */
+  async snapshot(): Promise<ManifestSnapshot> {
     const commit = this.commit ?? (await this.firstCheckout());
     const dir = path.join(this.options.checkoutDir, this.options.path);
-    return loadManifestDir(dir, undefined, {
+    return readManifestDir(dir, undefined, {
+      revision: commit,
       fileLabel: (relative) => `${path.posix.join(this.options.path, relative)}@${commit.slice(0, 12)}`,
     });
   }

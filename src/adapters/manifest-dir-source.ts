@@ -1,13 +1,14 @@
 import { watch } from 'chokidar';
 import { Observable, debounceTime, map } from 'rxjs';
-import type { ManifestSet, ManifestSource } from '../ports.js';
-import { loadManifestDir } from '../manifest/load-manifest-dir.js';
+import type { ManifestSnapshot, ManifestSource } from '../ports.js';
+import { readManifestDir } from '../manifest/load-manifest-dir.js';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/;
 
 /**
- * The manifest directory: re-read and re-validated as a whole on every load, watched with
- * chokidar. Editors write files in bursts (truncate, write, rename), so changes are debounced.
+ * The manifest directory: read as a whole into a snapshot whose revision is its content hash,
+ * watched with chokidar. Editors write files in bursts (truncate, write, rename), so changes are
+ * debounced.
  */
 export class ManifestDirSource implements ManifestSource {
   constructor(
@@ -16,8 +17,8 @@ export class ManifestDirSource implements ManifestSource {
   ) {}
 
   /** Problems name each file by its full path: a daemon's log is read far from its directory. */
-  load(): Promise<ManifestSet> {
-    return loadManifestDir(this.dir);
+  snapshot(): Promise<ManifestSnapshot> {
+    return readManifestDir(this.dir);
   }
 
   changes(): Observable<void> {

@@ -4,6 +4,9 @@
  * a value, once given, never changes meaning. The design contract fixes run, plan and validate;
  * status follows the same spirit (0 all is well, 1 could not tell, 2 a manifest is invalid).
  */
+import type { VipConditions } from '../core/conditions.js';
+import type { PassResult } from '../loop/pass.js';
+
 export const EXIT = {
   /** `reconciler --once` (and watch mode, which exits 0 on SIGTERM/SIGINT). */
   run: {
@@ -78,4 +81,20 @@ export function exitCodeHelp(): string {
     for (const [name, code] of entries) lines.push(`    ${code}  ${meaning[name] ?? name}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * `--once`: 1 when the pass wants a requeue (an action or a node failed, a VIP is blocked by a
+ * hand-run keepalived), else 2 when some manifest is invalid, else 0.
+ */
+export function onceExitCode(result: Pick<PassResult, 'requeue' | 'problems'>): number {
+  if (result.requeue.kind === 'backoff') return EXIT.run.failed;
+  return result.problems.length > 0 ? EXIT.run.invalidManifests : EXIT.run.converged;
+}
+
+/** `status`: 4 when a VIP is not Ready (a suspended one does not count), else 2 when a manifest is invalid. */
+export function statusExitCode(conditions: readonly VipConditions[], problems: readonly unknown[]): number {
+  const notReady = conditions.some((vip) => vip.conditions[0].status === 'False');
+  if (notReady) return EXIT.status.notReady;
+  return problems.length > 0 ? EXIT.status.invalidManifests : EXIT.status.allReady;
 }

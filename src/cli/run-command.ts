@@ -3,14 +3,14 @@ import { describeAnomaly } from '../core/anomalies.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { fencedDirectory } from '../loop/fenced-directory.js';
-import { onceExitCode, runPass } from '../loop/pass.js';
+import { runPass } from '../loop/pass.js';
 import { vipTraits } from '../loop/anomaly-facts.js';
 import { probeAnomalies } from '../loop/probe-anomalies.js';
 import { ReconcileLoop } from '../loop/reconcile-loop.js';
 import type { SingleActor } from '../loop/single-actor.js';
 import { composePassDeps } from './compose.js';
 import { composeSingleActor } from './compose-single-actor.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, onceExitCode } from './exit-codes.js';
 import type { CommandIo } from './io.js';
 import { planStepView } from './render-plan.js';
 import { formatProblem } from './validate-command.js';
@@ -61,8 +61,8 @@ async function runOnce(config: Config, log: Logger, io: CommandIo, actor: Single
   if (result.outcomes.length > 0) await sleep(settleMs(result));
   const { anomalies } = await probeAnomalies(result);
   for (const anomaly of anomalies) io.stdout(`anomaly ${anomaly.kind}: ${describeAnomaly(anomaly)}`);
-  const code = anomalies.length > 0 ? 1 : onceExitCode(result, config.adopt);
-  io.stdout(ONCE_SUMMARY[code]);
+  const code = anomalies.length > 0 ? EXIT.run.failed : onceExitCode(result);
+  io.stdout(`${ONCE_SUMMARY[code] ?? 'done'} (revision ${result.revision.manifests})`);
   return code;
 }
 
@@ -72,11 +72,11 @@ function settleMs(world: Parameters<typeof vipTraits>[0]): number {
   return Math.min(5000, Math.round(slowest * 4000) + 500);
 }
 
-const ONCE_SUMMARY = {
-  0: 'converged',
-  1: 'something failed or an address is held wrongly (see above)',
-  2: 'valid VIPs converged, but some manifests are invalid (see above)',
-} as const;
+const ONCE_SUMMARY: Record<number, string> = {
+  [EXIT.run.converged]: 'converged',
+  [EXIT.run.failed]: 'something failed or an address is held wrongly (see above)',
+  [EXIT.run.invalidManifests]: 'valid VIPs converged, but some manifests are invalid (see above)',
+};
 
 async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
   const server = config.listen

@@ -1,11 +1,12 @@
 import type { VipStatus } from '../core/status.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { readWorld } from '../loop/pass.js';
+import { passResult, readWorld } from '../loop/pass.js';
 import { probeAnomalies } from '../loop/probe-anomalies.js';
 import { describeAnomaly } from '../core/anomalies.js';
+import type { VipConditions } from '../core/conditions.js';
 import { composePassDeps } from './compose.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, statusExitCode } from './exit-codes.js';
 import type { CommandIo } from './io.js';
 import { formatProblem } from './validate-command.js';
 import { claimView } from './render-plan.js';
@@ -15,32 +16,35 @@ import { describeClaim } from '../core/foreign-claims.js';
 export async function statusCommand(config: Config, log: Logger, io: CommandIo): Promise<number> {
   const world = await readWorld(composePassDeps(config, log));
   const { vips, anomalies } = await probeAnomalies(world);
+  const { conditions, revision } = passResult(world, [], config.adopt, vips);
   if (config.output === 'json') {
-    const anomalyViews = anomalies.map((a) => ({ ...a, message: describeAnomaly(a) }));
-    io.stdout(
-      JSON.stringify(
-        { vips, anomalies: anomalyViews, claims: world.claims.map(claimView), problems: world.problems },
-        null,
-        2,
-      ),
-    );
+    const view = {
+      revision,
+      conditions,
+      vips,
+      anomalies: anomalies.map((a) => ({ ...a, message: describeAnomaly(a) })),
+      claims: world.claims.map(claimView),
+      problems: world.problems,
+    };
+    io.stdout(JSON.stringify(view, null, 2));
   } else {
     io.stdout(statusText(vips));
     for (const anomaly of anomalies) io.stdout(`anomaly ${anomaly.kind}: ${describeAnomaly(anomaly)}`);
+    const notReady = conditionsText(conditions);
+    if (notReady) io.stdout(notReady);
+    io.stdout(`revision ${revision.manifests} (nodes ${revision.nodes})`);
     for (const claim of world.claims) io.stdout(describeClaim(claim));
     for (const problem of world.problems) io.stdout(formatProblem(problem, process.cwd()));
   }
-  if (anomalies.length > 0 || vips.some((vip) => !vipReady(vip))) return EXIT.status.notReady;
-  return world.problems.length > 0 ? EXIT.status.invalidManifests : EXIT.status.allReady;
+  return anomalies.length > 0 ? EXIT.status.notReady : statusExitCode(conditions, world.problems);
 }
 
-/**
- * Held by exactly one node, and current containers running on every node that should run one.
- * A frozen VIP (suspended, or its manifest invalid) has no desired containers to compare with.
- */
-function vipReady(vip: VipStatus): boolean {
-  if (vip.holders.length !== 1) return false;
-  return vip.frozen || vip.nodes.every((n) => n.reachable && n.running && n.spec === 'current');
+/** One line per VIP that is not Ready: its reason and message. */
+function conditionsText(conditions: readonly VipConditions[]): string {
+  return conditions
+    .filter((vip) => vip.conditions[0].status !== 'True')
+    .map(({ vip, conditions: [ready] }) => `${vip}: Ready=${ready.status} ${ready.reason}: ${ready.message}`)
+    .join('\n');
 }
 
 export function statusText(vips: readonly VipStatus[]): string {

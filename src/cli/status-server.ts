@@ -158,8 +158,12 @@ export class StatusServer {
       vips: this.status.vips,
       anomalies: this.status.anomalies.map((a) => ({ ...a, message: describeAnomaly(a) })),
       repairs: this.status.repairs,
+      revision: pass?.revision,
+      conditions: pass?.conditions,
       lastPass: pass && {
         id: pass.passId,
+        revision: pass.revision,
+        requeue: pass.requeue,
         problems: pass.problems,
         outcomes: pass.outcomes.map((o) => ({
           ...planStepView(o.action),

@@ -51,6 +51,8 @@ export interface ManifestProblem {
   path: string;
   /** What is wrong and what would be right. */
   message: string;
+  /** The VirtualIP the problem keeps from being applied (frozen), when it is one VIP's. */
+  vip?: string;
 }
 
 /**

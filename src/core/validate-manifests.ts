@@ -1,7 +1,13 @@
 /**
- * Validation across manifests, beyond what one document's schema can say: unique names, unique
- * virtual router IDs per node, addresses that fit the nodes, nodes that exist. Pure: the
- * reconciler runs it again with the nodes it discovered from a swarm.
+ * Validation across manifests, beyond what one document's schema can say, in two stages so that
+ * each rule runs once per input it depends on:
+ *
+ * - {@link checkManifests}: rules that need no node (unique names, a VIP's own spec), once per
+ *   manifest revision;
+ * - {@link checkAgainstNodes}: rules that need the nodes (addresses that fit them, nodes that
+ *   exist, virtual router IDs per node), once per (manifest revision, node-set revision).
+ *
+ * No rule is in both, so their problems never need de-duplicating. Pure.
  */
 import { clusterNodesFromEndpoints } from './cluster-nodes.js';
 import { duplicateNames } from './manifest-checks/duplicate-names.js';
@@ -19,11 +25,17 @@ export interface ManifestsToValidate {
 
 export interface ValidateOptions {
   /**
-   * The nodes of the cluster (e.g. discovered from a swarm). Default: the nodes the NodeEndpoint
-   * manifests declare, or none known when there are none — then node names and subnets go
-   * unchecked, and VIPs selected by `nodeSelector` are assumed to share nodes.
+   * The nodes of the cluster (e.g. discovered from a swarm).
+   * Default: the nodes the NodeEndpoint manifests declare (a missing address may still come from
+   * the swarm), or none known when there are none — then node names and subnets go unchecked,
+   * and VIPs selected by `nodeSelector` are assumed to share nodes.
    */
   nodes?: readonly ClusterNode[];
+  /**
+   * `nodes` are the cluster as the reconciler found it, addresses and all: a target node without
+   * an address of the VIP's family is then a problem, even one without any address.
+   */
+  addressesFinal?: boolean;
 }
 
 export interface ValidationResult {
@@ -35,7 +47,25 @@ export interface ValidationResult {
   invalidEndpoints: ReadonlySet<string>;
 }
 
+/** Every rule, both stages: what `reconciler validate` runs. */
 export function validateManifests(
+  manifests: ManifestsToValidate,
+  options: ValidateOptions = {},
+): ValidationResult {
+  return merge(checkManifests(manifests), checkAgainstNodes(manifests, options));
+}
+
+/** Rules that need no node: unique names per kind, and each VIP's own spec. */
+export function checkManifests(manifests: ManifestsToValidate): ValidationResult {
+  return fromFindings([
+    ...duplicateNames(manifests.virtualIPs, 'vip'),
+    ...duplicateNames(manifests.endpoints, 'endpoint'),
+    ...manifests.virtualIPs.flatMap((vip) => specChecks(vip)),
+  ]);
+}
+
+/** Rules that need the nodes: own addresses, known nodes, subnets and families, router IDs. */
+export function checkAgainstNodes(
   manifests: ManifestsToValidate,
   options: ValidateOptions = {},
 ): ValidationResult {
@@ -44,23 +74,32 @@ export function validateManifests(
   );
   const knownNodes = options.nodes ?? (endpointNodes.length > 0 ? endpointNodes : undefined);
   const addressIndex = indexNodeAddresses([...endpointNodes, ...(options.nodes ?? [])]);
-  const findings: Finding[] = [
-    ...duplicateNames(manifests.virtualIPs, 'vip'),
-    ...duplicateNames(manifests.endpoints, 'endpoint'),
-    ...manifests.virtualIPs.flatMap((vip) => [
-      ...specChecks(vip),
-      ...nodeChecks(vip, addressIndex, knownNodes),
-    ]),
+  const context = { addressIndex, knownNodes, addressesFinal: options.addressesFinal === true };
+  return fromFindings([
+    ...manifests.virtualIPs.flatMap((vip) => nodeChecks(vip, context)),
     ...routerIdConflicts(manifests.virtualIPs, knownNodes),
-  ];
+  ]);
+}
+
+function fromFindings(findings: readonly Finding[]): ValidationResult {
   return {
-    problems: findings.map((finding) => finding.problem),
+    problems: findings.map((finding) =>
+      finding.vip === undefined ? finding.problem : { ...finding.problem, vip: finding.vip },
+    ),
     invalidVirtualIPs: new Set(
       findings.flatMap((finding) => (finding.vip === undefined ? [] : [finding.vip])),
     ),
     invalidEndpoints: new Set(
       findings.flatMap((finding) => (finding.endpoint === undefined ? [] : [finding.endpoint])),
     ),
+  };
+}
+
+function merge(a: ValidationResult, b: ValidationResult): ValidationResult {
+  return {
+    problems: [...a.problems, ...b.problems],
+    invalidVirtualIPs: new Set([...a.invalidVirtualIPs, ...b.invalidVirtualIPs]),
+    invalidEndpoints: new Set([...a.invalidEndpoints, ...b.invalidEndpoints]),
   };
 }
 

@@ -34,6 +34,8 @@ export function fencedDirectory(directory: NodeDirectory, mayAct: () => boolean)
   };
   const changes = directory.changes?.bind(directory);
   if (changes) result.changes = changes;
+  const refresh = directory.refresh?.bind(directory);
+  if (refresh) result.refresh = refresh;
   return result;
 }
 

@@ -1,109 +1,83 @@
 import { randomUUID } from 'node:crypto';
-import { desiredState } from '../core/desired-state.js';
+import {
+  vipConditions,
+  type ConditionsInput,
+  type DeclaredAt,
+  type VipConditions,
+} from '../core/conditions.js';
 import { describeClaim, foreignClaims, type ForeignClaim } from '../core/foreign-claims.js';
 import { planActions } from '../core/plan.js';
-import { problemAt } from '../core/problem-location.js';
-import type {
-  Action,
-  ActualState,
-  ClusterNode,
-  DesiredState,
-  LoadedVirtualIP,
-  ManifestProblem,
-  NodeObservation,
-} from '../core/types.js';
-import { validateAgainstNodes } from '../manifest/validate-against-nodes.js';
-import { readVrrpPasswords, type PasswordSources } from '../adapters/vrrp-passwords.js';
-import type { Logger } from '../log.js';
-import type { ManifestSet, ManifestSource, NodeDirectory, NodeRuntime } from '../ports.js';
+import type { VipStatus } from '../core/status.js';
+import { positionOf } from '../core/problem-location.js';
+import type { Action, ActualState, NodeObservation } from '../core/types.js';
 import { applyPlan, type ActionOutcome } from './apply.js';
 import { findHolders, observeNodes } from './observe.js';
+import { PassInputsCache, type PassInputs, type PassInputsDeps } from './pass-inputs.js';
 
-export interface PassDeps {
-  manifests: Pick<ManifestSource, 'load'>;
+export interface PassDeps extends PassInputsDeps {
   /** Replace unmanaged keepalived containers that claim a declared VIP's address (--adopt). */
   adopt: boolean;
-  directory: NodeDirectory;
-  passwords: PasswordSources;
-  log: Logger;
   /** Adds what the loop knows about the observed containers (sick ones, to be replaced). */
   annotate?: (nodes: readonly NodeObservation[]) => NodeObservation[];
 }
 
 /** Everything one pass read and decided. */
-export interface WorldView {
+export interface WorldView extends PassInputs {
   passId: string;
-  manifests: ManifestSet;
-  /** Manifest problems plus those only visible with the nodes known (missing address, password). */
-  problems: ManifestProblem[];
-  clusterNodes: ClusterNode[];
-  runtimes: Map<string, NodeRuntime>;
-  desired: DesiredState;
   actual: ActualState;
   /** Unmanaged keepalived containers claiming a declared VIP's address. */
   claims: ForeignClaim[];
   plan: Action[];
 }
 
+/**
+ * When the pass wants to run again without a new trigger: `backoff` after something failed that
+ * may heal by itself (an action, a node, a rival keepalived), with the runner's capped exponential
+ * delay; `none` when it converged, or when only a manifest is wrong (nothing heals that but a new
+ * revision, which triggers a pass by itself).
+ */
+export type Requeue = { kind: 'none' } | { kind: 'backoff'; reason: string };
+
+/** What a pass did and found: the CLI maps it to exit codes, the loop to requeues and /status. */
 export interface PassResult extends WorldView {
   outcomes: ActionOutcome[];
+  conditions: VipConditions[];
+  requeue: Requeue;
 }
 
 /**
- * Reads desired state (manifests) and actual state (managed containers on every node), and plans.
- * Changes nothing. Holders are looked up only when the plan replaces or removes something, since
- * only then does the rollout order depend on them.
+ * Reads actual state (managed containers on every node) and plans against the inputs' desired
+ * state. Changes nothing. Holders are looked up only when the plan replaces or removes something,
+ * since only then does the rollout order depend on them.
  */
-export async function readWorld(deps: PassDeps, passId = randomUUID().slice(0, 8)): Promise<WorldView> {
-  const loaded = await deps.manifests.load();
-  const { nodes: clusterNodes, runtimes } = await deps.directory.nodes(loaded);
-  // Nodes discovered from a swarm are only known now: check the manifests against them too.
-  const manifests = validateAgainstNodes(loaded, clusterNodes);
-  const secrets = readVrrpPasswords(manifests.virtualIPs, deps.passwords);
-  const computed = desiredState({
-    virtualIPs: manifests.virtualIPs.map((v) => v.manifest),
-    nodes: clusterNodes,
-    passwords: secrets.passwords,
-    frozen: manifests.frozen,
-  });
-  const problems = [
-    ...manifests.problems,
-    // A missing password is reported once, by where it was looked for, not again by desiredState.
-    ...[
-      ...secrets.problems,
-      ...computed.problems.filter((p) => !secrets.problems.some((s) => s.vip === p.vip)),
-    ].map((p) => locateVipProblem(manifests.virtualIPs, p)),
-  ];
-  const observed = await observeNodes(runtimes);
+export async function readWorld(
+  deps: PassDeps,
+  cache: PassInputsCache = new PassInputsCache(deps),
+  passId = randomUUID().slice(0, 8),
+): Promise<WorldView> {
+  const inputs = await cache.current();
+  const observed = await observeNodes(inputs.runtimes);
   const nodes: NodeObservation[] = deps.annotate ? deps.annotate(observed) : observed;
   let actual: ActualState = { nodes, holders: {} };
   const planOptions = { adopt: deps.adopt };
-  let plan = planActions(computed.state, actual, planOptions);
+  let plan = planActions(inputs.desired, actual, planOptions);
   if (plan.some((a) => a.kind === 'replace' || a.kind === 'remove')) {
-    actual = { nodes, holders: await findHolders(computed.state, nodes, runtimes, deps.adopt) };
-
-    plan = planActions(computed.state, actual, planOptions);
+    actual = { nodes, holders: await findHolders(inputs.desired, nodes, inputs.runtimes, deps.adopt) };
+    plan = planActions(inputs.desired, actual, planOptions);
   }
-  const claims = foreignClaims(computed.state, nodes);
-  return {
-    passId,
-    manifests,
-    problems,
-    clusterNodes,
-    runtimes,
-    desired: computed.state,
-    actual,
-    claims,
-    plan,
-  };
+  const claims = foreignClaims(inputs.desired, nodes);
+  return { ...inputs, passId, actual, claims, plan };
 }
 
 /** One level-triggered pass: read, plan, apply. It never asks what woke it. */
-export async function runPass(deps: PassDeps): Promise<PassResult> {
+export async function runPass(
+  deps: PassDeps,
+  cache: PassInputsCache = new PassInputsCache(deps),
+): Promise<PassResult> {
   const passId = randomUUID().slice(0, 8);
   const log = deps.log.child({ pass: passId });
   log.debug('pass started');
-  const world = await readWorld({ ...deps, log }, passId);
+  const world = await readWorld({ ...deps, log }, cache, passId);
   for (const problem of world.problems) {
     log.warn({ file: problem.file, line: problem.line, path: problem.path }, problem.message);
   }
@@ -115,37 +89,82 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
       log.warn({ vip: claim.vip, node: claim.container.node }, describeClaim(claim));
   }
   const outcomes = await applyPlan(world.plan, world.runtimes, log);
+  const result = passResult(world, outcomes, deps.adopt);
   log.info(
-    { actions: world.plan.length, failed: outcomes.filter((o) => o.result !== 'done').length },
+    {
+      revision: world.revision,
+      actions: world.plan.length,
+      failed: outcomes.filter((o) => o.result !== 'done').length,
+      requeue: result.requeue.kind,
+    },
     world.plan.length === 0 ? 'converged, nothing to do' : 'pass applied',
   );
-  return { ...world, outcomes };
+  return result;
 }
 
 /**
- * What `reconciler --once` exits with: 0 converged, 1 an action or endpoint failed (or a VIP is
- * blocked by an unmanaged keepalived claiming its address), 2 manifests invalid.
+ * A pass's conditions and requeue from what it read and did. `probed`: the status rows of a probe
+ * (`reconciler status`), which add who holds each address and which containers are not current.
  */
-export function onceExitCode(result: PassResult, adopt: boolean): 0 | 1 | 2 {
-  const blocked = !adopt && result.claims.length > 0;
-  const failed =
-    blocked ||
-    result.outcomes.some((o) => o.result !== 'done') ||
-    result.actual.nodes.some((n) => !n.reachable);
-
-  if (failed) return 1;
-  return result.problems.length > 0 ? 2 : 0;
+export function passResult(
+  world: WorldView,
+  outcomes: ActionOutcome[],
+  adopt: boolean,
+  probed?: readonly VipStatus[],
+): PassResult {
+  const blocked = adopt ? [] : world.claims;
+  const failedActions = outcomes.flatMap((o) =>
+    o.result === 'done' ? [] : [{ vip: o.action.vip, node: o.action.node, error: o.error }],
+  );
+  const conditions = vipConditions({
+    declared: declaredVips(world),
+    suspended: new Set(
+      world.manifests.documents.virtualIPs
+        .filter((v) => v.manifest.spec.suspend === true)
+        .map((v) => v.manifest.metadata.name),
+    ),
+    desired: world.desired,
+    problems: world.problems,
+    nodes: world.actual.nodes,
+    failedActions,
+    blockedByForeign: new Map(blocked.map((claim) => [claim.vip, describeClaim(claim)])),
+    ...(probed ? probedFacts(probed) : {}),
+  });
+  const unreachable = world.actual.nodes.filter((n) => !n.reachable).map((n) => n.node);
+  const why = [
+    ...(failedActions.length > 0 ? [`${failedActions.length} action(s) failed`] : []),
+    ...(unreachable.length > 0 ? [`unreachable: ${unreachable.join(', ')}`] : []),
+    ...(blocked.length > 0 ? ['a VIP is blocked by an unmanaged keepalived'] : []),
+  ];
+  const requeue: Requeue = why.length > 0 ? { kind: 'backoff', reason: why.join('; ') } : { kind: 'none' };
+  return { ...world, outcomes, conditions, requeue };
 }
 
-function locateVipProblem(
-  vips: readonly LoadedVirtualIP[],
-  problem: { vip: string; node?: string | undefined; path?: string | undefined; message: string },
-): ManifestProblem {
-  const loaded = vips.find((v) => v.manifest.metadata.name === problem.vip);
-  const path = problem.path ?? '/spec';
-  const where = problem.node ? ` on node ${problem.node}` : '';
-  const message = `VirtualIP ${problem.vip}${where}: ${problem.message}`;
-  // Located like every validation problem, so the two kinds read alike in one list.
-  if (loaded) return problemAt(loaded.origin, path, 'unrenderable', message);
-  return { code: 'unrenderable', file: '(unknown)', line: 1, col: 1, path, message };
+function probedFacts(vips: readonly VipStatus[]): Pick<ConditionsInput, 'holders' | 'outOfDate'> {
+  const outOfDate = new Map<string, string>();
+  for (const vip of vips) {
+    const stale = vip.nodes.filter((n) => n.reachable && (n.spec !== 'current' || !n.running));
+    if (!vip.frozen && stale.length > 0) {
+      outOfDate.set(vip.vip, stale.map((n) => `${n.node}: ${n.running ? n.spec : 'not running'}`).join(', '));
+    }
+  }
+  return { holders: new Map(vips.map((v) => [v.vip, v.holders])), outOfDate };
+}
+
+/** Every VIP the revision declares, with the place of its name (its origin travels with it). */
+function declaredVips(world: WorldView): Map<string, DeclaredAt> {
+  const declared = new Map<string, DeclaredAt>();
+  for (const { manifest, origin } of world.manifests.documents.virtualIPs) {
+    if (declared.has(manifest.metadata.name)) continue;
+    declared.set(manifest.metadata.name, {
+      file: origin.file,
+      line: positionOf(origin, '/metadata/name').line,
+    });
+  }
+  for (const problem of world.problems) {
+    if (problem.vip !== undefined && !declared.has(problem.vip)) {
+      declared.set(problem.vip, { file: problem.file, line: problem.line });
+    }
+  }
+  return declared;
 }

@@ -5,6 +5,7 @@ import {
   interval,
   merge,
   switchMap,
+  tap,
   timer,
   type SchedulerLike,
   type Subscription,
@@ -15,7 +16,8 @@ import { buildStatus, needsReconcile, type VipStatus } from '../core/status.js';
 import { describeError } from '../errors.js';
 import type { ManifestSource, NodeRuntime } from '../ports.js';
 import { observeNodes } from './observe.js';
-import { onceExitCode, runPass, type PassDeps, type PassResult } from './pass.js';
+import { runPass, type PassDeps, type PassResult } from './pass.js';
+import { PassInputsCache } from './pass-inputs.js';
 import { PassRunner } from './pass-runner.js';
 import { VrrpWatch, type VrrpWatchOptions, type WatchView } from './vrrp-watch.js';
 
@@ -59,16 +61,18 @@ export const DEFAULT_WATCH_OPTIONS: VrrpWatchOptions = {
 /**
  * Watch mode. Merges the inputs into triggers for the PassRunner: manifest changes, swarm node
  * changes, Docker events of managed containers on every node (the streams follow the node set of
- * the latest pass), a
-
- * slow full resync, and health probes that trigger a pass only when a pass would change
- * something. Triggers carry no information: every pass reads the whole world.
+ * the latest pass), a slow full resync, and health probes that trigger a pass only when a pass
+ * would change something. Triggers carry no information: every pass reads every node's
+ * containers. Only a manifest change re-reads the manifests, only a node event (or the resync)
+ * the swarm's node list; the resync re-reads everything, the safety net for a missed event.
  */
 export class ReconcileLoop {
   private readonly sources: Subscription[] = [];
   private readonly eventStreams = new Map<NodeRuntime, Subscription>();
   private readonly settle = new Subject<void>();
   private readonly runner: PassRunner<PassResult>;
+  /** Artifacts kept between passes: re-read only when their own source says so. */
+  private readonly inputs: PassInputsCache;
   private readonly scheduler: SchedulerLike;
   private readonly watch: VrrpWatch;
   private status: LoopStatus = { vips: [], anomalies: [], repairs: [], updatedAtMs: 0 };
@@ -84,9 +88,10 @@ export class ReconcileLoop {
       requestPass: () => this.runner.trigger(),
       onChange: (view) => this.publish(view),
     });
+    this.inputs = new PassInputsCache(deps);
     this.runner = new PassRunner<PassResult>({
-      run: () => runPass({ ...deps, annotate: (nodes) => this.watch.annotate(nodes) }),
-      failed: (result) => onceExitCode(result, deps.adopt) === 1,
+      run: () => runPass({ ...deps, annotate: (nodes) => this.watch.annotate(nodes) }, this.inputs),
+      failed: (result) => result.requeue.kind === 'backoff',
       onResult: (result) => this.afterPass(result),
       onError: (error) => {
         deps.log.error({ err: describeError(error) }, 'pass failed; requeued');
@@ -104,9 +109,9 @@ export class ReconcileLoop {
     const { manifests, resyncIntervalMs, healthIntervalMs, settleMs } = this.deps;
     this.sources.push(
       merge(
-        manifests.changes(),
-        this.deps.directory.changes?.() ?? EMPTY,
-        interval(resyncIntervalMs, this.scheduler),
+        manifests.changes().pipe(tap(() => this.inputs.manifestsChanged())),
+        (this.deps.directory.changes?.() ?? EMPTY).pipe(tap(() => this.inputs.nodesChanged())),
+        interval(resyncIntervalMs, this.scheduler).pipe(tap(() => this.inputs.resync())),
       ).subscribe(() => this.runner.trigger()),
       merge(
         interval(healthIntervalMs, this.scheduler),

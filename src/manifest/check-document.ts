@@ -27,8 +27,12 @@ export function checkDocument(document: RawDocument): CheckedDocument {
     document.problems.length > 0
       ? document.problems
       : [...envelopeProblems(document), ...schemaProblems(document)];
-  if (problems.length > 0)
-    return { verdict: { kind: 'rejected', freeze: freezeOf(document.value) }, problems };
+  if (problems.length > 0) {
+    const freeze = freezeOf(document.value);
+    const vip = typeof freeze === 'object' ? freeze.name : undefined;
+    const owned = vip === undefined ? problems : problems.map((problem) => ({ ...problem, vip }));
+    return { verdict: { kind: 'rejected', freeze }, problems: owned };
+  }
   const value = document.value as { kind: ManifestKind };
   const loaded = { manifest: document.value, origin: document.origin };
   return value.kind === 'VirtualIP'

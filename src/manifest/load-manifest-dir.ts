@@ -1,15 +1,15 @@
 /**
- * Reads a manifest directory and hands its files to {@link parseManifests}. The only I/O of
- * manifest loading, injected so tests can pass their own.
+ * Reads a manifest directory into a snapshot. The only I/O of manifest loading, injected so tests
+ * can pass their own.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compareStrings } from '../core/compare-strings.js';
-import { sortProblems } from '../core/problem-location.js';
 import type { ManifestProblem } from '../core/types.js';
-import type { ManifestSet } from '../ports.js';
-import type { ManifestFile } from './parse-documents.js';
-import { parseManifests, type ParseOptions } from './parse-manifests.js';
+import type { ManifestFile, ManifestSnapshot, ValidatedManifests } from '../ports.js';
+import { contentRevision } from './content-revision.js';
+import { parseSnapshot } from './parse-manifests.js';
+import { validateAgainstNodes } from './validate-against-nodes.js';
 
 export interface DirEntry {
   name: string;
@@ -55,48 +55,54 @@ export const nodeFileSystem: ManifestDirDeps = {
   readFile: (file) => readFile(file, 'utf8'),
 };
 
-export interface LoadOptions extends ParseOptions {
+export interface LoadOptions {
   /**
    * How problems and origins name a file, given its path relative to `dir`.
    * Default: `path.join(dir, relative)`.
    */
   fileLabel?: (relative: string) => string;
+  /** The revision of what is read; default: its content hash (a commit id, for a git checkout). */
+  revision?: string;
 }
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
 /**
- * Every `*.yaml`, `*.yml` and `*.json` under `dir`, recursively, in name order, parsed and
- * validated as a whole. Hidden entries (editor swap files, `.git`, `..data`) and node_modules
- * are skipped. Problems name files as `path.join(dir, relative)`; `files` lists them relative
- * to `dir`. A file or subdirectory that cannot be read is a problem, and sets
- * `frozen.unknownNames` (it may hold VIPs). Throws {@link ManifestDirError} when `dir` itself
- * cannot be read.
+ * Every `*.yaml`, `*.yml` and `*.json` under `dir`, recursively, in name order, read into one
+ * snapshot. Hidden entries (editor swap files, `.git`, `..data`) and node_modules are skipped.
+ * Files are named `path.join(dir, relative)` unless `fileLabel` says otherwise. A file or
+ * subdirectory that cannot be read is a problem of the snapshot (it may hold VIPs). Throws
+ * {@link ManifestDirError} when `dir` itself cannot be read.
+ */
+export async function readManifestDir(
+  dir: string,
+  deps: ManifestDirDeps = nodeFileSystem,
+  options: LoadOptions = {},
+): Promise<ManifestSnapshot> {
+  const label = options.fileLabel ?? ((relative: string) => path.join(dir, relative));
+  const listing = await listManifestFiles(dir, deps, label);
+  const files: ManifestFile[] = [];
+  const unreadable = [...listing.problems];
+  for (const relative of listing.files) {
+    try {
+      files.push({ path: label(relative), text: await deps.readFile(path.join(dir, relative)) });
+    } catch (error) {
+      unreadable.push(readProblem(label(relative), error));
+    }
+  }
+  return { revision: options.revision ?? contentRevision(files, unreadable), files, unreadable };
+}
+
+/**
+ * A directory read, parsed and validated as a whole, against the nodes its NodeEndpoint manifests
+ * declare: what `reconciler validate` reports.
  */
 export async function loadManifestDir(
   dir: string,
   deps: ManifestDirDeps = nodeFileSystem,
   options: LoadOptions = {},
-): Promise<ManifestSet> {
-  const label = options.fileLabel ?? ((relative: string) => path.join(dir, relative));
-  const listing = await listManifestFiles(dir, deps, label);
-  const files: ManifestFile[] = [];
-  const readProblems = [...listing.problems];
-  for (const relative of listing.files) {
-    try {
-      files.push({ path: label(relative), text: await deps.readFile(path.join(dir, relative)) });
-    } catch (error) {
-      readProblems.push(readProblem(label(relative), error));
-    }
-  }
-  const set = parseManifests(files, options);
-  const order = listing.files.map(label);
-  return {
-    ...set,
-    problems: sortProblems([...set.problems, ...readProblems], order),
-    frozen: { names: set.frozen.names, unknownNames: set.frozen.unknownNames || readProblems.length > 0 },
-    files: listing.files,
-  };
+): Promise<ValidatedManifests> {
+  return validateAgainstNodes(parseSnapshot(await readManifestDir(dir, deps, options)), undefined);
 }
 
 interface Listing {

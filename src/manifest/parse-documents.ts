@@ -1,13 +1,10 @@
 import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
 import { problemAt } from '../core/problem-location.js';
 import type { ManifestOrigin, ManifestProblem } from '../core/types.js';
+import type { ManifestFile } from '../ports.js';
 import { collectPositions, type DuplicateKey } from './yaml-positions.js';
 
-/** A manifest file's path (as it should appear in problems) and text. */
-export interface ManifestFile {
-  path: string;
-  text: string;
-}
+export type { ManifestFile } from '../ports.js';
 
 /** One YAML document of a file, parsed but not yet checked against a schema. */
 export interface RawDocument {

@@ -1,18 +1,15 @@
 /**
- * Manifest files → the manifests a pass may use, every problem, and the VIPs to freeze. Pure:
- * no file system (see load-manifest-dir.ts for that).
+ * One manifest revision → the manifests a pass may use, every problem found without the nodes,
+ * and the VIPs to freeze. Pure: no file system (see load-manifest-dir.ts for that). The rules that
+ * need the nodes run afterwards, once per node set (validate-against-nodes.ts).
  */
 import { sortProblems } from '../core/problem-location.js';
-import type { ClusterNode, LoadedNodeEndpoint, LoadedVirtualIP, ManifestProblem } from '../core/types.js';
-import { validateManifests } from '../core/validate-manifests.js';
-import type { ManifestSet } from '../ports.js';
+import type { LoadedNodeEndpoint, LoadedVirtualIP, ManifestProblem } from '../core/types.js';
+import { checkManifests } from '../core/validate-manifests.js';
+import type { ManifestFile, ManifestSet, ManifestSnapshot } from '../ports.js';
 import { checkDocument } from './check-document.js';
-import { parseYamlDocuments, type ManifestFile } from './parse-documents.js';
-
-export interface ParseOptions {
-  /** Known cluster nodes (e.g. from a swarm); default: those the NodeEndpoint manifests declare. */
-  nodes?: readonly ClusterNode[];
-}
+import { contentRevision } from './content-revision.js';
+import { parseYamlDocuments } from './parse-documents.js';
 
 /** What the documents of all files yielded, before the checks across files. */
 interface Collected {
@@ -24,28 +21,36 @@ interface Collected {
 }
 
 /**
- * Parses and validates manifest files as a whole. A VIP with any problem (its own, or one
- * across files) is left out of `virtualIPs` and its name frozen, so its containers stay as they
- * are; when a file is so broken that the names it declares cannot all be known (any YAML
- * error: a broken quote can swallow the `---` of the documents after it), `unknownNames` is set.
- * A NodeEndpoint with a problem is left out of `endpoints`.
+ * Parses and checks a snapshot as a whole. A VIP with any problem (its own, or one across files)
+ * is left out of `virtualIPs` and its name frozen, so its containers stay as they are; when a
+ * file is so broken that the names it declares cannot all be known (any YAML error: a broken
+ * quote can swallow the `---` of the documents after it), or cannot be read, `unknownNames` is
+ * set. A NodeEndpoint with a problem is left out of `endpoints`.
  */
-export function parseManifests(files: readonly ManifestFile[], options: ParseOptions = {}): ManifestSet {
+export function parseSnapshot(snapshot: ManifestSnapshot): ManifestSet {
+  const { files, unreadable } = snapshot;
   const collected = collect(files);
-  const checked = validateManifests(collected, options);
+  const checked = checkManifests(collected);
   const frozen = new Set([...collected.frozenNames, ...checked.invalidVirtualIPs]);
   return {
+    revision: snapshot.revision,
+    documents: { virtualIPs: collected.virtualIPs, endpoints: collected.endpoints },
     virtualIPs: collected.virtualIPs.filter((vip) => !frozen.has(vip.manifest.metadata.name)),
     endpoints: collected.endpoints.filter(
       (endpoint) => !checked.invalidEndpoints.has(endpoint.manifest.metadata.name),
     ),
     problems: sortProblems(
-      [...collected.problems, ...checked.problems],
+      [...collected.problems, ...checked.problems, ...unreadable],
       files.map((file) => file.path),
     ),
-    frozen: { names: frozen, unknownNames: collected.unknownNames },
+    frozen: { names: frozen, unknownNames: collected.unknownNames || unreadable.length > 0 },
     files: files.map((file) => file.path),
   };
+}
+
+/** {@link parseSnapshot} of files held in memory, their revision their content hash. */
+export function parseManifests(files: readonly ManifestFile[]): ManifestSet {
+  return parseSnapshot({ revision: contentRevision(files), files, unreadable: [] });
 }
 
 function collect(files: readonly ManifestFile[]): Collected {

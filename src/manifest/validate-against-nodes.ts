@@ -1,31 +1,31 @@
 import { sortProblems } from '../core/problem-location.js';
-import type { ClusterNode, ManifestProblem } from '../core/types.js';
-import { validateManifests } from '../core/validate-manifests.js';
-import type { ManifestSet } from '../ports.js';
+import type { ClusterNode } from '../core/types.js';
+import { checkAgainstNodes } from '../core/validate-manifests.js';
+import type { ManifestSet, ValidatedManifests } from '../ports.js';
 
 /**
- * Re-runs the checks across manifests with the nodes the reconciler actually found (e.g. from a
- * swarm manager), after loading: nodes named in `nodes` must exist, subnets must fit, selected
- * node sets must not share a router ID. VIPs that fail now are dropped and frozen like any
- * invalid VIP; problems already reported are not repeated.
+ * The second and last stage of validation: the rules that need the nodes (nodes named in `nodes`
+ * exist, subnets and address families fit, node sets do not share a router ID), over every
+ * document of the revision. VIPs that fail are dropped and frozen like any invalid VIP. The
+ * result is the trusted value a pass works from.
+ *
+ * `nodes`: the cluster as the reconciler found it (then addresses are final: a target without one
+ * is a problem), or undefined for the nodes the NodeEndpoint manifests declare (`validate`).
  */
-export function validateAgainstNodes(set: ManifestSet, nodes: readonly ClusterNode[]): ManifestSet {
-  const checked = validateManifests(set, { nodes });
-  const seen = new Set(set.problems.map(problemKey));
-  const added = checked.problems.filter((problem) => !seen.has(problemKey(problem)));
-  if (added.length === 0) return set;
-  const fileOrder = [...new Set([...set.problems, ...added].map((problem) => problem.file))].sort();
-  return {
+export function validateAgainstNodes(
+  set: ManifestSet,
+  nodes: readonly ClusterNode[] | undefined,
+  nodesRevision = 'declared',
+): ValidatedManifests {
+  const checked = checkAgainstNodes(set.documents, nodes ? { nodes, addressesFinal: true } : {});
+  const result: ManifestSet = {
     ...set,
     virtualIPs: set.virtualIPs.filter((vip) => !checked.invalidVirtualIPs.has(vip.manifest.metadata.name)),
     endpoints: set.endpoints.filter(
       (endpoint) => !checked.invalidEndpoints.has(endpoint.manifest.metadata.name),
     ),
-    problems: sortProblems([...set.problems, ...added], fileOrder),
+    problems: sortProblems([...set.problems, ...checked.problems], set.files),
     frozen: { ...set.frozen, names: new Set([...set.frozen.names, ...checked.invalidVirtualIPs]) },
   };
-}
-
-function problemKey(problem: ManifestProblem): string {
-  return [problem.file, problem.line, problem.col, problem.code, problem.message].join('\u0000');
+  return { ...result, nodesRevision } as ValidatedManifests;
 }

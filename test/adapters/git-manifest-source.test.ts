@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { firstValueFrom, take, timeout } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitManifestSource } from '../../src/adapters/git-manifest-source.js';
+import { parseSnapshot } from '../../src/manifest/parse-manifests.js';
 import { gitRemote } from '../support/git-remote.js';
 
 const roots: string[] = [];
@@ -19,8 +20,9 @@ async function newRemote() {
 const vipYaml = (name: string, address: string) =>
   `apiVersion: swarm-vip/v1\nkind: VirtualIP\nmetadata: { name: ${name} }\nspec:\n  addresses: [${address}]\n  nodes: [{ name: n1, priority: 100 }]\n`;
 
+/** The source, with `load()`: its snapshot parsed. */
 function source(url: string, root: string, ref = 'main') {
-  return new GitManifestSource({
+  const git = new GitManifestSource({
     url,
     ref,
     path: 'manifests',
@@ -29,6 +31,7 @@ function source(url: string, root: string, ref = 'main') {
     timeoutMs: 20_000,
     log: pino({ level: 'silent' }),
   });
+  return Object.assign(git, { load: async () => parseSnapshot(await git.snapshot()) });
 }
 
 afterEach(async () => {

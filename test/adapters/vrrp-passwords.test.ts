@@ -46,3 +46,32 @@ describe('readVrrpPasswords', () => {
     expect(problems[1]?.message).toContain('/nope');
   });
 });
+
+describe('readVrrpPasswords checks what keepalived can take, once, at the field', () => {
+  it.each([
+    ['', /not set/],
+    ['ninechars', /9 characters; VRRP PASS takes at most 8/],
+    ['a b#', /printable ASCII/],
+    ['pa"ss', /printable ASCII/],
+  ])('%j is refused, the VIP frozen, the password never quoted', (password, message) => {
+    const result = readVrrpPasswords([vip('a', { passwordEnv: 'P' })], {
+      env: { P: password },
+      readFile: () => '',
+    });
+    expect(result.passwords.size).toBe(0);
+    expect([...result.frozen]).toEqual(['a']);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ vip: 'a', message: expect.stringMatching(message) }),
+    ]);
+    if (password.length > 1) expect(JSON.stringify(result.problems)).not.toContain(password);
+  });
+
+  it('takes a good one', () => {
+    const result = readVrrpPasswords([vip('a', { passwordEnv: 'P' })], {
+      env: { P: 'Pw0rd-xy' },
+      readFile: () => '',
+    });
+    expect([...result.passwords]).toEqual([['a', 'Pw0rd-xy']]);
+    expect(result.problems).toEqual([]);
+  });
+});

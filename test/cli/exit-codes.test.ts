@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { EXIT, exitCodeHelp } from '../../src/cli/exit-codes.js';
+import { EXIT, exitCodeHelp, onceExitCode, statusExitCode } from '../../src/cli/exit-codes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -34,5 +34,27 @@ describe('exit codes', () => {
       { cwd: root },
     );
     expect(stdout).toContain(exitCodeHelp());
+  }, 30_000);
+});
+
+describe('exit codes from results', () => {
+  const ready = { vip: 'a', conditions: [{ status: 'True' }, { status: 'False' }] } as never;
+  const notReady = { vip: 'b', conditions: [{ status: 'False' }, { status: 'True' }] } as never;
+  const suspended = { vip: 'c', conditions: [{ status: 'Unknown' }, { status: 'False' }] } as never;
+
+  it.each([
+    [{ kind: 'none' }, [], EXIT.run.converged],
+    [{ kind: 'none' }, [{}], EXIT.run.invalidManifests],
+    [{ kind: 'backoff', reason: 'x' }, [{}], EXIT.run.failed],
+  ] as const)('--once: requeue %j, %j problems → %i', (requeue, problems, code) => {
+    expect(onceExitCode({ requeue, problems: problems as never })).toBe(code);
+  });
+
+  it.each([
+    [[ready, suspended], [], EXIT.status.allReady],
+    [[ready], [{}], EXIT.status.invalidManifests],
+    [[ready, notReady], [{}], EXIT.status.notReady],
+  ])('status: %j → %i', (conditions, problems, code) => {
+    expect(statusExitCode(conditions, problems)).toBe(code);
   });
 });

@@ -94,13 +94,12 @@ describe(`keepalived --config-test (${KEEPALIVED})`, () => {
     '$name: every node config passes without a warning',
     async ({ name, spec, password, fixedInterface }) => {
       const vip = vipOf(name, fixedInterface ? { ...spec, interface: iface ?? 'eth0' } : spec);
-      const { state, problems } = desiredState({
+      const state = desiredState({
         virtualIPs: [vip],
         nodes: nodesOf(5),
         passwords: new Map(password === undefined ? [] : [[name, password]]),
         frozen: { names: new Set(), unknownNames: false },
       });
-      expect(problems).toEqual([]);
       expect(state.containers.length).toBeGreaterThan(0);
       for (const container of state.containers) {
         const root = await newRoot();

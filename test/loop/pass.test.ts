@@ -22,6 +22,8 @@ function loaded(name: string): LoadedVirtualIP {
 
 async function problemsOf(env: Record<string, string>) {
   const set: ManifestSet = {
+    revision: 'r1',
+    documents: { virtualIPs: [loaded('a')], endpoints: [] },
     virtualIPs: [loaded('a')],
     endpoints: [],
     problems: [],
@@ -29,7 +31,8 @@ async function problemsOf(env: Record<string, string>) {
     files: ['a.yaml'],
   };
   const world = await readWorld({
-    manifests: { load: async () => set },
+    manifests: { snapshot: async () => ({ revision: 'r1', files: [], unreadable: [] }) },
+    parse: () => set,
     adopt: false,
     directory: { nodes: async () => ({ nodes: nodesOf(2), runtimes: new Map() }) },
     passwords: { env, readFile: () => '' },
@@ -42,7 +45,8 @@ describe('readWorld', () => {
   it('reports a missing password once, at the field that names its source (or its nearest parent)', async () => {
     expect(await problemsOf({})).toEqual([
       {
-        code: 'unrenderable',
+        code: 'vrrp-password',
+        vip: 'a',
         file: 'a.yaml',
         line: 9,
         col: 3,
@@ -53,9 +57,15 @@ describe('readWorld', () => {
     ]);
   });
 
-  it('locates a desired-state problem at its path', async () => {
+  it('locates a password keepalived cannot take at the authentication field', async () => {
     expect(await problemsOf({ PW_a: 'ninechars' })).toEqual([
-      expect.objectContaining({ file: 'a.yaml', line: 10, col: 5, path: '/spec/authentication' }),
+      expect.objectContaining({
+        file: 'a.yaml',
+        line: 10,
+        col: 5,
+        path: '/spec/authentication',
+        message: expect.stringContaining('9 characters'),
+      }),
     ]);
   });
 });

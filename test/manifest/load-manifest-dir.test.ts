@@ -52,7 +52,7 @@ describe('loadManifestDir on the file system', () => {
 
     const set = await loadManifestDir(dir);
     expect(set.problems).toEqual([]);
-    expect(set.files).toEqual(['a.yml', 'b.yaml', 'd.yaml', 'sub/c.json']);
+    expect(set.files).toEqual(['a.yml', 'b.yaml', 'd.yaml', 'sub/c.json'].map((f) => path.join(dir, f)));
     expect(set.virtualIPs.map((v) => [v.manifest.metadata.name, v.origin.file])).toEqual([
       ['a', path.join(dir, 'a.yml')],
       ['b', path.join(dir, 'b.yaml')],

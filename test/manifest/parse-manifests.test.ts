@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../src/manifest/parse-manifests.js';
+import { validateAgainstNodes } from '../../src/manifest/validate-against-nodes.js';
 
 const vipText = (name: string, extra = '') => `apiVersion: swarm-vip/v1
 kind: VirtualIP
@@ -177,7 +178,7 @@ describe('parseManifests', () => {
       : vipText('x', extra);
     const set = parse(text);
     expect(set.problems).toEqual([
-      { code, file: 'm/0.yaml', line, col, path, message: expect.stringContaining(message) },
+      { code, vip: 'x', file: 'm/0.yaml', line, col, path, message: expect.stringContaining(message) },
     ]);
   });
 
@@ -218,6 +219,7 @@ describe('parseManifests: YAML problems', () => {
     expect(set.problems).toEqual([
       {
         code: 'duplicate-key',
+        vip: 'a',
         file: 'm/0.yaml',
         line: 10,
         col: 3,
@@ -274,7 +276,8 @@ describe('parseManifests: frozen VIPs', () => {
   ];
 
   it.each(cases)('%s', (_, texts, valid, frozen, unknownNames) => {
-    const set = parse(...texts);
+    // Both stages, as `reconciler validate` runs them: the router-ID rule needs the (declared) nodes.
+    const set = validateAgainstNodes(parse(...texts), undefined);
     expect(set.virtualIPs.map((v) => v.manifest.metadata.name)).toEqual(valid);
     expect([...set.frozen.names].sort()).toEqual(frozen);
     expect(set.frozen.unknownNames).toBe(unknownNames);
@@ -290,7 +293,7 @@ describe('parseManifests: frozen VIPs', () => {
   });
 
   it('checks node names against the nodes passed in', () => {
-    const set = parseManifests([{ path: 'a.yaml', text: vipText('a') }], { nodes: [] });
+    const set = validateAgainstNodes(parseManifests([{ path: 'a.yaml', text: vipText('a') }]), []);
     expect(set.problems.map((p) => p.code)).toEqual(['unknown-node']);
     expect(set.frozen.names).toEqual(new Set(['a']));
   });

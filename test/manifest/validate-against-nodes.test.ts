@@ -30,8 +30,21 @@ describe('validateAgainstNodes', () => {
     expect(checked.frozen.names).toEqual(new Set(['gone']));
   });
 
-  it('does not repeat problems already found, and returns the same set when nothing is new', () => {
+  it('runs only the rules that need nodes: what parsing found is there once, nothing is repeated', () => {
     const set = parseManifests([vip('ok', 'id-1'), vip('bad', 'n1', '  colour: red\n')]);
-    expect(validateAgainstNodes(set, swarm)).toBe(set);
+    const checked = validateAgainstNodes(set, swarm);
+    expect(checked.problems).toEqual(set.problems);
+    expect(checked.virtualIPs).toEqual(set.virtualIPs);
+    expect(checked.nodesRevision).toBe('declared');
+  });
+
+  it('with the nodes found, a target node without an address of the VIP family is a problem', () => {
+    const set = parseManifests([vip('ok', 'n1')]);
+    const noAddress: ClusterNode[] = [{ ...swarm[0]!, addresses: [] }];
+    expect(validateAgainstNodes(set, noAddress).problems.map((p) => [p.code, p.vip])).toEqual([
+      ['node-address-family', 'ok'],
+    ]);
+    // From NodeEndpoint manifests alone, a missing address may still come from the swarm.
+    expect(validateAgainstNodes(set, undefined).problems).toEqual([]);
   });
 });

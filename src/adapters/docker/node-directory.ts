@@ -6,7 +6,7 @@ import type { ManifestSet, NodeDirectory, NodeEvent, NodeRuntime } from '../../p
 import { dockerClientFor, type EndpointAddress, type TlsFilePaths } from './connect.js';
 import { DockerNodeRuntime, type DockerRuntimeOptions } from './node-runtime.js';
 import { SWARM_NODE_EVENTS, dockerEvents } from './node-events.js';
-import { discoverSwarmNodes, type AgentService } from './swarm-nodes.js';
+import { discoverSwarmNodes, type AgentService, type DiscoveredNode } from './swarm-nodes.js';
 
 /** The name every agent's server certificate carries (its task addresses change). */
 export const AGENT_SERVER_NAME = 'swarm-vip-agent';
@@ -39,26 +39,22 @@ interface NodeEntry {
  */
 export class DockerNodeDirectory implements NodeDirectory {
   private readonly cache = new Map<string, { key: string; runtime: NodeRuntime }>();
+  /** The swarm's node list as last read; undefined until read, and after each node event. */
+  private swarm: readonly DiscoveredNode[] | undefined;
 
   constructor(private readonly options: NodeDirectoryOptions) {}
 
-  async nodes(manifests: ManifestSet): Promise<{ nodes: ClusterNode[]; runtimes: Map<string, NodeRuntime> }> {
+  async nodes(
+    manifests: Pick<ManifestSet, 'endpoints'>,
+  ): Promise<{ nodes: ClusterNode[]; runtimes: Map<string, NodeRuntime> }> {
     const entries = new Map<string, NodeEntry>();
-    if (this.options.swarmUrl) {
-      const manager = dockerClientFor('swarm manager', this.managerAddress(), this.options.requestTimeoutMs);
-      for (const found of await discoverSwarmNodes(
-        manager,
-        this.options.swarmUrl,
-        this.options.endpointTemplate,
-        this.options.agents,
-      )) {
-        const endpoint = found.dockerUrl ? this.discoveredAddress(found.dockerUrl) : undefined;
-        entries.set(found.node.name, {
-          node: found.node,
-          endpoint: endpoint && found.viaAgent ? { ...endpoint, serverName: AGENT_SERVER_NAME } : endpoint,
-          missingReason: found.missingReason,
-        });
-      }
+    for (const found of await this.swarmNodes()) {
+      const endpoint = found.dockerUrl ? this.discoveredAddress(found.dockerUrl) : undefined;
+      entries.set(found.node.name, {
+        node: found.node,
+        endpoint: endpoint && found.viaAgent ? { ...endpoint, serverName: AGENT_SERVER_NAME } : endpoint,
+        missingReason: found.missingReason,
+      });
     }
     for (const loaded of manifests.endpoints) {
       const fromManifest = endpointEntry(loaded);
@@ -73,12 +69,36 @@ export class DockerNodeDirectory implements NodeDirectory {
     return { nodes: [...entries.values()].map((e) => e.node), runtimes };
   }
 
-  /** With a swarm: the manager's node events (join, leave, label and availability changes). */
+  refresh(): void {
+    this.swarm = undefined;
+  }
+
+  /**
+   * The swarm's nodes, listed once and kept until `refresh()`; none without a swarm. With agents
+   * they are listed on every call: an agent task can move without a node event.
+   */
+  private async swarmNodes(): Promise<readonly DiscoveredNode[]> {
+    if (!this.options.swarmUrl) return [];
+    if (this.swarm && !this.options.agents) return this.swarm;
+    const manager = dockerClientFor('swarm manager', this.managerAddress(), this.options.requestTimeoutMs);
+    this.swarm = await discoverSwarmNodes(
+      manager,
+      this.options.swarmUrl,
+      this.options.endpointTemplate,
+      this.options.agents,
+    );
+    return this.swarm;
+  }
+
+  /**
+   * With a swarm: the manager's node events (join, leave, label and availability changes). Each
+   * one drops the kept node list, so the next pass lists it again.
+   */
   changes(): Observable<void> {
     if (!this.options.swarmUrl) return EMPTY;
     const manager = dockerClientFor('swarm manager', this.managerAddress(), undefined);
     return dockerEvents('swarm manager', manager, SWARM_NODE_EVENTS, this.options.runtime.events).pipe(
-      map(() => undefined),
+      map(() => this.refresh()),
     );
   }
 

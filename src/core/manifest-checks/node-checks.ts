@@ -28,18 +28,25 @@ export function indexNodeAddresses(nodes: readonly ClusterNode[]): NodeAddressIn
   return index;
 }
 
+export interface NodeCheckContext {
+  addressIndex: NodeAddressIndex;
+  /** The cluster's nodes, when known. */
+  knownNodes: readonly ClusterNode[] | undefined;
+  /** The nodes' addresses are all there is (the reconciler's view), not a partial declaration. */
+  addressesFinal: boolean;
+}
+
 /**
  * Checks of a VIP against the nodes: its addresses are no node's own, and, when the nodes are
  * known, the nodes it names exist and can carry its addresses.
  */
-export function nodeChecks(
-  vip: LoadedVirtualIP,
-  addressIndex: NodeAddressIndex,
-  knownNodes: readonly ClusterNode[] | undefined,
-): Finding[] {
+export function nodeChecks(vip: LoadedVirtualIP, context: NodeCheckContext): Finding[] {
+  const { addressIndex, knownNodes, addressesFinal } = context;
   const issues = [
     ...ownAddresses(vip, addressIndex),
-    ...(knownNodes ? [...unknownNodes(vip, knownNodes), ...unreachableSubnets(vip, knownNodes)] : []),
+    ...(knownNodes
+      ? [...unknownNodes(vip, knownNodes), ...unreachableSubnets(vip, knownNodes, addressesFinal)]
+      : []),
   ];
   const name = vip.manifest.metadata.name;
   return issues.map(([pointer, code, message]) => ({
@@ -84,14 +91,18 @@ function unknownNodes({ manifest }: LoadedVirtualIP, knownNodes: readonly Cluste
  * Without `interface`, keepalived puts the VIP on the interface that holds the node's unicast
  * address, so the VIP's network must contain that address. Host routes (/32, /128) fit anywhere.
  */
-function unreachableSubnets({ manifest }: LoadedVirtualIP, knownNodes: readonly ClusterNode[]): Issue[] {
+function unreachableSubnets(
+  { manifest }: LoadedVirtualIP,
+  knownNodes: readonly ClusterNode[],
+  addressesFinal: boolean,
+): Issue[] {
   const cidrs = manifest.spec.addresses.map((text) => parseIpCidr(text));
   const family = cidrs[0]?.family;
   if (family === undefined) return [];
   const targets = [
     ...new Set(resolveTargets(manifest.spec, knownNodes).targets.map((target) => target.node)),
   ];
-  const issues = missingFamily(targets, family);
+  const issues = missingFamily(targets, family, addressesFinal);
   if (manifest.spec.interface !== undefined) return issues;
   cidrs.forEach((cidr, index) => {
     const outside = cidr && !isHostRoute(cidr) ? nodesOutside(cidr, targets) : [];
@@ -119,10 +130,17 @@ function nodesOutside(cidr: IpCidr, targets: readonly ClusterNode[]): string[] {
   });
 }
 
-/** Nodes whose addresses are known but none is of the VIP's family cannot send its adverts. */
-function missingFamily(targets: readonly ClusterNode[], family: IpCidr['family']): Issue[] {
+/**
+ * Nodes without an address of the VIP's family cannot send its adverts. A node with no address at
+ * all counts only when the addresses are final: a NodeEndpoint may leave it to the swarm.
+ */
+function missingFamily(
+  targets: readonly ClusterNode[],
+  family: IpCidr['family'],
+  addressesFinal: boolean,
+): Issue[] {
   const lacking = targets.filter(
-    (node) => node.addresses.length > 0 && familyAddresses(node, family).length === 0,
+    (node) => (addressesFinal || node.addresses.length > 0) && familyAddresses(node, family).length === 0,
   );
   if (lacking.length === 0) return [];
   const hint = family === 'ipv6' ? ' (NodeEndpoint spec.ipv6Address)' : ' (NodeEndpoint spec.address)';
