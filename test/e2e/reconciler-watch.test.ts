@@ -25,6 +25,7 @@ import {
   removeManagedContainers,
   runCli,
   testVip,
+  type LogLine,
   type SeenContainer,
 } from './reconciler-harness.js';
 
@@ -103,13 +104,21 @@ describe('reconciler (watch mode) on three real nodes', () => {
     const status = await waitFor(
       async () => {
         const body = (await (await fetch(`${base}/status`)).json()) as {
+          revision?: { manifests: string };
+          conditions?: { vip: string; conditions: { type: string; status: string }[] }[];
           vips: { vip: string; holders: string[]; nodes: { node: string; spec: string }[] }[];
         };
         const web = body.vips.find((v) => v.vip === 'web');
-        return web?.holders.length === 1 ? web : undefined;
+        return web?.holders.length === 1 ? { ...web, body } : undefined;
       },
       { timeoutMs: 20_000, description: '/status to show web held by one node' },
     );
+    expect(status.body.revision?.manifests).toMatch(/^sha256:[0-9a-f]{16}$/);
+    const web = status.body.conditions?.find((c) => c.vip === 'web');
+    expect(web?.conditions.map((c) => [c.type, c.status])).toEqual([
+      ['Ready', 'True'],
+      ['Degraded', 'False'],
+    ]);
     expect(status.holders).toEqual(['tbnode1']);
     expect(status.nodes.map((n) => [n.node, n.spec])).toEqual([
       ['tbnode1', 'current'],
@@ -119,9 +128,12 @@ describe('reconciler (watch mode) on three real nodes', () => {
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/swarm_vip_holders\{vip="web"\} 1/);
   });
 
-  it('docker rm -f of a managed container: recreated from the event stream', async () => {
+  it('docker rm -f of a managed container: recreated from the event stream, with no manifest read or parsed', async () => {
     const before = (await managedWeb()).find((c) => c.node === 'tbnode2');
     expect(before).toBeDefined();
+    const passEnd = (l: LogLine) => l.msg === 'pass applied' || l.msg === 'converged, nothing to do';
+    const mark = reconciler.logs.length;
+    const revision = JSON.stringify(reconciler.logs.filter(passEnd).at(-1)?.revision);
     await dockerOf(nodeByName(cluster, 'tbnode2'))
       .getContainer(before?.id ?? '')
       .remove({ force: true });
@@ -130,6 +142,16 @@ describe('reconciler (watch mode) on three real nodes', () => {
       { timeoutMs: 20_000, description: 'a new keepalived-web on tbnode2' },
     );
     expect(after.specHash).toBe(before?.specHash);
+    // The passes the event woke worked from the same revision, and read no manifest.
+    await reconciler.waitForLog(
+      (l) => reconciler.logs.indexOf(l) >= mark && l.msg === 'pass applied',
+      'the pass',
+    );
+    const since = reconciler.logs.slice(mark);
+    expect(new Set(since.filter(passEnd).map((l) => JSON.stringify(l.revision)))).toEqual(
+      new Set([revision]),
+    );
+    expect(since.filter((l) => l.msg === 'manifests loaded')).toEqual([]);
   });
 
   it('a priority edit replaces the changed containers backups first, holder last, and the VIP stays held throughout', async () => {
