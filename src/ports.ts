@@ -4,6 +4,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { ContainerReport } from './core/container-reports.js';
+import type { HandRunKeepalived } from './core/import-keepalived.js';
 import type {
   ActualContainer,
   ClusterNode,
@@ -129,6 +130,8 @@ export interface NodeRuntime {
   ): Promise<AddressRemoval>;
   /** Managed containers' events; reconnects with capped backoff, emitting `reconnected` after each gap. */
   events(): Observable<NodeEvent>;
+  /** Hand-run keepalived containers with their KEEPALIVED_* settings, for `reconciler import`. */
+  handRunKeepalived?(): Promise<HandRunKeepalived[]>;
 }
 
 /** Where the nodes come from: NodeEndpoint manifests, or a swarm manager. */

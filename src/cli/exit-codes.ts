@@ -36,6 +36,13 @@ export const EXIT = {
     /** Some VIP is not Ready (degraded, held by no node or by several, node unreachable). */
     notReady: 4,
   },
+  /** `reconciler import`. */
+  import: {
+    /** Every hand-run keepalived found became a manifest (or there was none). */
+    imported: 0,
+    /** Some could not be read or imported (each one named), or a node was unreachable, or a file exists. */
+    incomplete: 1,
+  },
 } as const;
 
 type Command = keyof typeof EXIT;
@@ -61,6 +68,10 @@ const MEANING: { [C in Command]: { [K in keyof (typeof EXIT)[C]]: string } } = {
     invalidManifests: 'every valid VIP Ready, some manifest invalid',
     notReady: 'some VIP not Ready (degraded, not held, held twice, a stale address)',
   },
+  import: {
+    imported: 'every hand-run keepalived found was written as a manifest',
+    incomplete: 'some could not be imported or read (each named), or an output file exists',
+  },
 };
 
 const TITLES: Record<Command, string> = {
@@ -68,6 +79,7 @@ const TITLES: Record<Command, string> = {
   plan: 'reconciler plan',
   validate: 'reconciler validate',
   status: 'reconciler status',
+  import: 'reconciler import',
 };
 
 /** The exit-code table as text, for `--help` and the README. */

@@ -59,6 +59,23 @@ addAdoptOption(addOutputOption(addClusterOptions(program.command('plan'))))
     exitCode = await planCommand(config, createLogger({ level: 'warn', format: config.logFormat }), io);
   });
 
+addClusterOptions(program.command('import'))
+  .description(
+    'write VirtualIP (and NodeEndpoint) manifests equivalent to the hand-run osixia/keepalived containers on the nodes',
+  )
+  .option('--out <dir>', 'write the manifests here (never over an existing file); default stdout')
+  .action(async (raw: Record<string, unknown>) => {
+    const config = toConfig(raw);
+    const { importCommand } = await import('./import-command.js');
+    const outDir = typeof raw.out === 'string' ? raw.out : undefined;
+    exitCode = await importCommand(
+      config,
+      { outDir },
+      createLogger({ level: 'warn', format: config.logFormat }),
+      io,
+    );
+  });
+
 addOutputOption(addClusterOptions(program.command('status')))
   .description('per VIP and node: container, spec hash, VRRP state, who holds the address')
   .action(async (raw: Record<string, unknown>) => {

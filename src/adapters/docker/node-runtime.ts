@@ -18,7 +18,9 @@ import { canonicalAddress, parseIpAddress } from '../../core/ip-address.js';
 import { STATE_FILE_PATH } from '../../core/container-layout.js';
 import { EndpointError, describeError } from '../../errors.js';
 import type { AddressRemoval, NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
+import type { HandRunKeepalived } from '../../core/import-keepalived.js';
 import { containerArchive } from './container-archive.js';
+import { handRunFacts } from './hand-run-env.js';
 import { addressesInIpOutput, execOutput, execResult } from './exec-output.js';
 import { keepalivedHostConfig } from './keepalived-host-config.js';
 import { containerReports } from './keepalived-log-stream.js';
@@ -73,6 +75,22 @@ export class DockerNodeRuntime implements NodeRuntime {
       })),
       foreign: await Promise.all(foreign.map((c) => this.describeForeign(c))),
     };
+  }
+
+  async handRunKeepalived(): Promise<HandRunKeepalived[]> {
+    const { foreign } = await this.listContainers();
+    return Promise.all(
+      foreign.map(async (c) => {
+        const info = await this.call('inspect', () => this.docker.getContainer(c.id).inspect());
+        return {
+          node: this.node,
+          container: c.name,
+          image: info.Config.Image ?? c.image,
+          running: c.running,
+          ...handRunFacts(info.Config.Env ?? []),
+        };
+      }),
+    );
   }
 
   /** Only the environment tells what a hand-run keepalived claims: one inspect per such container. */
