@@ -17,6 +17,7 @@ import {
 import type { LoadedNodeEndpoint } from '../core/types.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { parseSnapshot } from '../manifest/parse-manifests.js';
 import type { NodeRuntime } from '../ports.js';
 import { composePassDeps } from './compose.js';
 import { EXIT } from './exit-codes.js';
@@ -110,7 +111,7 @@ export async function importCommand(
   io: CommandIo,
 ): Promise<number> {
   const deps = composePassDeps(config, log);
-  const manifests = await deps.manifests.load();
+  const manifests = parseSnapshot(await deps.manifests.snapshot());
   const { nodes, runtimes } = await deps.directory.nodes(manifests);
   const { found, unreadable } = await readHandRun(nodes, runtimes, io);
   const result = importHandRunKeepalived(found);
