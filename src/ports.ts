@@ -97,6 +97,10 @@ export interface NodeEvent {
   container?: string;
 }
 
+export interface CreateOptions {
+  awaitVrrp?: boolean;
+}
+
 /** One node's Docker engine, seen through swarm-vip's eyes. */
 export interface NodeRuntime {
   readonly node: string;
@@ -106,8 +110,12 @@ export interface NodeRuntime {
    * declare — never changed unless adopted.
    */
   listContainers(): Promise<{ managed: ActualContainer[]; foreign: ForeignKeepalived[] }>;
-  /** Create the container, put its files in, start it, wait until it runs. */
-  create(desired: DesiredContainer): Promise<void>;
+  /**
+   * Create the container, put its files in, start it, wait until it runs; with `awaitVrrp`
+   * (default true) also until its keepalived takes part in VRRP, which a rollout needs before it
+   * takes another keepalived of the VIP away.
+   */
+  create(desired: DesiredContainer, options?: CreateOptions): Promise<void>;
   start(containerId: string): Promise<void>;
   /** Stop gracefully (SIGTERM, so keepalived releases the VIP), then remove. */
   remove(containerId: string): Promise<void>;

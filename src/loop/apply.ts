@@ -1,3 +1,4 @@
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Action } from '../core/types.js';
 import { groupActionsByVip } from '../core/plan.js';
 import { describeError } from '../errors.js';
@@ -16,16 +17,44 @@ export type ActionOutcome =
  * has finished, so a new container is running before the next old one goes and the holder goes
  * last. After a failed step the rest of that VIP's rollout is skipped: going on could take the
  * holder down while no updated backup is ready.
+ *
+ * At most `maxParallelActions` actions are in flight at once, over all VIPs and nodes: from an
+ * empty cluster of hundreds of nodes, a pass would otherwise open one request (and build one
+ * archive) per container at the same moment. The cap never reorders a VIP's rollout.
  */
 export async function applyPlan(
   actions: readonly Action[],
   runtimes: ReadonlyMap<string, NodeRuntime>,
   log: Logger,
+  options: ApplyOptions = {},
 ): Promise<ActionOutcome[]> {
+  const limit = pLimit(options.maxParallelActions ?? DEFAULT_MAX_PARALLEL_ACTIONS);
   const perVip = await Promise.all(
-    [...groupActionsByVip(actions).values()].map((steps) => applyInOrder(steps, runtimes, log)),
+    [...groupActionsByVip(actions).values()].map((steps) => applyInOrder(steps, { runtimes, log, limit })),
   );
   return perVip.flat();
+}
+
+/** How many actions one pass runs at once, at most (see applyPlan). */
+export const DEFAULT_MAX_PARALLEL_ACTIONS = 32;
+
+export interface ApplyOptions {
+  maxParallelActions?: number;
+}
+
+interface ApplyContext {
+  runtimes: ReadonlyMap<string, NodeRuntime>;
+  log: Logger;
+  limit: LimitFunction;
+}
+
+/**
+ * Whether the keepalived that step `index` starts must take part in VRRP before the rollout goes
+ * on: only when a later step of the same VIP takes a keepalived away (replace, remove), since
+ * that may be the holder. A fresh VIP's creates have no holder to protect and need no wait.
+ */
+export function mustJoinVrrpFirst(steps: readonly Action[], index: number): boolean {
+  return steps.slice(index + 1).some((later) => later.kind === 'replace' || later.kind === 'remove');
 }
 
 /**
@@ -48,32 +77,34 @@ function addsOnly(action: Action): boolean {
   return action.kind === 'create' || action.kind === 'start';
 }
 
-async function applyInOrder(
-  steps: readonly Action[],
-  runtimes: ReadonlyMap<string, NodeRuntime>,
-  log: Logger,
-): Promise<ActionOutcome[]> {
+async function applyInOrder(steps: readonly Action[], context: ApplyContext): Promise<ActionOutcome[]> {
   const outcomes: ActionOutcome[] = [];
+  let done = 0;
   for (const batch of rolloutBatches(steps)) {
     if (outcomes.some((o) => o.result !== 'done')) {
       const error = `an earlier step of ${batch[0]?.vip ?? 'this VIP'} failed`;
       outcomes.push(...batch.map((action) => ({ action, result: 'skipped' as const, error })));
       continue;
     }
-    outcomes.push(...(await Promise.all(batch.map((action) => applyOne(action, runtimes, log)))));
+    const first = done;
+    done += batch.length;
+    outcomes.push(
+      ...(await Promise.all(
+        batch.map((action, i) =>
+          context.limit(() => applyOne(action, mustJoinVrrpFirst(steps, first + i), context)),
+        ),
+      )),
+    );
   }
   return outcomes;
 }
 
-async function applyOne(
-  action: Action,
-  runtimes: ReadonlyMap<string, NodeRuntime>,
-  log: Logger,
-): Promise<ActionOutcome> {
-  const actionLog = log.child({ vip: action.vip, node: action.node, container: action.container });
+async function applyOne(action: Action, awaitVrrp: boolean, context: ApplyContext): Promise<ActionOutcome> {
+  const actionLog = context.log.child({ vip: action.vip, node: action.node, container: action.container });
   try {
     actionLog.info({ action: action.kind, reason: action.reason }, `${action.kind} ${action.container}`);
-    await runAction(action, runtimes);
+    await runAction(action, awaitVrrp, context.runtimes);
+    actionLog.debug({ action: action.kind }, `${action.kind} ${action.container} done`);
     return { action, result: 'done' };
   } catch (error) {
     const message = describeError(error);
@@ -82,16 +113,20 @@ async function applyOne(
   }
 }
 
-async function runAction(action: Action, runtimes: ReadonlyMap<string, NodeRuntime>): Promise<void> {
+async function runAction(
+  action: Action,
+  awaitVrrp: boolean,
+  runtimes: ReadonlyMap<string, NodeRuntime>,
+): Promise<void> {
   const runtime = runtimes.get(action.node);
   if (!runtime) throw new Error(`node ${action.node} has no Docker endpoint`);
   switch (action.kind) {
     case 'create':
-      return runtime.create(action.desired);
+      return runtime.create(action.desired, { awaitVrrp });
     case 'replace':
       // Same name, same VRRP instance: the old one must be gone before the new one starts.
       await runtime.remove(action.existingId);
-      return runtime.create(action.desired);
+      return runtime.create(action.desired, { awaitVrrp });
     case 'start':
       return runtime.start(action.existingId);
     case 'remove':

@@ -46,9 +46,9 @@ function fencedRuntime(runtime: NodeRuntime, mayAct: () => boolean): NodeRuntime
   return {
     node: runtime.node,
     listContainers: () => runtime.listContainers(),
-    create: async (desired) => {
+    create: async (desired, options) => {
       check();
-      return runtime.create(desired);
+      return runtime.create(desired, options);
     },
     start: async (id) => {
       check();

@@ -78,6 +78,7 @@ export async function runPass(
   const log = deps.log.child({ pass: passId });
   log.debug('pass started');
   const world = await readWorld({ ...deps, log }, cache, passId);
+  log.debug({ actions: world.plan.length }, 'world read');
   for (const problem of world.problems) {
     log.warn({ file: problem.file, line: problem.line, path: problem.path }, problem.message);
   }

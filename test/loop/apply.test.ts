@@ -1,7 +1,7 @@
 import { EMPTY } from 'rxjs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { applyPlan, rolloutBatches } from '../../src/loop/apply.js';
+import { applyPlan, mustJoinVrrpFirst, rolloutBatches } from '../../src/loop/apply.js';
 import type { Action, DesiredContainer } from '../../src/core/types.js';
 import type { NodeRuntime } from '../../src/ports.js';
 
@@ -18,7 +18,7 @@ function recordingRuntimes(nodes: string[], failOn: string[] = []) {
     runtimes.set(node, {
       node,
       listContainers: async () => ({ managed: [], foreign: [] }),
-      create: (d) => act(`create ${d.name}`),
+      create: (d, options) => act(`create ${d.name}${options?.awaitVrrp ? ' +vrrp' : ''}`),
       start: (id) => act(`start ${id}`),
       remove: (id) => act(`remove ${id}`),
       probe: async () => ({ state: 'UNKNOWN', heldAddresses: [] }),
@@ -110,9 +110,9 @@ describe('applyPlan', () => {
     await applyPlan([replace('web', 'n2'), replace('web', 'n3'), replace('web', 'n1')], runtimes, silent);
     expect(calls).toEqual([
       'n2:remove web-n2',
-      'n2:create keepalived-web',
+      'n2:create keepalived-web +vrrp',
       'n3:remove web-n3',
-      'n3:create keepalived-web',
+      'n3:create keepalived-web +vrrp',
       'n1:remove web-n1',
       'n1:create keepalived-web',
     ]);
@@ -131,5 +131,55 @@ describe('applyPlan', () => {
       'db@n3:done',
     ]);
     expect(calls).not.toContain('n1:remove web-n1');
+  });
+});
+
+describe('mustJoinVrrpFirst', () => {
+  it.each([
+    {
+      name: "a fresh VIP's creates (no holder to protect)",
+      steps: [create('v', 'n1'), create('v', 'n2')],
+      want: [false, false],
+    },
+    {
+      name: 'creates before replaces, replaces before the last',
+      steps: [create('v', 'n4'), replace('v', 'n2'), replace('v', 'n1')],
+      want: [true, true, false],
+    },
+    { name: 'a lone replace', steps: [replace('v', 'n1')], want: [false] },
+  ])('$name', ({ steps, want }) => {
+    expect(steps.map((_, i) => mustJoinVrrpFirst(steps, i))).toEqual(want);
+  });
+});
+
+describe('applyPlan concurrency', () => {
+  it('never has more than maxParallelActions actions in flight, over all VIPs', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const runtimes = new Map<string, NodeRuntime>();
+    const nodes = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    for (const node of nodes) {
+      runtimes.set(node, {
+        node,
+        listContainers: async () => ({ managed: [], foreign: [] }),
+        create: async () => {
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setTimeout(r, 2));
+          inFlight--;
+        },
+        start: async () => undefined,
+        remove: async () => undefined,
+        probe: async () => ({ state: 'UNKNOWN', heldAddresses: [] }),
+        events: () => EMPTY,
+        reports: () => EMPTY,
+        removeAddresses: async () => ({ removed: [], skippedMaster: false }),
+        recentLogs: async () => '',
+      });
+    }
+    const plan = ['a', 'b', 'c'].flatMap((vip) => nodes.map((node) => create(vip, node)));
+    const outcomes = await applyPlan(plan, runtimes, silent, { maxParallelActions: 7 });
+    expect(outcomes.every((o) => o.result === 'done')).toBe(true);
+    expect(outcomes).toHaveLength(60);
+    expect(most).toBe(7);
   });
 });

@@ -17,7 +17,7 @@ import {
 import { canonicalAddress, parseIpAddress } from '../../core/ip-address.js';
 import { STATE_FILE_PATH } from '../../core/container-layout.js';
 import { EndpointError, describeError } from '../../errors.js';
-import type { AddressRemoval, NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
+import type { AddressRemoval, CreateOptions, NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
 import type { HandRunKeepalived } from '../../core/import-keepalived.js';
 import { containerArchive } from './container-archive.js';
 import { handRunFacts } from './hand-run-env.js';
@@ -106,12 +106,15 @@ export class DockerNodeRuntime implements NodeRuntime {
     };
   }
 
-  async create(desired: DesiredContainer): Promise<void> {
-    const container = await this.createContainer(desired);
-    const archive = await containerArchive(desired.files);
+  async create(desired: DesiredContainer, options: CreateOptions = {}): Promise<void> {
+    // The archive is built while the engine creates the container.
+    const [container, archive] = await Promise.all([
+      this.createContainer(desired),
+      containerArchive(desired.files),
+    ]);
     await this.call(`put files into ${desired.name}`, () => container.putArchive(archive, { path: '/' }));
     await this.start(container.id);
-    await this.waitForVrrpState(container.id, desired);
+    if (options.awaitVrrp ?? true) await this.waitForVrrpState(container.id, desired);
   }
 
   async start(containerId: string): Promise<void> {
