@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { generatedTypesPath, renderManifestTypes } from '../scripts/gen-types.js';
+import * as grammar from '../src/core/grammar.js';
 import { PATTERN_HINTS } from '../src/manifest/schema-errors.js';
 import { MANIFEST_KINDS, readSchema } from '../src/manifest/schema-validators.js';
 
@@ -42,6 +43,27 @@ describe('schemas', () => {
           .map(([name]) => `${pointer}/properties/${name}`),
       );
       expect(undescribed).toEqual([]);
+    });
+
+    it("uses the renderers' grammars (src/core/grammar.ts) for the fields they render", () => {
+      const patterns = new Set(
+        all.flatMap(([, node]) => (typeof node['pattern'] === 'string' ? [node['pattern']] : [])),
+      );
+      const fromCore = Object.entries(grammar).filter(([name]) => name.endsWith('_PATTERN'));
+      const used = fromCore.filter(([, pattern]) => patterns.has(pattern as string)).map(([name]) => name);
+      const expected =
+        kind === 'VirtualIP'
+          ? [
+              'ABSOLUTE_PATH_PATTERN',
+              'HOST_PATTERN',
+              'HTTP_URL_PATTERN',
+              'IMAGE_PATTERN',
+              'INTERFACE_PATTERN',
+              'LABEL_KEY_PATTERN',
+              'NODE_NAME_PATTERN',
+            ]
+          : ['LABEL_KEY_PATTERN', 'NODE_NAME_PATTERN'];
+      expect(used.sort()).toEqual(expected);
     });
 
     it('has an operator-facing hint for every pattern', () => {

@@ -1,6 +1,7 @@
 import { HEALTH_CHECK_SCRIPT_PATH, INTERFACE_PLACEHOLDER, NOTIFY_SCRIPT_PATH } from './container-layout.js';
 import { HEALTH_CHECK_DEFAULTS, healthProbeOf } from './health-check-script.js';
 import { canonicalAddress, parseIpCidr } from './ip-address.js';
+import { keepalivedString, keepalivedWord } from './keepalived-quote.js';
 import { NOTIFY_STATES } from './notify-script.js';
 import type { VirtualIP } from './types.js';
 import { virtualRouterIdOf } from './virtual-router-id.js';
@@ -30,11 +31,16 @@ export interface KeepalivedConfInput {
  * which the container command resolves on the node; so the text (and the spec hash) never
  * depends on facts only the running node knows.
  *
- * @throws Error when an address cannot be parsed (validation rejects those earlier).
+ * Every value from a manifest is written as keepalived's grammar needs it (a bare word only
+ * when it is one, else quoted), so even a value that slipped past validation cannot add a line,
+ * close a block or start a comment.
+ *
+ * @throws Error when an address cannot be parsed, KeepalivedQuoteError when a value cannot be
+ * written (validation rejects both earlier).
  */
 export function renderKeepalivedConf(input: KeepalivedConfInput): string {
   const { vip } = input;
-  const iface = vip.spec.interface ?? INTERFACE_PLACEHOLDER;
+  const iface = keepalivedWord(vip.spec.interface ?? INTERFACE_PLACEHOLDER);
   const checked = hasHealthCheck(vip);
   const blocks = [
     globalDefs(input.node),
@@ -108,9 +114,9 @@ function vrrpInstance(input: KeepalivedConfInput, iface: string, checked: boolea
 function unicastLines(input: KeepalivedConfInput): string[] {
   if (input.unicastPeers.length === 0) return [];
   return [
-    `  unicast_src_ip ${input.unicastSrcIp}`,
+    `  unicast_src_ip ${keepalivedWord(input.unicastSrcIp)}`,
     '  unicast_peer {',
-    ...input.unicastPeers.map((p) => `    ${p}`),
+    ...input.unicastPeers.map((p) => `    ${keepalivedWord(p)}`),
     '  }',
   ];
 }
@@ -118,7 +124,7 @@ function unicastLines(input: KeepalivedConfInput): string[] {
 function authLines(password: string | undefined, version: 2 | 3): string[] {
   // VRRPv3 has no authentication; desiredState refuses that combination before rendering.
   if (password === undefined || version !== 2) return [];
-  return ['  authentication {', '    auth_type PASS', `    auth_pass ${password}`, '  }'];
+  return ['  authentication {', '    auth_type PASS', `    auth_pass ${keepalivedString(password)}`, '  }'];
 }
 
 function vipLine(text: string, iface: string): string {

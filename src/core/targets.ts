@@ -16,6 +16,11 @@ export interface TargetResolution {
   targets: Target[];
   /** Names in `spec.nodes` that match no known node. */
   missing: string[];
+  /**
+   * Selected nodes whose `swarm-vip.priority` label is not a whole number in 1..254 (each is
+   * still a target, at the default priority; callers refuse the VIP rather than guess).
+   */
+  badPriorities: { node: string; value: string }[];
 }
 
 /**
@@ -32,7 +37,7 @@ export function resolveTargets(spec: VirtualIPSpec, nodes: readonly ClusterNode[
       if (!node) missing.push(ref.name);
       else if (!node.drained) targets.push({ node, priority: ref.priority });
     }
-    return { targets: sortByNodeName(targets), missing };
+    return { targets: sortByNodeName(targets), missing, badPriorities: [] };
   }
   const selector = spec.nodeSelector ?? {};
   const role = selector.role ?? 'any';
@@ -41,17 +46,40 @@ export function resolveTargets(spec: VirtualIPSpec, nodes: readonly ClusterNode[
     .filter((n) => !n.drained)
     .filter((n) => role === 'any' || n.role === role)
     .filter((n) => wanted.every(([key, value]) => n.labels[key] === value))
-    .map((node) => ({ node, priority: selectorPriority(node) }));
-  return { targets: sortByNodeName(targets), missing: [] };
+    .map((node) => ({ node, priority: selectorPriority(node) ?? DEFAULT_SELECTOR_PRIORITY }));
+  const badPriorities = targets.flatMap(({ node }) =>
+    selectorPriority(node) === undefined
+      ? [{ node: node.name, value: node.labels[LABEL_NODE_PRIORITY] ?? '' }]
+      : [],
+  );
+  return { targets: sortByNodeName(targets), missing: [], badPriorities };
 }
 
-/** The node's `swarm-vip.priority` label when it is a whole number in 1..254, else the default. */
-export function selectorPriority(node: ClusterNode): number {
+/**
+ * The node's `swarm-vip.priority` label as a priority: the default when the label is absent,
+ * undefined when it is not plain decimal digits in 1..254 (`"0x10"`, `"1e2"`, `" 7"`, `"255"`).
+ */
+export function selectorPriority(node: ClusterNode): number | undefined {
   const raw = node.labels[LABEL_NODE_PRIORITY];
-  const value = raw === undefined ? NaN : Number(raw);
-  return Number.isInteger(value) && value >= 1 && value <= 254 ? value : DEFAULT_SELECTOR_PRIORITY;
+  if (raw === undefined) return DEFAULT_SELECTOR_PRIORITY;
+  return parsePriority(raw);
+}
+
+/** A VRRP priority written as plain decimal digits in 1..254, else undefined. */
+export function parsePriority(text: string): number | undefined {
+  if (!/^[1-9][0-9]{0,2}$/.test(text)) return undefined;
+  const value = Number(text);
+  return value <= 254 ? value : undefined;
 }
 
 function sortByNodeName(targets: Target[]): Target[] {
   return targets.sort((a, b) => compareStrings(a.node.name, b.node.name));
+}
+
+/** Why a selected node's priority label cannot be used (the label's value may be anything: not quoted). */
+export function badPriorityMessage(node: string): string {
+  return (
+    `node ${node}'s label ${LABEL_NODE_PRIORITY} is not a whole number in 1..254 written in plain digits; ` +
+    `fix the label (docker node update --label-add ${LABEL_NODE_PRIORITY}=150) or remove it for the default ${DEFAULT_SELECTOR_PRIORITY}`
+  );
 }

@@ -10,11 +10,14 @@
  * No rule is in both, so their problems never need de-duplicating. Pure.
  */
 import { clusterNodesFromEndpoints } from './cluster-nodes.js';
+import { addressConflicts } from './manifest-checks/address-conflicts.js';
 import { duplicateNames } from './manifest-checks/duplicate-names.js';
+import { endpointChecks } from './manifest-checks/endpoint-checks.js';
 import type { Finding } from './manifest-checks/finding.js';
 import { indexNodeAddresses, nodeChecks } from './manifest-checks/node-checks.js';
 import { routerIdConflicts } from './manifest-checks/router-id-conflicts.js';
 import { specChecks } from './manifest-checks/spec-checks.js';
+import { controlCharacters } from './manifest-checks/string-checks.js';
 import type { ClusterNode, LoadedNodeEndpoint, LoadedVirtualIP, ManifestProblem } from './types.js';
 
 /** Manifests that passed their schema. */
@@ -60,7 +63,12 @@ export function checkManifests(manifests: ManifestsToValidate): ValidationResult
   return fromFindings([
     ...duplicateNames(manifests.virtualIPs, 'vip'),
     ...duplicateNames(manifests.endpoints, 'endpoint'),
-    ...manifests.virtualIPs.flatMap((vip) => specChecks(vip)),
+    ...manifests.virtualIPs.flatMap((vip) => [...controlCharacters(vip, 'vip'), ...specChecks(vip)]),
+    ...manifests.endpoints.flatMap((endpoint) => [
+      ...controlCharacters(endpoint, 'endpoint'),
+      ...endpointChecks(endpoint),
+    ]),
+    ...addressConflicts(manifests.virtualIPs),
   ]);
 }
 

@@ -3,7 +3,17 @@
  * right. Needs errors from a `verbose` ajv (they carry the offending value and schema).
  */
 import type { ErrorObject } from 'ajv';
+import {
+  ABSOLUTE_PATH_PATTERN,
+  HOST_PATTERN,
+  HTTP_URL_PATTERN,
+  IMAGE_PATTERN,
+  INTERFACE_PATTERN,
+  LABEL_KEY_PATTERN,
+  NODE_NAME_PATTERN,
+} from '../core/grammar.js';
 import { ipCidrError } from '../core/ip-address.js';
+import { quoteValue } from '../core/printable.js';
 import { pointerSegment } from '../core/problem-location.js';
 import { didYouMean } from './did-you-mean.js';
 
@@ -24,21 +34,27 @@ type Translate = (error: ErrorObject) => Omit<SchemaIssue, 'code'> & { code?: Sc
 export const PATTERN_HINTS: Readonly<Record<string, string>> = {
   '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$':
     'is not a DNS label: 1 to 63 lowercase letters, digits and "-", starting and ending with a letter or digit (like "ingress")',
-  '^[A-Za-z0-9]([-A-Za-z0-9_.]{0,251}[A-Za-z0-9])?$':
+  [NODE_NAME_PATTERN]:
     'is not a hostname: letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
   '^(unix|tcp|ssh)://.+':
     'is not a Docker engine URL: unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host',
-  '^[A-Za-z0-9_.:@-]{1,15}$': 'is not an interface name: 1 to 15 letters, digits and "_.:@-" (like "eth0")',
+  [INTERFACE_PATTERN]: 'is not an interface name: 1 to 15 letters, digits and "_.:@-" (like "eth0")',
   '^[A-Za-z_][A-Za-z0-9_]*$':
     'is not an environment variable name: letters, digits and "_", not starting with a digit (like "VRRP_PASSWORD")',
-  '^http://': 'is not an http:// URL (like "http://127.0.0.1:8080/healthz")',
+  [HTTP_URL_PATTERN]:
+    'is not an http:// URL of plain URL characters (like "http://127.0.0.1:8080/healthz"); percent-encode anything else',
+  [HOST_PATTERN]: 'is not a host name or IP address (like "127.0.0.1" or "db.internal")',
+  [LABEL_KEY_PATTERN]:
+    'is not a label key: letters, digits, ".", "-", "_" and "/", starting and ending with a letter or digit',
+  [IMAGE_PATTERN]: 'is not a Docker image reference (like "osixia/keepalived:2.0.20")',
+  [ABSOLUTE_PATH_PATTERN]: 'is not an absolute path (like "/run/secrets/vrrp")',
 };
 
 const FORMAT_HINTS: Readonly<Record<string, (value: string) => string>> = {
   'ip-cidr': (value) => ipCidrError(value) ?? `${show(value)} is not a valid address`,
   ip: (value) =>
-    `${show(value)} is not an IPv4 or IPv6 address (like 192.168.4.1); write it without a prefix length`,
-  ipv6: (value) => `${show(value)} is not an IPv6 address (like fd00::1)`,
+    `${show(value)} is not an IPv4 or IPv6 address (like 192.168.4.1; no IPv4-mapped IPv6); write it without a prefix length`,
+  ipv6: (value) => `${show(value)} is not an IPv6 address (like fd00::1; no IPv4-mapped ::ffff:a.b.c.d)`,
 };
 
 const TYPE_NAMES: Readonly<Record<string, string>> = {
@@ -59,7 +75,10 @@ export function translateSchemaErrors(errors: readonly ErrorObject[]): SchemaIss
       (oneOf) =>
         oneOf.instancePath === error.instancePath && error.schemaPath.startsWith(`${oneOf.schemaPath}/`),
     );
-  const issues = errors.filter((error) => !insideOneOf(error)).map(translate);
+  // ajv follows a failed `propertyNames` with a summary error of its own; the key's error says it all.
+  const issues = errors
+    .filter((error) => !insideOneOf(error) && error.keyword !== 'propertyNames')
+    .map(translate);
   return issues.filter((issue) => !explainedByTypo(issue, issues));
 }
 
@@ -129,16 +148,36 @@ const TRANSLATORS: Readonly<Record<string, Translate>> = {
   minItems: (error) => countMessage(error, 'at least', 'item'),
   maxItems: (error) => countMessage(error, 'at most', 'item'),
   minLength: (error) => ({ pointer: error.instancePath, atKey: false, message: 'must not be empty' }),
+  maxLength: (error) => {
+    const limit = `must be at most ${String(error.params['limit'])} characters long`;
+    if (error.propertyName !== undefined) {
+      return {
+        pointer: `${error.instancePath}/${pointerSegment(error.propertyName)}`,
+        atKey: true,
+        message: `key ${limit}; got ${show(error.propertyName)}`,
+      };
+    }
+    return { pointer: error.instancePath, atKey: false, message: `${limit}; got ${show(error.data)}` };
+  },
   minProperties: (error) => ({
     pointer: error.instancePath,
     atKey: true,
     message: `must set at least one of ${Object.keys(propertiesOf(error.parentSchema)).map(quote).join(', ')}`,
   }),
-  pattern: (error) => ({
-    pointer: error.instancePath,
-    atKey: false,
-    message: `${show(error.data)} ${PATTERN_HINTS[String(error.params['pattern'])] ?? `does not match the pattern ${String(error.params['pattern'])}`}`,
-  }),
+  pattern: (error) => {
+    const hint =
+      PATTERN_HINTS[String(error.params['pattern'])] ??
+      `does not match the pattern ${String(error.params['pattern'])}`;
+    // Inside `propertyNames` the offending value is a key: point at the key itself.
+    if (error.propertyName !== undefined) {
+      return {
+        pointer: `${error.instancePath}/${pointerSegment(error.propertyName)}`,
+        atKey: true,
+        message: `key ${show(error.propertyName)} ${hint}`,
+      };
+    }
+    return { pointer: error.instancePath, atKey: false, message: `${show(error.data)} ${hint}` };
+  },
   format: (error) => {
     const hint = FORMAT_HINTS[String(error.params['format'])];
     return hint
@@ -200,15 +239,15 @@ function quote(name: string): string {
   return `\`${name}\``;
 }
 
-/** A value as the operator wrote it. */
+/** A value as the operator wrote it: quoted, escaped and capped (it may be huge or hostile). */
 export function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : describe(value);
+  return typeof value === 'string' ? quoteValue(value) : describe(value);
 }
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return 'an empty value';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'string') return `the string ${quoteValue(value)}`;
   return String(value);
 }

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import ajvFormats from 'ajv-formats';
 import { ipCidrError, parseIpAddress } from '../core/ip-address.js';
 import type { NodeEndpoint, VirtualIP } from '../core/types.js';
 
@@ -44,8 +43,8 @@ export function readSchema(kind: ManifestKind): Record<string, unknown> {
  */
 export function createAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, verbose: true });
-  // ajv-formats is CommonJS; its module.exports and .default are the same plugin function.
-  ajvFormats.default(ajv, ['ipv6']);
+  // One address grammar for every field (no IPv4-mapped IPv6, no zone IDs): ip-address.ts.
+  ajv.addFormat('ipv6', (text: string) => parseIpAddress(text)?.kind() === 'ipv6');
   ajv.addFormat('ip', (text: string) => parseIpAddress(text) !== undefined);
   ajv.addFormat('ip-cidr', (text: string) => ipCidrError(text) === undefined);
   return ajv;

@@ -50,7 +50,7 @@ describe('readVrrpPasswords', () => {
 describe('readVrrpPasswords checks what keepalived can take, once, at the field', () => {
   it.each([
     ['', /not set/],
-    ['ninechars', /9 characters; VRRP PASS takes at most 8/],
+    ['ninechars', /longer than 8 characters, which VRRP PASS cannot carry/],
     ['a b#', /printable ASCII/],
     ['pa"ss', /printable ASCII/],
   ])('%j is refused, the VIP frozen, the password never quoted', (password, message) => {

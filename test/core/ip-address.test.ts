@@ -6,6 +6,7 @@ import {
   ipCidrError,
   parseIpAddress,
   parseIpCidr,
+  subnetSpecialAddress,
 } from '../../src/core/ip-address.js';
 
 describe('ipCidrError', () => {
@@ -15,7 +16,9 @@ describe('ipCidrError', () => {
     ['192.168.4.3/32', undefined],
     ['fd00::10/64', undefined],
     ['fd00::10', undefined],
-    ['::ffff:192.168.4.3/128', undefined],
+    ['::ffff:192.168.4.3/128', 'is an IPv4-mapped IPv6 address; write the IPv4 address itself'],
+    ['::FFFF:c0a8:403', 'is an IPv4-mapped IPv6 address'],
+    ['192.168.4.3\u001b[32m', 'is not an IPv4 or IPv6 address'],
     ['192.168.4.300/24', 'is not an IPv4 or IPv6 address'],
     ['127.1', 'is not an IPv4 or IPv6 address'],
     ['0x7f.0.0.1', 'is not an IPv4 or IPv6 address'],
@@ -59,12 +62,38 @@ describe('parseIpCidr and cidrContains', () => {
   });
 });
 
+describe('parseIpAddress', () => {
+  it.each(['::ffff:192.168.4.3', '::ffff:c0a8:403', '0:0:0:0:0:ffff:c0a8:403'])(
+    'refuses the IPv4-mapped %s (ip prints it differently from how it was written)',
+    (text) => {
+      expect(parseIpAddress(text)).toBeUndefined();
+    },
+  );
+});
+
+describe('subnetSpecialAddress', () => {
+  it.each([
+    ['198.18.0.0/24', 'network'],
+    ['198.18.0.255/24', 'broadcast'],
+    ['198.18.0.128/25', 'network'],
+    ['198.18.0.127/25', 'broadcast'],
+    ['198.18.0.1/24', undefined],
+    ['198.18.0.0/31', undefined],
+    ['198.18.0.0', undefined],
+    ['fd00:5eed::/64', 'network'],
+    ['fd00:5eed::ffff:ffff:ffff:ffff/64', undefined],
+    ['fd00:5eed::/127', undefined],
+  ])('%s is %s', (text, kind) => {
+    const cidr = parseIpCidr(text);
+    expect(cidr && subnetSpecialAddress(cidr)).toBe(kind);
+  });
+});
+
 describe('canonicalAddress', () => {
   it.each([
     ['192.168.4.3', '192.168.4.3'],
     ['FD00:0:0::10', 'fd00::10'],
     ['fd00:0:0:1:0:0:0:1', 'fd00:0:0:1::1'],
-    ['::ffff:192.168.4.3', '::ffff:c0a8:403'],
   ])('%s → %s (as `ip addr` prints it)', (text, canonical) => {
     const address = parseIpAddress(text);
     expect(address && canonicalAddress(address)).toBe(canonical);

@@ -35,7 +35,8 @@ const matrix: { name: string; spec: Partial<VirtualIPSpec>; password?: string; f
       spec: { addresses: ['fd00:5eed::100/64', 'fd00:5eed::101'], advertInterval: 0.1 },
     },
     { name: 'auth', spec: { authentication: { passwordEnv: 'VRRP' } }, password: 'd0cker' },
-    { name: 'auth-8-chars', spec: { authentication: { passwordFile: '/x' } }, password: 'Ab3$%&()' },
+    // keepalived's own specials ({, }, #, !) stay inside the quoted auth_pass.
+    { name: 'auth-8-chars', spec: { authentication: { passwordFile: '/x' } }, password: 'A}{#!%&(' },
     { name: 'nopreempt', spec: { preempt: false } },
     { name: 'fractional-advert', spec: { advertInterval: 0.25 } },
     { name: 'slow-advert', spec: { advertInterval: 255 } },

@@ -79,7 +79,7 @@ describe('renderKeepalivedConf', () => {
       name: 'authentication renders PASS, at the VRRPv2 default of 1 s',
       spec: { authentication: { passwordEnv: 'P' } },
       extra: { password: 's3cret' },
-      has: ['authentication {', 'auth_type PASS', 'auth_pass s3cret', 'advert_int 1', 'version 2'],
+      has: ['authentication {', 'auth_type PASS', 'auth_pass "s3cret"', 'advert_int 1', 'version 2'],
     },
     {
       name: 'no advertInterval: the sub-second default, VRRPv3',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type {
   ClusterNode,
+  NodeEndpoint,
   LoadedNodeEndpoint,
   LoadedVirtualIP,
   VirtualIPSpec,
@@ -13,13 +14,21 @@ const positions = new Map([
   ['/spec#key', { line: 5, col: 1 }],
 ]);
 
+/** Each VIP name its own address by default (one address in two VIPs is a problem of its own). */
+const defaultAddresses = new Map<string, string>();
+function defaultAddress(name: string): string {
+  const address = defaultAddresses.get(name) ?? `192.168.4.${10 + defaultAddresses.size}/24`;
+  defaultAddresses.set(name, address);
+  return address;
+}
+
 function vip(name: string, spec: Partial<VirtualIPSpec>, file = `${name}.yaml`): LoadedVirtualIP {
   return {
     manifest: {
       apiVersion: 'swarm-vip/v1',
       kind: 'VirtualIP',
       metadata: { name },
-      spec: { addresses: ['192.168.4.3/24'], ...spec },
+      spec: { addresses: [defaultAddress(name)], ...spec },
     },
     origin: { file, documentIndex: 0, positions },
   };
@@ -69,8 +78,109 @@ type Case = [
   expected: [code: string, path: string, says: string][],
 ];
 
+const withSpec = (
+  e: LoadedNodeEndpoint,
+  spec: Partial<NodeEndpoint['spec']>,
+  labels?: Record<string, string>,
+) => ({
+  ...e,
+  manifest: {
+    ...e.manifest,
+    metadata: { ...e.manifest.metadata, labels },
+    spec: { ...e.manifest.spec, ...spec },
+  },
+});
+
 const cases: Case[] = [
   ['a valid VIP', [vip('a', on('node-1', 'node-2'))], twoNodes, undefined, []],
+  [
+    'one address in two VirtualIPs',
+    [
+      vip('a', { ...on('node-1'), addresses: ['192.168.4.50/24'] }),
+      vip('b', { ...on('node-2'), addresses: ['192.168.4.50/25'] }),
+    ],
+    twoNodes,
+    undefined,
+    [
+      [
+        'address-conflict',
+        '/spec/addresses/0',
+        '192.168.4.50 is also declared by VirtualIP "b" (b.yaml:4:9)',
+      ],
+      [
+        'address-conflict',
+        '/spec/addresses/0',
+        '192.168.4.50 is also declared by VirtualIP "a" (a.yaml:4:9)',
+      ],
+    ],
+  ],
+  [
+    'one address twice in a VirtualIP, with two prefixes',
+    [vip('a', { ...on('node-1'), addresses: ['192.168.4.50/24', '192.168.4.50/32'] })],
+    twoNodes,
+    undefined,
+    [['duplicate-address', '/spec/addresses/1', '192.168.4.50 is already listed at /spec/addresses/0']],
+  ],
+  [
+    'an IPv6 address written two ways',
+    [vip('a', { ...on('node-1'), addresses: ['fd00:4::50/64', 'FD00:4:0::50'] })],
+    twoNodes,
+    undefined,
+    [['duplicate-address', '/spec/addresses/1', 'fd00:4::50 is already listed']],
+  ],
+  [
+    'a network address',
+    [vip('a', { ...on('node-1'), addresses: ['192.168.4.0/24'] })],
+    twoNodes,
+    undefined,
+    [['network-address', '/spec/addresses/0', '192.168.4.0/24 is the network address of its subnet']],
+  ],
+  [
+    'a broadcast address',
+    [vip('a', { ...on('node-1'), addresses: ['192.168.4.255/24'] })],
+    twoNodes,
+    undefined,
+    [['broadcast-address', '/spec/addresses/0', 'is the broadcast address of its subnet']],
+  ],
+  [
+    'a selected node whose priority label is not 1..254 in plain digits',
+    [vip('a', { nodeSelector: { role: 'any' } })],
+    [],
+    [
+      node('n1', ['192.168.4.1'], { labels: { 'swarm-vip.priority': '0x10' } }),
+      node('n2', ['192.168.4.2'], { labels: { 'swarm-vip.priority': '150' } }),
+      node('n3', ['192.168.4.3'], { labels: { 'swarm-vip.priority': '255' } }),
+    ],
+    [
+      [
+        'bad-priority-label',
+        '/spec/nodeSelector',
+        "node n1's label swarm-vip.priority is not a whole number in 1..254",
+      ],
+      ['bad-priority-label', '/spec/nodeSelector', "node n3's label swarm-vip.priority"],
+    ],
+  ],
+  [
+    'a NodeEndpoint priority label that is not plain digits',
+    [],
+    [withSpec(endpoint('node-1', '192.168.4.1'), {}, { 'swarm-vip.priority': 'high' })],
+    undefined,
+    [['bad-priority-label', '/metadata/labels/swarm-vip.priority', 'whole number in 1..254']],
+  ],
+  [
+    'TLS files on a unix:// endpoint',
+    [],
+    [withSpec(endpoint('node-1', '192.168.4.1'), { tls: { caFile: '/ca', certFile: '/c', keyFile: '/k' } })],
+    undefined,
+    [['tls-without-tcp', '/spec/tls', 'TLS files apply to tcp:// endpoints only']],
+  ],
+  [
+    'a Docker URL the adapter could not use',
+    [],
+    [withSpec(endpoint('node-1', '192.168.4.1'), { docker: 'tcp://host:2376/path?x' })],
+    undefined,
+    [['docker-url', '/spec/docker', 'needs a host name or address (and nothing after the port)']],
+  ],
   [
     'duplicate VIP names, pointing at each other',
     [vip('a', on('node-1'), 'one.yaml'), vip('a', on('node-2'), 'two.yaml')],

@@ -144,7 +144,7 @@ describe('parseManifests', () => {
       3,
       'must be a string; got an empty value',
     ],
-    ['an empty string', '  image: ""\n', 'schema', '/spec/image', 10, 10, 'must not be empty'],
+    ['an empty string', '  image: ""\n', 'schema', '/spec/image', 10, 10, 'is not a Docker image reference'],
     [
       'an empty authentication',
       '  authentication: {}\n',

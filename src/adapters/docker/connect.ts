@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { checkServerIdentity } from 'node:tls';
 import Docker from 'dockerode';
+import { parseDockerUrl } from '../../core/docker-url.js';
 import { EndpointError } from '../../errors.js';
 
 /** TLS client files for a tcp:// endpoint (paths on the reconciler's host). */
@@ -47,32 +48,32 @@ function modemOptions(node: string, endpoint: EndpointAddress): Docker.DockerOpt
     cert: undefined,
     key: undefined,
   };
-  let url: URL;
-  try {
-    url = new URL(endpoint.url);
-  } catch (cause) {
-    throw new EndpointError('endpoint-config', node, `invalid Docker URL ${endpoint.url}`, { cause });
-  }
-  switch (url.protocol) {
-    case 'unix:':
-      return { ...none, socketPath: decodeURIComponent(url.pathname) };
-    case 'tcp:':
-      return { ...none, ...tcpOptions(node, url, endpoint.tls), ...serverNameOptions(endpoint.serverName) };
-    case 'ssh:':
+  // The same grammar validation uses: what `validate` accepts, a pass can connect to.
+  const parsed = parseDockerUrl(endpoint.url);
+  if (!parsed.ok) throw new EndpointError('endpoint-config', node, `invalid Docker URL: ${parsed.reason}`);
+  const url = parsed.url;
+  switch (url.scheme) {
+    case 'unix':
+      return { ...none, socketPath: url.socketPath };
+    case 'tcp':
+      return {
+        ...none,
+        ...tcpOptions(node, url.host, url.port, endpoint.tls),
+        ...serverNameOptions(endpoint.serverName),
+      };
+    case 'ssh':
       return {
         ...none,
         protocol: 'ssh',
-        host: url.hostname,
-        port: url.port || '22',
-        username: url.username || undefined,
+        host: url.host,
+        port: String(url.port ?? 22),
+        username: url.user,
         sshOptions: {},
       };
-    default:
-      throw new EndpointError(
-        'endpoint-config',
-        node,
-        `unsupported Docker URL scheme ${url.protocol} in ${endpoint.url}: use unix://, tcp:// or ssh://`,
-      );
+    default: {
+      const unknown: never = url;
+      throw new EndpointError('endpoint-config', node, `unsupported Docker URL ${JSON.stringify(unknown)}`);
+    }
   }
 }
 
@@ -84,19 +85,23 @@ function serverNameOptions(serverName: string | undefined): Docker.DockerOptions
   } as Docker.DockerOptions;
 }
 
-function tcpOptions(node: string, url: URL, tls: TlsFilePaths | undefined): Docker.DockerOptions {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!tls) return { host, port: url.port || '2375', protocol: 'http' };
+function tcpOptions(
+  node: string,
+  host: string,
+  port: number | undefined,
+  tls: TlsFilePaths | undefined,
+): Docker.DockerOptions {
+  if (!tls) return { host, port: String(port ?? 2375), protocol: 'http' };
   try {
     return {
       host,
-      port: url.port || '2376',
+      port: String(port ?? 2376),
       protocol: 'https',
       ca: readFileSync(tls.caFile),
       cert: readFileSync(tls.certFile),
       key: readFileSync(tls.keyFile),
     };
   } catch (cause) {
-    throw new EndpointError('endpoint-config', node, `cannot read TLS files for ${url.href}`, { cause });
+    throw new EndpointError('endpoint-config', node, `cannot read TLS files for tcp://${host}`, { cause });
   }
 }

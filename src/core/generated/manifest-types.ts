@@ -108,11 +108,11 @@ export interface NodeSelector {
  */
 export interface Authentication {
   /**
-   * Path of a file, on the reconciler's host, holding the password.
+   * Absolute path of a file, on the reconciler's host, holding the password; it must lie under a --password-dir directory.
    */
   passwordFile?: string;
   /**
-   * Name of an environment variable of the reconciler holding the password.
+   * Name of an environment variable of the reconciler holding the password; it must start with --password-env-prefix (default VRRP_).
    */
   passwordEnv?: string;
 }
@@ -126,6 +126,7 @@ export interface HealthCheck {
    * A command (argv) run in the container; exit status 0 means healthy.
    *
    * @minItems 1
+   * @maxItems 64
    */
   exec?: string[];
   /**
@@ -150,7 +151,7 @@ export interface HealthCheck {
  */
 export interface TcpCheck {
   /**
-   * Host to connect to; default 127.0.0.1 (the node itself).
+   * Host to connect to; default 127.0.0.1 (the node itself). A host name, IPv4 or IPv6 address.
    */
   host?: string;
   /**
@@ -163,7 +164,7 @@ export interface TcpCheck {
  */
 export interface HttpCheck {
   /**
-   * http:// URL to fetch.
+   * http:// URL to fetch (RFC 3986 characters only).
    */
   url: string;
   /**

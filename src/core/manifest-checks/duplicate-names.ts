@@ -1,3 +1,4 @@
+import { listCapped, RELATED_MAX } from '../printable.js';
 import { describeLocation, problemAt } from '../problem-location.js';
 import type { Loaded, NodeEndpoint, VirtualIP } from '../types.js';
 import type { Finding } from './finding.js';
@@ -13,17 +14,23 @@ export function duplicateNames(
   const byName = new Map<string, Loaded<VirtualIP | NodeEndpoint>[]>();
   for (const loaded of manifests) {
     const name = loaded.manifest.metadata.name;
-    byName.set(name, [...(byName.get(name) ?? []), loaded]);
+    const group = byName.get(name);
+    if (group) group.push(loaded);
+    else byName.set(name, [loaded]);
   }
   return [...byName.values()]
     .filter((group) => group.length > 1)
     .flatMap((group) =>
-      group.map((loaded) => {
+      group.map((loaded, index) => {
+        // At most RELATED_MAX others, picked without scanning the group: 10,000 copies of one
+        // name must not cost 10,000² steps nor print 10,000 locations per problem.
         const others = group
-          .filter((other) => other !== loaded)
+          .slice(0, RELATED_MAX + 1)
+          .filter((other, at) => at !== index && other !== loaded)
+          .slice(0, RELATED_MAX)
           .map((other) => describeLocation(other.origin, '/metadata/name'));
         const { kind, metadata } = loaded.manifest;
-        const message = `${kind} "${metadata.name}" is also defined at ${others.join(', ')}; names must be unique per kind — rename or remove one`;
+        const message = `${kind} "${metadata.name}" is also defined at ${listCapped(others, RELATED_MAX, group.length - 1)}; names must be unique per kind — rename or remove one`;
         return {
           problem: problemAt(loaded.origin, '/metadata/name', 'duplicate-name', message),
           [invalidates]: metadata.name,

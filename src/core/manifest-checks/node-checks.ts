@@ -8,7 +8,7 @@ import {
   type IpCidr,
 } from '../ip-address.js';
 import { problemAt } from '../problem-location.js';
-import { resolveTargets } from '../targets.js';
+import { badPriorityMessage, resolveTargets } from '../targets.js';
 import type { ClusterNode, LoadedVirtualIP } from '../types.js';
 import type { Finding } from './finding.js';
 
@@ -45,7 +45,11 @@ export function nodeChecks(vip: LoadedVirtualIP, context: NodeCheckContext): Fin
   const issues = [
     ...ownAddresses(vip, addressIndex),
     ...(knownNodes
-      ? [...unknownNodes(vip, knownNodes), ...unreachableSubnets(vip, knownNodes, addressesFinal)]
+      ? [
+          ...unknownNodes(vip, knownNodes),
+          ...unreachableSubnets(vip, knownNodes, addressesFinal),
+          ...badPriorityLabels(vip, knownNodes),
+        ]
       : []),
   ];
   const name = vip.manifest.metadata.name;
@@ -68,6 +72,14 @@ function ownAddresses({ manifest }: LoadedVirtualIP, addressIndex: NodeAddressIn
       ],
     ];
   });
+}
+
+function badPriorityLabels({ manifest }: LoadedVirtualIP, knownNodes: readonly ClusterNode[]): Issue[] {
+  return resolveTargets(manifest.spec, knownNodes).badPriorities.map((bad): Issue => [
+    '/spec/nodeSelector',
+    'bad-priority-label',
+    badPriorityMessage(bad.node),
+  ]);
 }
 
 function unknownNodes({ manifest }: LoadedVirtualIP, knownNodes: readonly ClusterNode[]): Issue[] {

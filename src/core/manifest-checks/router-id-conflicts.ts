@@ -1,4 +1,5 @@
 import { parseIpCidr } from '../ip-address.js';
+import { listCapped, RELATED_MAX } from '../printable.js';
 import { describeLocation, problemAt } from '../problem-location.js';
 import { resolveTargets } from '../targets.js';
 import type { ClusterNode, LoadedVirtualIP } from '../types.js';
@@ -18,23 +19,57 @@ interface RouterIdUse {
 
 /**
  * VIPs that share a virtual router ID and address family on a node: keepalived instances on that
- * node would take each other's adverts for their own. One problem per VIP and clashing partner.
+ * node would take each other's adverts for their own. One problem per VIP, naming at most
+ * {@link RELATED_MAX} clashing partners; partners are found through a node index, so many VIPs
+ * with one ID cost about as much as they have clashes to report.
  */
 export function routerIdConflicts(
   vips: readonly LoadedVirtualIP[],
   knownNodes: readonly ClusterNode[] | undefined,
 ): Finding[] {
-  const uses = vips.map((vip) => routerIdUse(vip, knownNodes));
-  return uses.flatMap((use) =>
-    uses
+  const groups = new Map<string, RouterIdUse[]>();
+  for (const vip of vips) {
+    const use = routerIdUse(vip, knownNodes);
+    const key = `${use.family}/${use.id}`;
+    const group = groups.get(key);
+    if (group) group.push(use);
+    else groups.set(key, [use]);
+  }
+  return [...groups.values()].flatMap((group) => (group.length < 2 ? [] : groupConflicts(group)));
+}
+
+function groupConflicts(group: readonly RouterIdUse[]): Finding[] {
+  const anywhere = group.filter((use) => use.nodes === 'any');
+  const byNode = new Map<string, RouterIdUse[]>();
+  for (const use of group) {
+    if (use.nodes === 'any') continue;
+    for (const node of use.nodes) {
+      const onNode = byNode.get(node);
+      if (onNode) onNode.push(use);
+      else byNode.set(node, [use]);
+    }
+  }
+  return group.flatMap((use) => {
+    const lists =
+      use.nodes === 'any' ? [group] : [...[...use.nodes].map((n) => byNode.get(n) ?? []), anywhere];
+    const partners = firstPartners(use, lists);
+    return partners.length === 0 ? [] : [conflict(use, partners)];
+  });
+}
+
+/** Up to RELATED_MAX + 1 VIPs clashing with `use` (one more than shown, to say "and more"). */
+function firstPartners(use: RouterIdUse, lists: readonly (readonly RouterIdUse[])[]): RouterIdUse[] {
+  const partners: RouterIdUse[] = [];
+  for (const list of lists) {
+    for (const other of list) {
+      if (partners.length > RELATED_MAX) return partners;
       // Two VIPs of one name are a duplicate-name problem already; their IDs are bound to match.
-      .filter((other) => other !== use && other.id === use.id && other.family === use.family)
-      .filter((other) => other.vip.manifest.metadata.name !== use.vip.manifest.metadata.name)
-      .flatMap((other) => {
-        const shared = sharedNodes(use.nodes, other.nodes);
-        return shared === undefined ? [] : [conflict(use, other, shared)];
-      }),
-  );
+      if (other === use || partners.includes(other)) continue;
+      if (other.vip.manifest.metadata.name === use.vip.manifest.metadata.name) continue;
+      if (sharedNodes(use.nodes, other.nodes) !== undefined) partners.push(other);
+    }
+  }
+  return partners;
 }
 
 function routerIdUse(vip: LoadedVirtualIP, knownNodes: readonly ClusterNode[] | undefined): RouterIdUse {
@@ -58,19 +93,22 @@ function sharedNodes(a: NodeSet, b: NodeSet): string[] | undefined {
   return shared.length > 0 ? shared : undefined;
 }
 
-function conflict(use: RouterIdUse, other: RouterIdUse, shared: string[]): Finding {
+function conflict(use: RouterIdUse, partners: readonly RouterIdUse[]): Finding {
   const { metadata, spec } = use.vip.manifest;
   const explicit = spec.virtualRouterId !== undefined;
-  const where = describeLocation(other.vip.origin, '/metadata/name');
-  const onNodes =
-    use.nodes === 'any' || other.nodes === 'any'
-      ? 'and may share nodes (a nodeSelector cannot be resolved without known nodes)'
-      : `on ${shared.length > 1 ? 'nodes' : 'node'} ${shared.join(', ')}`;
+  const described = partners.slice(0, RELATED_MAX).map((other) => {
+    const where = describeLocation(other.vip.origin, '/metadata/name');
+    const shared = sharedNodes(use.nodes, other.nodes) ?? [];
+    const onNodes =
+      use.nodes === 'any' || other.nodes === 'any'
+        ? 'and may share nodes (a nodeSelector cannot be resolved without known nodes)'
+        : `on ${shared.length > 1 ? 'nodes' : 'node'} ${listCapped(shared)}`;
+    return `VirtualIP "${other.vip.manifest.metadata.name}" (${where}) ${onNodes}`;
+  });
+  const others = partners.length > RELATED_MAX ? `${described.join(', ')} and more` : described.join(', ');
   const message = explicit
-    ? `virtualRouterId ${use.id} is also used by VirtualIP "${other.vip.manifest.metadata.name}" (${where}) ${onNodes}; ` +
-      'choose an ID no other VirtualIP on these nodes uses'
-    : `virtualRouterId ${use.id}, derived from the name, is also used by VirtualIP "${other.vip.manifest.metadata.name}" ` +
-      `(${where}) ${onNodes}; set spec.virtualRouterId explicitly`;
+    ? `virtualRouterId ${use.id} is also used by ${others}; choose an ID no other VirtualIP on these nodes uses`
+    : `virtualRouterId ${use.id}, derived from the name, is also used by ${others}; set spec.virtualRouterId explicitly`;
   const pointer = explicit ? '/spec/virtualRouterId' : '/metadata/name';
   return {
     problem: problemAt(use.vip.origin, pointer, 'virtual-router-id-conflict', message),

@@ -1,4 +1,4 @@
-import { familyName, parseIpCidr } from '../ip-address.js';
+import { canonicalAddress, familyName, parseIpCidr, subnetSpecialAddress } from '../ip-address.js';
 import { problemAt } from '../problem-location.js';
 import type { LoadedVirtualIP } from '../types.js';
 import { VRRP3_MAX_ADVERT_INTERVAL, vrrpVersionOf } from '../vrrp-version.js';
@@ -12,6 +12,8 @@ export function specChecks(vip: LoadedVirtualIP): Finding[] {
     ...authenticationProblems(vip),
     ...advertIntervalProblems(vip),
     ...repeatedNodes(vip),
+    ...specialAddresses(vip),
+    ...repeatedAddresses(vip),
   ].map(([pointer, code, message, atKey]) => ({
     problem: problemAt(vip.origin, pointer, code, message, atKey),
     vip: name,
@@ -110,4 +112,43 @@ function repeatedNodes({ manifest }: LoadedVirtualIP): Issue[] {
     ]);
   });
   return issues;
+}
+
+/** The network address (or IPv4 broadcast) of the VIP's own subnet is no address a host can hold. */
+function specialAddresses({ manifest }: LoadedVirtualIP): Issue[] {
+  return manifest.spec.addresses.flatMap((text, index): Issue[] => {
+    const cidr = parseIpCidr(text);
+    const special = cidr && subnetSpecialAddress(cidr);
+    if (!special) return [];
+    return [
+      [
+        `/spec/addresses/${index}`,
+        `${special}-address`,
+        `${text} is the ${special} address of its subnet; a VIP must be a host address inside it ` +
+          `(or a host route: ${canonicalAddress(cidr.address)} without a prefix)`,
+      ],
+    ];
+  });
+}
+
+/** One address twice (with another prefix, or written differently) would be added twice. */
+function repeatedAddresses({ manifest }: LoadedVirtualIP): Issue[] {
+  const firstIndex = new Map<string, number>();
+  return manifest.spec.addresses.flatMap((text, index): Issue[] => {
+    const cidr = parseIpCidr(text);
+    if (!cidr) return [];
+    const key = canonicalAddress(cidr.address);
+    const first = firstIndex.get(key);
+    if (first === undefined) {
+      firstIndex.set(key, index);
+      return [];
+    }
+    return [
+      [
+        `/spec/addresses/${index}`,
+        'duplicate-address',
+        `${key} is already listed at /spec/addresses/${first}; list each address once, with one prefix`,
+      ],
+    ];
+  });
 }
