@@ -80,6 +80,8 @@ describe('loadManifestDir on the file system', () => {
 
 describe('loadManifestDir with injected I/O', () => {
   const deps = (tree: Record<string, string | Error>): ManifestDirDeps => ({
+    realPath: async (dir) => dir,
+    now: () => 0,
     async readDir(dir) {
       if (dir === 'm/broken') throw new Error('EACCES: permission denied');
       const prefix = dir === 'm' ? '' : `${dir.slice(2)}/`;
@@ -89,15 +91,16 @@ describe('loadManifestDir with injected I/O', () => {
           .map((file) => file.slice(prefix.length).split('/')[0]!),
       );
       if (dir === 'm') names.add('broken');
-      return [...names].map((name) => ({
+      const entries = [...names].map((name) => ({
         name,
-        type: `${prefix}${name}` in tree ? 'file' : 'directory',
+        type: `${prefix}${name}` in tree ? ('file' as const) : ('directory' as const),
       }));
+      return { entries, truncated: false };
     },
     async readFile(file) {
       const content = tree[file.slice(2)];
       if (content instanceof Error) throw content;
-      return content ?? '';
+      return Buffer.from(content ?? '');
     },
   });
 
