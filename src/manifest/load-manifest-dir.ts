@@ -263,27 +263,31 @@ async function walk(context: Walk, relative: string, listing: DirListing, depth:
   }
   const visible = listing.entries.filter((e) => !e.name.startsWith('.') && e.name !== 'node_modules');
   for (const entry of visible.sort((a, b) => compareStrings(a.name, b.name))) {
-    const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
     if (context.stopped) return;
-    const named = MANIFEST_FILE.test(entry.name);
-    // A FIFO, device or socket named like a manifest is refused, never opened (a dangling link is no entry).
-    if (entry.type === 'other' && named && entry.realPath !== undefined) {
-      problem(context, child, 'read-error', `cannot read: ${describeReadError(new NotRegularFileError())}`);
-      continue;
-    }
-    if (entry.type !== 'directory' && !(entry.type === 'file' && named)) continue;
-    if (entry.realPath !== undefined && !inside(context.rootReal, entry.realPath)) {
-      problem(
-        context,
-        child,
-        'link-outside',
-        'not read: a link to a path outside the manifest directory; links may only point inside it',
-      );
-      continue;
-    }
-    if (entry.type === 'file') addFile(context, child, entry.realPath);
-    else await enterDirectory(context, child, entry, depth + 1);
+    const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
+    const refusal = refusalOf(context, entry);
+    if (refusal) problem(context, child, refusal[0], refusal[1]);
+    else if (entry.type === 'file' && MANIFEST_FILE.test(entry.name)) addFile(context, child, entry.realPath);
+    else if (entry.type === 'directory') await enterDirectory(context, child, entry, depth + 1);
   }
+}
+
+/** Why an entry that would be read is not: a link leaving the root, or no regular file. */
+function refusalOf(context: Walk, entry: DirEntry): [code: string, message: string] | undefined {
+  const named = MANIFEST_FILE.test(entry.name);
+  const wanted = entry.type === 'directory' || named;
+  // A dangling link (no real path) is no entry at all, as an editor's lock file often is.
+  if (!wanted || entry.realPath === undefined) return undefined;
+  if (!inside(context.rootReal, entry.realPath)) {
+    return [
+      'link-outside',
+      'not read: a link to a path outside the manifest directory; links may only point inside it',
+    ];
+  }
+  // A FIFO, device or socket named like a manifest is refused, never opened.
+  if (entry.type === 'other')
+    return ['read-error', `cannot read: ${describeReadError(new NotRegularFileError())}`];
+  return undefined;
 }
 
 function addFile(context: Walk, relative: string, realPath: string | undefined): void {

@@ -131,7 +131,9 @@ describe('loadManifestDir with hostile entries', () => {
     [
       'directories deeper than maxDirectoryDepth',
       { maxDirectoryDepth: 2 },
-      (d) => mkdir(path.join(d, 'a/b/c'), { recursive: true }),
+      async (d) => {
+        await mkdir(path.join(d, 'a/b/c'), { recursive: true });
+      },
       /more than 2 levels deep \(limit maxDirectoryDepth\)/,
     ],
   ])('%s is one problem naming the limit', async (_, limits, setup, message) => {
