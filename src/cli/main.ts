@@ -17,7 +17,7 @@ import {
 import { describeError } from '../errors.js';
 import { EXIT, exitCodeHelp } from './exit-codes.js';
 import { createLogger } from '../log.js';
-import { processIo } from './io.js';
+import { drainOutput, processIo } from './io.js';
 
 const io = processIo;
 let exitCode = 0;
@@ -101,4 +101,7 @@ try {
   io.stderr(`error: ${describeError(error)}`);
   exitCode = EXIT.run.failed;
 }
+// Exit only once stdout and stderr are drained: thousands of problems piped into `head` or a
+// CI log must arrive whole, summary included.
+await drainOutput();
 process.exit(exitCode);

@@ -1,6 +1,6 @@
 import type { ForeignClaim } from '../core/foreign-claims.js';
 import type { Action, ManifestProblem, NodeObservation } from '../core/types.js';
-import { formatProblem } from './validate-command.js';
+import { formatProblems } from './validate-command.js';
 
 /** A plan step as shown to people and programs: never the rendered files (they may hold a password). */
 export interface PlanStepView {
@@ -45,6 +45,6 @@ export function planText(
   }
   if (actions.length === 0) lines.push('Nothing to do: every node runs what the manifests say.');
   for (const node of nodes) if (!node.reachable) lines.push(`node ${node.node} unreachable: ${node.error}`);
-  for (const problem of problems) lines.push(formatProblem(problem, process.cwd()));
+  lines.push(...formatProblems(problems, process.cwd()));
   return lines.join('\n');
 }

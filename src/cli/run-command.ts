@@ -13,7 +13,7 @@ import { composeSingleActor } from './compose-single-actor.js';
 import { EXIT, onceExitCode } from './exit-codes.js';
 import type { CommandIo } from './io.js';
 import { planStepView } from './render-plan.js';
-import { formatProblem } from './validate-command.js';
+import { formatProblems } from './validate-command.js';
 
 /** `--once` found another reconciler acting: nothing was done (design contract). */
 const EXIT_NOT_ACTING = EXIT.run.lockHeld;
@@ -56,7 +56,7 @@ async function runOnce(config: Config, log: Logger, io: CommandIo, actor: Single
   }
   for (const node of result.actual.nodes)
     if (!node.reachable) io.stdout(`failed  node ${node.node} unreachable: ${node.error}`);
-  for (const problem of result.problems) io.stderr(formatProblem(problem, process.cwd()));
+  for (const line of formatProblems(result.problems, process.cwd())) io.stderr(line);
   // After changes VRRP needs its master-down time before the addresses say anything.
   if (result.outcomes.length > 0) await sleep(settleMs(result));
   const { anomalies } = await probeAnomalies(result);

@@ -8,7 +8,7 @@ import type { VipConditions } from '../core/conditions.js';
 import { composePassDeps } from './compose.js';
 import { EXIT, statusExitCode } from './exit-codes.js';
 import type { CommandIo } from './io.js';
-import { formatProblem } from './validate-command.js';
+import { formatProblems } from './validate-command.js';
 import { claimView } from './render-plan.js';
 import { describeClaim } from '../core/foreign-claims.js';
 
@@ -34,7 +34,7 @@ export async function statusCommand(config: Config, log: Logger, io: CommandIo):
     if (notReady) io.stdout(notReady);
     io.stdout(`revision ${revision.manifests} (nodes ${revision.nodes})`);
     for (const claim of world.claims) io.stdout(describeClaim(claim));
-    for (const problem of world.problems) io.stdout(formatProblem(problem, process.cwd()));
+    for (const line of formatProblems(world.problems, process.cwd())) io.stdout(line);
   }
   return anomalies.length > 0 ? EXIT.status.notReady : statusExitCode(conditions, world.problems);
 }

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { manifestNotices } from '../core/manifest-checks/notices.js';
+import { escapeControl } from '../core/printable.js';
 import type { ManifestProblem } from '../core/types.js';
 import { loadManifestDir, ManifestDirError, type ManifestDirDeps } from '../manifest/load-manifest-dir.js';
 import type { ManifestSet } from '../ports.js';
@@ -35,7 +36,7 @@ export async function validateCommand({ dir }: ValidateArgs, io: ValidateIo): Pr
     io.stderr(`error: ${describeLoadError(error, dir)}`);
     return EXIT.validate.invalid;
   }
-  for (const problem of set.problems) io.stdout(formatProblem(problem, cwd));
+  for (const line of formatProblems(set.problems, cwd)) io.stdout(line);
   const notices = manifestNotices(set.virtualIPs);
   for (const notice of notices)
     io.stdout(formatProblem({ ...notice, message: `notice: ${notice.message}` }, cwd));
@@ -43,10 +44,33 @@ export async function validateCommand({ dir }: ValidateArgs, io: ValidateIo): Pr
   return set.problems.length === 0 ? EXIT.validate.valid : EXIT.validate.invalid;
 }
 
-/** `file:line:col  path  message`, the file relative to `cwd`, `/` for the whole document. */
+/**
+ * `file:line:col  path  message`, the file relative to `cwd`, `/` for the whole document. File
+ * names, paths and messages may carry anything a manifest holds: control characters are escaped
+ * (a file name must not forge a line) and a long path is cut.
+ */
 export function formatProblem(problem: ManifestProblem, cwd: string): string {
   const file = path.relative(cwd, path.resolve(cwd, problem.file)) || problem.file;
-  return `${file}:${problem.line}:${problem.col}  ${problem.path || '/'}  ${problem.message}`;
+  const pointer = problem.path || '/';
+  const shown = pointer.length > MAX_PATH_CHARS ? `${pointer.slice(0, MAX_PATH_CHARS)}…` : pointer;
+  return escapeControl(`${file}:${problem.line}:${problem.col}  ${shown}  ${problem.message}`);
+}
+
+/** How many problems one command prints; the rest are counted in a last line. */
+export const MAX_PRINTED_PROBLEMS = 500;
+const MAX_PATH_CHARS = 200;
+
+/** Each problem as a line, at most {@link MAX_PRINTED_PROBLEMS}, then what was left out. */
+export function formatProblems(problems: readonly ManifestProblem[], cwd: string): string[] {
+  const lines = problems.slice(0, MAX_PRINTED_PROBLEMS).map((problem) => formatProblem(problem, cwd));
+  const left = problems.length - lines.length;
+  if (left > 0) {
+    const files = new Set(problems.slice(MAX_PRINTED_PROBLEMS).map((problem) => problem.file)).size;
+    lines.push(
+      `… and ${plural(left, 'more problem')} in ${plural(files, 'file')} not shown (fix the ones above first)`,
+    );
+  }
+  return lines;
 }
 
 function summary(set: ManifestSet): string {

@@ -69,6 +69,9 @@ export async function readWorld(
   return { ...inputs, passId, actual, claims, plan };
 }
 
+/** How many manifest problems one pass logs one by one. */
+const MAX_LOGGED_PROBLEMS = 100;
+
 /** One level-triggered pass: read, plan, apply. It never asks what woke it. */
 export async function runPass(
   deps: PassDeps,
@@ -79,8 +82,15 @@ export async function runPass(
   log.debug('pass started');
   const world = await readWorld({ ...deps, log }, cache, passId);
   log.debug({ actions: world.plan.length }, 'world read');
-  for (const problem of world.problems) {
+  // Capped like the CLI's list: 10,000 broken documents must not write 10,000 log lines per pass.
+  for (const problem of world.problems.slice(0, MAX_LOGGED_PROBLEMS)) {
     log.warn({ file: problem.file, line: problem.line, path: problem.path }, problem.message);
+  }
+  if (world.problems.length > MAX_LOGGED_PROBLEMS) {
+    log.warn(
+      { problems: world.problems.length },
+      `${world.problems.length - MAX_LOGGED_PROBLEMS} more manifest problems not logged`,
+    );
   }
   for (const node of world.actual.nodes) {
     if (!node.reachable) log.warn({ node: node.node, err: node.error }, `node ${node.node} unreachable`);
