@@ -13,6 +13,7 @@ import { MAX_PRINTED_PROBLEMS } from '../../src/cli/validate-command.js';
 import { escapeForLog } from '../../src/log.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// eslint-disable-next-line no-control-regex -- finding raw control characters is the point
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** Runs `reconciler validate DIR`; the reader waits `readDelayMs` before draining the pipe. */
