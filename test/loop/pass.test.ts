@@ -64,7 +64,7 @@ describe('readWorld', () => {
         line: 10,
         col: 5,
         path: '/spec/authentication',
-        message: expect.stringContaining('9 characters'),
+        message: expect.stringContaining('longer than 8 characters'),
       }),
     ]);
   });
