@@ -16,22 +16,19 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 // eslint-disable-next-line no-control-regex -- finding raw control characters is the point
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
-/** Runs `reconciler validate DIR`; the reader waits `readDelayMs` before draining the pipe. */
-function validate(dir: string, readDelayMs = 0): Promise<{ code: number | null; stdout: string }> {
+/**
+ * Runs `reconciler validate DIR`, its stdout piped (by a real shell) into a reader that sleeps
+ * `readDelay` seconds before reading: a full pipe the CLI must wait on before it exits.
+ */
+function validate(dir: string, readDelay = 0): Promise<{ code: number | null; stdout: string }> {
+  const cli = [process.execPath, '--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'validate', dir]
+    .map((word) => `'${word.replaceAll("'", `'\\''`)}'`)
+    .join(' ');
+  const script = `${cli} | { sleep ${readDelay}; cat; }; exit \${PIPESTATUS[0]}`;
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'validate', dir],
-      {
-        cwd: root,
-      },
-    );
+    const child = spawn('/usr/bin/bash', ['-c', script], { cwd: root });
     const chunks: Buffer[] = [];
-    child.stdout.pause();
-    setTimeout(() => {
-      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-      child.stdout.resume();
-    }, readDelayMs);
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(chunks).toString('utf8') }));
   });
 }
@@ -59,7 +56,7 @@ describe('reconciler validate on hostile manifests', () => {
     // 2,000 documents, each two problems, in a file with a long name: far more than a pipe holds.
     const name = `${'n'.repeat(200)}.yaml`;
     await writeFile(path.join(dir, name), Array(999).fill('kind: Nope\n').join('---\n'));
-    const { code, stdout } = await validate(dir, 1500);
+    const { code, stdout } = await validate(dir, 1.5);
     const lines = stdout.trim().split('\n');
     expect(code).toBe(1);
     expect(lines).toHaveLength(MAX_PRINTED_PROBLEMS + 2);
