@@ -108,11 +108,11 @@ export interface NodeSelector {
  */
 export interface Authentication {
   /**
-   * Absolute path of a file, on the reconciler's host, holding the password; it must lie under a --password-dir directory.
+   * Absolute path of a file, on the reconciler's host, holding the password.
    */
   passwordFile?: string;
   /**
-   * Name of an environment variable of the reconciler holding the password; it must start with --password-env-prefix (default VRRP_).
+   * Name of an environment variable of the reconciler holding the password.
    */
   passwordEnv?: string;
 }
