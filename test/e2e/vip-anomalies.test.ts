@@ -142,8 +142,14 @@ describe('one holder per VIP, repaired by the reconciler', () => {
       (l) => l.msg.startsWith('removed stale') && l.vip === 'avail-side' && l.node === n3.name,
       'the removal in the log',
     );
-    // The helper is gone and was never taken for a hand-run keepalived.
-    expect((await containersOnNodes(cluster)).filter((c) => c.node === n3.name && !c.managed)).toEqual([]);
+    // The helper goes once it has run, and was never taken for a hand-run keepalived.
+    const unmanagedOnN3 = async () =>
+      (await containersOnNodes(cluster)).filter((c) => c.node === n3.name && !c.managed);
+    await waitFor(async () => (await unmanagedOnN3()).length === 0, {
+      timeoutMs: 10_000,
+      description: `the helper container to leave ${n3.name}`,
+    });
+    expect(await unmanagedOnN3()).toEqual([]);
   });
 
   it('after a SIGKILL of the holder, its stale address is noticed and gone: one holder again', async () => {

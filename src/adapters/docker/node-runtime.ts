@@ -217,7 +217,19 @@ export class DockerNodeRuntime implements NodeRuntime {
       const raw = await this.call('helper logs', () => container.logs({ stdout: true, stderr: true }));
       return { exitCode: waited.StatusCode ?? -1, output: printable(raw) };
     } finally {
-      await container.remove({ force: true }).catch(() => undefined);
+      await this.removeHelper(container);
+    }
+  }
+
+  /** A container that has only just exited may refuse removal for a moment (409): retry, bounded. */
+  private async removeHelper(container: Docker.Container): Promise<void> {
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+      const error = await container.remove({ force: true }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (error === undefined || statusOf(error) === 404) return;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }
 
