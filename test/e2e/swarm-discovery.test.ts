@@ -135,6 +135,11 @@ describe('swarm discovery (--swarm) on a real swarm', () => {
         timeoutMs: 20_000,
         description: 'tbnode3, labelled while the reconciler runs, to hold the VIP',
       });
+      // The new peer changes every node's config: the rollout replaces tbnode1 and tbnode2 too.
+      await waitFor(async () => (await edgeNodes()).join() === 'tbnode1,tbnode2,tbnode3', {
+        timeoutMs: 20_000,
+        description: 'edge running on all three nodes once the rollout is done',
+      });
       expect(await edgeNodes()).toEqual(['tbnode1', 'tbnode2', 'tbnode3']);
     } finally {
       expect(await reconciler.stop()).toBe(0);
