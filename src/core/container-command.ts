@@ -1,4 +1,5 @@
 import {
+  CONFIG_DIR,
   CONFIG_PATH,
   CONFIG_TEMPLATE_PATH,
   INTERFACE_PLACEHOLDER,
@@ -15,6 +16,56 @@ export interface ContainerCommandInput {
    * names none; omit it when the config names its interface.
    */
   resolveInterfaceOf?: string;
+  /**
+   * Files carried in the create request's environment (see {@link environmentFiles}): the
+   * command writes them at every start. Files not listed here are put into the container.
+   */
+  filesFromEnvironment?: readonly EnvironmentFile[];
+}
+
+/** A file whose content travels in an environment variable of the create request. */
+export interface EnvironmentFile {
+  path: string;
+  mode: number;
+  variable: string;
+}
+
+/**
+ * Where each file goes when carried in the environment: `SWARM_VIP_FILE_<n>`, in file order. Only
+ * for files without secrets: the environment shows in `docker inspect`.
+ */
+export function environmentFiles(files: readonly { path: string; mode: number }[]): EnvironmentFile[] {
+  return files.map((f, n) => ({ path: f.path, mode: f.mode, variable: `SWARM_VIP_FILE_${n}` }));
+}
+
+/**
+ * Bytes of file content that may ride in the create request. Linux caps one environment string at
+ * 128 KiB (MAX_ARG_STRLEN) and the whole exec at a quarter of the stack limit; a config of a few
+ * VIPs is 1-2 KiB, so anything near the cap goes into the container instead.
+ */
+export const ENVIRONMENT_FILES_MAX_BYTES = 64 * 1024;
+
+/**
+ * How the files reach the container: in the create request's environment (one request less, the
+ * command writes them at every start) unless something there is secret (the environment shows in
+ * `docker inspect`), a NUL byte could not travel in an environment string, or they are too large.
+ */
+export function fileDeliveryOf(
+  files: readonly { content: string }[],
+  hasSecret: boolean,
+): 'environment' | 'archive' {
+  if (hasSecret) return 'archive';
+  let bytes = 0;
+  for (const f of files) {
+    if (f.content.includes('\0')) return 'archive';
+    bytes += Buffer.byteLength(f.content, 'utf8');
+  }
+  return bytes <= ENVIRONMENT_FILES_MAX_BYTES ? 'environment' : 'archive';
+}
+
+/** The create request's environment that carries `files` (as {@link environmentFiles} names them). */
+export function fileEnvironment(files: readonly { path: string; mode: number; content: string }[]): string[] {
+  return environmentFiles(files).map((f, n) => `${f.variable}=${files[n]?.content ?? ''}`);
 }
 
 /**
@@ -39,6 +90,7 @@ function containerScript(input: ContainerCommandInput): string {
     `rm -f ${STALE_PID_FILES.join(' ')}`,
     `mkdir -p ${STATE_DIR}`,
     `rm -f ${STATE_FILE_PATH}`,
+    ...environmentFileLines(input.filesFromEnvironment ?? []),
     ...interfaceLines(input.resolveInterfaceOf),
     // The config may hold the VRRP password: readable by root only.
     'umask 077',
@@ -49,6 +101,20 @@ function containerScript(input: ContainerCommandInput): string {
     `exec keepalived -n -l -D -f ${CONFIG_PATH}`,
   ];
   return lines.join('\n');
+}
+
+function environmentFileLines(files: readonly EnvironmentFile[]): string[] {
+  if (files.length === 0) return [];
+  // Root-owned, not writable by others: keepalived's enable_script_security insists.
+  const lines = [`mkdir -p ${CONFIG_DIR}`, `chmod 755 ${CONFIG_DIR}`];
+  for (const f of files) {
+    if (!/^SWARM_VIP_FILE_\d+$/.test(f.variable) || !/^[/A-Za-z0-9._-]+$/.test(f.path)) {
+      throw new Error(`not a file to carry in the environment: ${JSON.stringify(f)}`);
+    }
+    const path = shellQuote(f.path);
+    lines.push(`printf '%s' "$${f.variable}" > ${path}`, `chmod ${f.mode.toString(8)} ${path}`);
+  }
+  return lines;
 }
 
 function interfaceLines(address: string | undefined): string[] {

@@ -1,5 +1,5 @@
 import { compareStrings } from './compare-strings.js';
-import { containerCommand } from './container-command.js';
+import { containerCommand, environmentFiles, fileDeliveryOf } from './container-command.js';
 import {
   CONFIG_FILE_MODE,
   CONFIG_TEMPLATE_PATH,
@@ -125,9 +125,12 @@ function buildContainer(
   });
   const files = containerFiles(vip, conf);
   const image = vip.spec.image ?? DEFAULT_IMAGE;
-  const command = containerCommand(
-    vip.spec.interface === undefined ? { resolveInterfaceOf: self.address } : {},
-  );
+  // Without a password nothing is secret: the files ride in the create request (one request less).
+  const fileDelivery = fileDeliveryOf(files, password !== undefined);
+  const command = containerCommand({
+    ...(vip.spec.interface === undefined ? { resolveInterfaceOf: self.address } : {}),
+    ...(fileDelivery === 'environment' ? { filesFromEnvironment: environmentFiles(files) } : {}),
+  });
   const hash = specHash({ image, command, files });
   return {
     vip: name,
@@ -137,6 +140,7 @@ function buildContainer(
     labels: { [LABEL_MANAGED]: 'true', [LABEL_VIP]: name, [LABEL_SPEC_HASH]: hash },
     command,
     files,
+    fileDelivery,
     specHash: hash,
     priority: self.target.priority,
     addresses: vip.spec.addresses.map(canonicalVip),

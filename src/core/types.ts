@@ -104,6 +104,13 @@ export interface DesiredContainer {
   /** argv run instead of the image's entry point. */
   command: readonly string[];
   files: readonly ContainerFile[];
+  /**
+   * How the files reach the container: `environment` in the create request (the command writes
+   * them; nothing secret, since `docker inspect` shows it), or `archive` put into the created
+   * container before it starts (a config holding the VRRP password). One request less for the
+   * first: a create then costs what the engine's own create + start does.
+   */
+  fileDelivery: 'environment' | 'archive';
   specHash: string;
   /** VRRP priority of this node, for rollout order and display. */
   priority: number;

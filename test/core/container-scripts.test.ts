@@ -9,10 +9,11 @@ import { createServer as createTcpServer, type AddressInfo, type Server } from '
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerCommand } from '../../src/core/container-command.js';
+import { containerCommand, environmentFiles, fileEnvironment } from '../../src/core/container-command.js';
 import {
   CONFIG_PATH,
   CONFIG_TEMPLATE_PATH,
+  HEALTH_CHECK_SCRIPT_PATH,
   INTERFACE_PLACEHOLDER,
   STALE_PID_FILES,
   STATE_DIR,
@@ -281,6 +282,37 @@ describe(`container scripts under busybox (${BUSYBOX})`, () => {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('no interface holds 198.18.0.99');
       expect(result.stdout).not.toContain('keepalived');
+    });
+
+    it('writes files carried in the environment, byte for byte, with their modes, before using them', async () => {
+      const { root, stubs } = await prepare('cmd-env');
+      const files = [
+        { path: CONFIG_TEMPLATE_PATH, content: `${template}# "quotes" $HOME \\n %s\n`, mode: 0o600 },
+        // Not the notify script: the command would start its watcher, which holds stdout open.
+        { path: HEALTH_CHECK_SCRIPT_PATH, content: '#!/bin/sh\necho "$1"\n', mode: 0o755 },
+      ];
+      await rm(join(root, CONFIG_TEMPLATE_PATH));
+      const env = Object.fromEntries(
+        fileEnvironment(files).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+      );
+      const argv = containerCommand({
+        resolveInterfaceOf: '198.18.0.1',
+        filesFromEnvironment: environmentFiles(files),
+      });
+      const ip = `ip() { ${join(stubs, 'ip')} "$@"; }\n`;
+      const result = await run(BUSYBOX, ['sh', '-c', ip + relocate(argv[2] ?? '', root)], {
+        PATH: `${stubs}:${bin}`,
+        ...env,
+      });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      for (const f of files) {
+        expect(await readFile(join(root, f.path), 'utf8')).toBe(f.content);
+        expect((await stat(join(root, f.path))).mode & 0o777).toBe(f.mode);
+      }
+      expect(await readFile(join(root, CONFIG_PATH), 'utf8')).toBe(
+        files[0]?.content.replaceAll(INTERFACE_PLACEHOLDER, 'eth0'),
+      );
     });
 
     it('copies a template without placeholder and needs no ip when the interface is fixed', async () => {

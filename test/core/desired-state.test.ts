@@ -44,6 +44,8 @@ describe('desiredState', () => {
       name: 'keepalived-web',
       image: DEFAULT_IMAGE,
       addresses: ['198.18.0.100'],
+      // Nothing secret: the files ride in the create request, and the command writes them.
+      fileDelivery: 'environment',
       labels: { [LABEL_MANAGED]: 'true', [LABEL_VIP]: 'web', [LABEL_SPEC_HASH]: first?.specHash },
     });
     expect(first?.command.slice(0, 2)).toEqual(['sh', '-c']);
@@ -152,6 +154,9 @@ describe('desiredState', () => {
       passwords: new Map([['a', password]]),
     });
     for (const c of state.containers) {
+      // The config holds the password: put into the container, never in the create request.
+      expect(c.fileDelivery).toBe('archive');
+      expect(c.command.join(' ')).not.toContain('SWARM_VIP_FILE_');
       const { files, ...rest } = c;
       expect(JSON.stringify(rest)).not.toContain(password);
       expect(files.filter((f) => f.content.includes(password)).map((f) => [f.path, f.mode])).toEqual([

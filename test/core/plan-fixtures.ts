@@ -22,6 +22,7 @@ export function desiredContainer(
     labels: { [LABEL_MANAGED]: 'true', [LABEL_VIP]: vip, [LABEL_SPEC_HASH]: specHash },
     command: ['sh', '-c', 'true'],
     files: [],
+    fileDelivery: 'environment',
     specHash,
     priority,
     addresses: ['198.18.0.100'],

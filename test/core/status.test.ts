@@ -10,6 +10,7 @@ const want = (node: string, specHash = 'new'): DesiredContainer => ({
   labels: {},
   command: [],
   files: [],
+  fileDelivery: 'environment',
   specHash,
   priority: 100,
   addresses: ['198.18.0.100'],

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   KEEPALIVED_TEST_IMAGE,
+  dockerOf,
   holderOf,
   nodeByName,
   startNodeDockerd,
@@ -46,6 +47,15 @@ describe('reconciler --once and plan on three real nodes', () => {
   const apiContainers = async () =>
     (await containersOnNodes(cluster, 'keepalived-api')).filter((c) => c.managed);
 
+  /** The api container's environment on `node`, as `docker inspect` shows it to anyone. */
+  const environmentOf = async (node: string) =>
+    (await dockerOf(nodeByName(cluster, node)).getContainer('keepalived-api').inspect()).Config.Env ?? [];
+  /** The config template carried in that environment, if any. */
+  const configInEnvironment = async (node: string) =>
+    (await environmentOf(node))
+      .find((e) => e.startsWith('SWARM_VIP_FILE_0='))
+      ?.slice('SWARM_VIP_FILE_0='.length);
+
   beforeAll(async () => {
     dir = await manifestDir(cluster);
   });
@@ -81,6 +91,9 @@ describe('reconciler --once and plan on three real nodes', () => {
     expect(
       await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), { timeoutMs: 15_000 }),
     ).toBe(true);
+    // Nothing secret: the config rode in the create request (no archive put), and that config is
+    // the one keepalived runs (the holder above proves it works).
+    expect(await configInEnvironment('tbnode2')).toContain(`${address}/${cluster.ipv4PrefixLength}`);
     expect((await plan()).code).toBe(0);
   });
 
@@ -178,6 +191,11 @@ describe('reconciler --once and plan on three real nodes', () => {
       ['tbnode1', 'current', 'MASTER'],
       ['tbnode2', 'current', 'BACKUP'],
     ]);
+    // The password never rides in the create request, where `docker inspect` would show it.
+    for (const node of ['tbnode1', 'tbnode2']) {
+      expect(await configInEnvironment(node)).toBeUndefined();
+      expect((await environmentOf(node)).join('\n')).not.toContain(password);
+    }
     const text = await runCli(['status', '--manifests', dir]);
     for (const output of [result.stdout, result.stderr, text.stdout, text.stderr, applied.stdout]) {
       expect(output).not.toContain(password);

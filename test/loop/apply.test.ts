@@ -39,6 +39,7 @@ const desired = (vip: string, node: string): DesiredContainer => ({
   labels: {},
   command: [],
   files: [],
+  fileDelivery: 'environment',
   specHash: 'h',
   priority: 100,
   addresses: [],

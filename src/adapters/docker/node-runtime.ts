@@ -16,6 +16,7 @@ import {
 } from '../../core/types.js';
 import { canonicalAddress, parseIpAddress } from '../../core/ip-address.js';
 import { STATE_FILE_PATH } from '../../core/container-layout.js';
+import { fileEnvironment } from '../../core/container-command.js';
 import { EndpointError, describeError } from '../../errors.js';
 import type { AddressRemoval, CreateOptions, NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
 import type { HandRunKeepalived } from '../../core/import-keepalived.js';
@@ -107,12 +108,15 @@ export class DockerNodeRuntime implements NodeRuntime {
   }
 
   async create(desired: DesiredContainer, options: CreateOptions = {}): Promise<void> {
-    // The archive is built while the engine creates the container.
+    // Files without secrets ride in the create request; others go in before the first start, the
+    // archive built while the engine creates.
     const [container, archive] = await Promise.all([
       this.createContainer(desired),
-      containerArchive(desired.files),
+      desired.fileDelivery === 'archive' ? containerArchive(desired.files) : undefined,
     ]);
-    await this.call(`put files into ${desired.name}`, () => container.putArchive(archive, { path: '/' }));
+    if (archive !== undefined) {
+      await this.call(`put files into ${desired.name}`, () => container.putArchive(archive, { path: '/' }));
+    }
     await this.start(container.id);
     if (options.awaitVrrp ?? true) await this.waitForVrrpState(container.id, desired);
   }
@@ -261,6 +265,7 @@ export class DockerNodeRuntime implements NodeRuntime {
       Image: desired.image,
       Entrypoint: [],
       Cmd: [...desired.command],
+      Env: desired.fileDelivery === 'environment' ? fileEnvironment(desired.files) : [],
       Labels: { ...desired.labels },
       StopSignal: 'SIGTERM',
       HostConfig: keepalivedHostConfig(),
