@@ -75,6 +75,11 @@ export class SimulatedNodeRuntime implements NodeRuntime {
     return { removed: [], skippedMaster: false };
   }
 
+  async readAddresses(): Promise<string[]> {
+    await this.roundTrip();
+    return [];
+  }
+
   async probe(containerId: string): Promise<VrrpProbe> {
     await this.roundTrip();
     this.existing(containerId);

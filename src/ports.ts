@@ -136,6 +136,12 @@ export interface NodeRuntime {
     addresses: readonly string[],
     via: { containerId: string } | { image: string },
   ): Promise<AddressRemoval>;
+  /**
+   * VIP-relevant facts of a node that runs no managed keepalived to report them: the addresses on
+   * its interfaces (canonical, without prefix), read once in a short-lived helper container of
+   * `image` with the node's network.
+   */
+  readAddresses(image: string): Promise<string[]>;
   /** Managed containers' events; reconnects with capped backoff, emitting `reconnected` after each gap. */
   events(): Observable<NodeEvent>;
   /** Hand-run keepalived containers with their KEEPALIVED_* settings, for `reconciler import`. */

@@ -3,9 +3,11 @@ import { describeAnomaly } from '../core/anomalies.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { fencedDirectory } from '../loop/fenced-directory.js';
-import { runPass } from '../loop/pass.js';
+import { foreignClaims } from '../core/foreign-claims.js';
+import { observeNodes } from '../loop/observe.js';
+import { runPass, type PassResult } from '../loop/pass.js';
 import { vipTraits } from '../loop/anomaly-facts.js';
-import { probeAnomalies } from '../loop/probe-anomalies.js';
+import { describeRepair, probeAnomalies, repairStaleAddresses } from '../loop/probe-anomalies.js';
 import { ReconcileLoop } from '../loop/reconcile-loop.js';
 import type { SingleActor } from '../loop/single-actor.js';
 import { composePassDeps } from './compose.js';
@@ -57,13 +59,26 @@ async function runOnce(config: Config, log: Logger, io: CommandIo, actor: Single
   for (const node of result.actual.nodes)
     if (!node.reachable) io.stdout(`failed  node ${node.node} unreachable: ${node.error}`);
   for (const line of formatProblems(result.problems, process.cwd())) io.stderr(line);
-  // After changes VRRP needs its master-down time before the addresses say anything.
-  if (result.outcomes.length > 0) await sleep(settleMs(result));
-  const { anomalies } = await probeAnomalies(result);
-  for (const anomaly of anomalies) io.stdout(`anomaly ${anomaly.kind}: ${describeAnomaly(anomaly)}`);
+  // After changes VRRP needs its master-down time before the addresses say anything, and the
+  // containers are looked at afresh: the pass's own observation predates what it started.
+  const world = result.outcomes.length > 0 ? await settledWorld(result) : result;
+  const { anomalies } = await probeAnomalies(world);
+  const repairs = await repairStaleAddresses(world, anomalies);
+  for (const anomaly of anomalies) {
+    io.stdout(`anomaly ${anomaly.kind}: ${describeAnomaly(anomaly)}${describeRepair(repairs.get(anomaly))}`);
+  }
+  // Exit 1 even when every stale address was removed: for a moment a node answered for an address
+  // it should not have (clients saw it), and a cron job must hear of it.
   const code = anomalies.length > 0 ? EXIT.run.failed : onceExitCode(result);
   io.stdout(`${ONCE_SUMMARY[code] ?? 'done'} (revision ${result.revision.manifests})`);
   return code;
+}
+
+/** The pass's world, its nodes observed again once VRRP has had its master-down time. */
+async function settledWorld(result: PassResult): Promise<PassResult> {
+  await sleep(settleMs(result));
+  const nodes = await observeNodes(result.runtimes);
+  return { ...result, actual: { nodes, holders: {} }, claims: foreignClaims(result.desired, nodes) };
 }
 
 /** Master-down time of the slowest VIP and a margin, at most 5 s. */

@@ -63,6 +63,7 @@ function fencedRuntime(runtime: NodeRuntime, mayAct: () => boolean): NodeRuntime
       return runtime.removeAddresses(addresses, via);
     },
     probe: (id, addresses) => runtime.probe(id, addresses),
+    readAddresses: (image) => runtime.readAddresses(image),
     reports: (id) => runtime.reports(id),
     recentLogs: (id) => runtime.recentLogs(id),
     events: () => runtime.events(),

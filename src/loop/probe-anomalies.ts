@@ -1,20 +1,33 @@
 import { detectAnomalies, type Anomaly, type NodeFacts } from '../core/anomalies.js';
 import { buildStatus, type ContainerProbe, type VipStatus } from '../core/status.js';
+import type { NodeObservation } from '../core/types.js';
+import { describeError } from '../errors.js';
+import type { NodeRuntime } from '../ports.js';
 import type { WorldView } from './pass.js';
 import { vipTraits } from './anomaly-facts.js';
+
+type ProbeWorld = Pick<WorldView, 'desired' | 'actual' | 'runtimes' | 'manifests' | 'claims'>;
 
 /**
  * One look at the cluster for the one-shot commands (`status`, `--once`): every running managed
  * container is probed once (`docker exec`: keepalived's state and which VIP addresses the node's
- * interfaces carry), and the status table and the anomalies are built from what was found. The
- * daemon never does this; it follows the containers' reports instead (vrrp-watch.ts).
+ * interfaces carry), and the status table and the anomalies are built from what was found. A
+ * target node that runs no managed container has nothing to probe, so its addresses are read in a
+ * short-lived helper container (else an address put there by hand, or left by a keepalived that
+ * then died for good, would go unseen). The daemon never does this for nodes that run a
+ * keepalived; it follows the containers' reports instead (vrrp-watch.ts).
  */
 export async function probeAnomalies(
-  world: Pick<WorldView, 'desired' | 'actual' | 'runtimes' | 'manifests' | 'claims'>,
+  world: ProbeWorld,
 ): Promise<{ vips: VipStatus[]; anomalies: Anomaly[] }> {
   const all = [...new Set(world.desired.containers.flatMap((c) => c.addresses))];
   const probes = new Map<string, ContainerProbe>();
   const nodeAddresses = new Map<string, Set<string>>();
+  const noteHeld = (node: string, held: readonly string[]): void => {
+    const set = nodeAddresses.get(node) ?? new Set<string>();
+    for (const a of held) set.add(a);
+    nodeAddresses.set(node, set);
+  };
   await Promise.all(
     world.actual.nodes.flatMap((node) => {
       const runtime = world.runtimes.get(node.node);
@@ -24,15 +37,23 @@ export async function probeAnomalies(
         .map(async (c) => {
           const probe = await runtime.probe(c.id, all).catch(() => undefined);
           if (!probe) return;
-          const held = nodeAddresses.get(node.node) ?? new Set<string>();
-          for (const a of probe.heldAddresses) held.add(a);
-          nodeAddresses.set(node.node, held);
+          noteHeld(node.node, probe.heldAddresses);
           const own = world.desired.containers.find((d) => d.vip === c.vip)?.addresses ?? [];
           probes.set(c.id, {
             state: probe.state,
             heldAddresses: probe.heldAddresses.filter((a) => own.includes(a)),
           });
         });
+    }),
+  );
+  await Promise.all(
+    idleTargets(world).map(async ({ node, runtime, image }) => {
+      const present = await runtime.readAddresses(image).catch(() => undefined);
+      if (present)
+        noteHeld(
+          node,
+          present.filter((a) => all.includes(a)),
+        );
     }),
   );
   const facts: NodeFacts[] = world.actual.nodes.map((n) => ({
@@ -53,4 +74,85 @@ export async function probeAnomalies(
     vips: buildStatus(world.desired, world.actual.nodes, probes),
     anomalies: detectAnomalies(vipTraits(world), facts),
   };
+}
+
+/**
+ * Reachable nodes that some VIP targets but where no managed container runs, with an image to
+ * read their addresses with (the first such VIP's: it is on the node, or can be pulled there).
+ */
+export function idleTargets(
+  world: Pick<WorldView, 'desired' | 'actual' | 'runtimes'>,
+): { node: string; runtime: NodeRuntime; image: string }[] {
+  const byNode = new Map(world.actual.nodes.map((n) => [n.node, n]));
+  const found = new Map<string, { node: string; runtime: NodeRuntime; image: string }>();
+  for (const desired of world.desired.containers) {
+    const node: NodeObservation | undefined = byNode.get(desired.node);
+    const runtime = world.runtimes.get(desired.node);
+    if (!node?.reachable || !runtime || found.has(desired.node)) continue;
+    if (node.containers.some((c) => c.running)) continue;
+    found.set(desired.node, { node: desired.node, runtime, image: desired.image });
+  }
+  return [...found.values()];
+}
+
+/** What became of one anomaly that `--once` tried to repair. */
+export type Repair =
+  | { result: 'removed'; removed: string[] }
+  | { result: 'left'; why: string }
+  | { result: 'failed'; error: string };
+
+/**
+ * Removes each stale address (see core/anomalies.ts) from its node, as the daemon would: inside
+ * the VIP's own running container there (which leaves the address alone if its keepalived became
+ * MASTER meanwhile), else in a helper container of the VIP's image. Other anomalies are not
+ * repairs of an address: no holder is what the pass already acted on, and two holders that are
+ * both MASTER need a person.
+ */
+export async function repairStaleAddresses(
+  world: Pick<WorldView, 'desired' | 'actual' | 'runtimes'>,
+  anomalies: readonly Anomaly[],
+): Promise<Map<Anomaly, Repair>> {
+  const repairs = new Map<Anomaly, Repair>();
+  await Promise.all(
+    anomalies.map(async (anomaly) => {
+      if (anomaly.kind !== 'stale-address') return;
+      const runtime = world.runtimes.get(anomaly.node);
+      const node = world.actual.nodes.find((n) => n.node === anomaly.node);
+      const own = node?.reachable
+        ? node.containers.find((c) => c.vip === anomaly.vip && c.running)
+        : undefined;
+      const image = world.desired.containers.find((c) => c.vip === anomaly.vip)?.image;
+      if (!runtime || (!own && !image)) {
+        repairs.set(anomaly, { result: 'left', why: 'no way to reach the node' });
+        return;
+      }
+      const via = own ? { containerId: own.id } : { image: image ?? '' };
+      const repair = await runtime.removeAddresses(anomaly.addresses, via).then(
+        (done): Repair =>
+          done.skippedMaster
+            ? { result: 'left', why: 'its keepalived is MASTER now' }
+            : { result: 'removed', removed: done.removed },
+        (error: unknown): Repair => ({ result: 'failed', error: describeError(error) }),
+      );
+      repairs.set(anomaly, repair);
+    }),
+  );
+  return repairs;
+}
+
+/** The repair in words, to follow an anomaly's line. */
+export function describeRepair(repair: Repair | undefined): string {
+  if (!repair) return '';
+  switch (repair.result) {
+    case 'removed':
+      return repair.removed.length > 0 ? `; removed ${repair.removed.join(', ')}` : '; already gone';
+    case 'left':
+      return `; left in place: ${repair.why}`;
+    case 'failed':
+      return `; removing it failed: ${repair.error}`;
+    default: {
+      const unknown: never = repair;
+      throw new Error(`unknown repair ${JSON.stringify(unknown)}`);
+    }
+  }
 }

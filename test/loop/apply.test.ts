@@ -25,6 +25,7 @@ function recordingRuntimes(nodes: string[], failOn: string[] = []) {
       events: () => EMPTY,
       reports: () => EMPTY,
       removeAddresses: async () => ({ removed: [], skippedMaster: false }),
+      readAddresses: async () => [],
       recentLogs: async () => '',
     });
   }
@@ -174,6 +175,7 @@ describe('applyPlan concurrency', () => {
         events: () => EMPTY,
         reports: () => EMPTY,
         removeAddresses: async () => ({ removed: [], skippedMaster: false }),
+        readAddresses: async () => [],
         recentLogs: async () => '',
       });
     }

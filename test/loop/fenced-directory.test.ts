@@ -17,6 +17,7 @@ describe('fencedDirectory', () => {
       reports: () => EMPTY,
       recentLogs: async () => '',
       removeAddresses: async () => (calls.push('removeAddresses'), { removed: [], skippedMaster: false }),
+      readAddresses: async () => (calls.push('readAddresses'), []),
     };
     const inner: NodeDirectory = { nodes: async () => ({ nodes: [], runtimes: new Map([['n1', runtime]]) }) };
     let allowed = true;
@@ -33,7 +34,9 @@ describe('fencedDirectory', () => {
     );
     await fenced.listContainers();
     await fenced.probe('c1', []);
-    expect(calls).toEqual(['start', 'list', 'probe']);
+    // Reading a node's addresses changes nothing: allowed without the right to act.
+    await fenced.readAddresses('image');
+    expect(calls).toEqual(['start', 'list', 'probe', 'readAddresses']);
     // The same runtime object every pass, so event streams keyed by it are kept.
     expect((await directory.nodes({} as ManifestSet)).runtimes.get('n1')).toBe(fenced);
   });

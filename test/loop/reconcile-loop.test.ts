@@ -41,6 +41,7 @@ function fakeLoop(options: { passMs?: number; resyncMs?: number } = {}) {
     events: () => events,
     reports: () => EMPTY,
     removeAddresses: async () => ({ removed: [], skippedMaster: false }),
+    readAddresses: async () => [],
     recentLogs: async () => '',
   };
   const loop = new ReconcileLoop({

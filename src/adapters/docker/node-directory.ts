@@ -174,6 +174,7 @@ class UnusableNodeRuntime implements NodeRuntime {
   remove = async (): Promise<never> => this.fail();
   probe = async (): Promise<never> => this.fail();
   removeAddresses = async (): Promise<never> => this.fail();
+  readAddresses = async (): Promise<never> => this.fail();
   recentLogs = async (): Promise<never> => this.fail();
   reports(): Observable<never> {
     return EMPTY;

@@ -204,6 +204,18 @@ export class DockerNodeRuntime implements NodeRuntime {
     };
   }
 
+  async readAddresses(image: string): Promise<string[]> {
+    const result = await this.runHelper(image, ['ip', '-o', 'addr', 'show']);
+    if (result.exitCode !== 0) {
+      throw new EndpointError(
+        'docker-api',
+        this.node,
+        `reading the node's addresses failed (exit ${result.exitCode}): ${result.output.trim().slice(0, 300)}`,
+      );
+    }
+    return [...new Set(addressesInIpOutput(result.output).map(normalizeAddress))];
+  }
+
   /** Runs argv once in a throw-away container of `image` with the node's network and NET_ADMIN. */
   private async runHelper(image: string, argv: string[]): Promise<{ exitCode: number; output: string }> {
     const container = await this.call('create helper', () =>
