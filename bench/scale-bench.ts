@@ -48,12 +48,7 @@ export interface ScaleResult extends ScaleCase {
 }
 
 const silent = pino({ level: 'silent' });
-const noPasswords = {
-  env: {},
-  readFile: (): string => {
-    throw new Error('the simulator has no password files');
-  },
-};
+const noPasswords = { env: {}, envPrefix: 'VRRP_PASSWORD', dirs: [] };
 
 function desiredOf(set: ManifestSet, nodes: readonly ClusterNode[]): DesiredState {
   return desiredState({

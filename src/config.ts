@@ -53,6 +53,16 @@ export interface Config {
   healthSettleMs: number;
   requeueBaseMs: number;
   requeueMaxMs: number;
+  /** Where manifests may take VRRP passwords from (`passwordFile`, `passwordEnv`). */
+  passwords: PasswordConfig;
+}
+
+/** The operator's bounds on the password sources a manifest may name. */
+export interface PasswordConfig {
+  /** Directories (made absolute); `passwordFile` must lie inside one of them. Empty: passwordFile refused. */
+  dirs: string[];
+  /** `passwordEnv` must start with this. */
+  envPrefix: string;
 }
 
 /** Paths of a CA certificate, a client certificate and its key (PEM). */
@@ -69,7 +79,12 @@ interface Flag {
   env: string;
   default?: string;
   choices?: string[];
+  /** May be given several times; the values are collected in a list. */
+  repeatable?: boolean;
 }
+
+/** Variables a manifest's `passwordEnv` may name unless `--password-env-prefix` says otherwise. */
+export const DEFAULT_PASSWORD_ENV_PREFIX = 'VRRP_PASSWORD';
 
 /** Flags shared by the run, plan and status commands. */
 const CLUSTER_FLAGS: Flag[] = [
@@ -101,6 +116,18 @@ const CLUSTER_FLAGS: Flag[] = [
     help: 'bound on one Docker API call',
     env: 'REQUEST_TIMEOUT',
     default: '10s',
+  },
+  {
+    spec: '--password-dir <dir>',
+    help: 'a passwordFile must lie in this directory, links resolved (repeatable; in the variable separated by ":"); none by default: passwordFile refused',
+    env: 'PASSWORD_DIRS',
+    repeatable: true,
+  },
+  {
+    spec: '--password-env-prefix <prefix>',
+    help: 'a passwordEnv must name a variable starting with this',
+    env: 'PASSWORD_ENV_PREFIX',
+    default: DEFAULT_PASSWORD_ENV_PREFIX,
   },
 ];
 
@@ -276,6 +303,8 @@ function addFlags(command: Command, flags: readonly Flag[]): Command {
     const option = new Option(flag.spec, flag.help).env(envName);
     if (flag.default !== undefined) option.default(flag.default);
     if (flag.choices) option.choices(flag.choices);
+    if (flag.repeatable)
+      option.argParser((value: string, previous?: string[]) => [...(previous ?? []), value]);
     command.addOption(option);
     if (option.isBoolean()) {
       // Runs after commander's own listener for the same event, and overrides its `true`.
@@ -330,7 +359,22 @@ export function toConfig(raw: Record<string, unknown>): Config {
     healthSettleMs: 3000,
     requeueBaseMs: 1000,
     requeueMaxMs: 60_000,
+    passwords: passwordConfig(raw),
   };
+}
+
+/** `--password-dir` (each value may hold several, ":"-separated) and `--password-env-prefix`. */
+function passwordConfig(raw: Record<string, unknown>): PasswordConfig {
+  const given = Array.isArray(raw.passwordDir) ? raw.passwordDir.map(String) : [];
+  const dirs = given.flatMap((value) => value.split(':')).filter((dir) => dir !== '');
+  const envPrefix = String(raw.passwordEnvPrefix ?? DEFAULT_PASSWORD_ENV_PREFIX);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(envPrefix)) {
+    throw new ConfigError(
+      'bad-flag',
+      `--password-env-prefix ${envPrefix}: expected the start of a variable name (letters, digits, _), e.g. ${DEFAULT_PASSWORD_ENV_PREFIX}`,
+    );
+  }
+  return { dirs: [...new Set(dirs.map((dir) => path.resolve(dir)))], envPrefix };
 }
 
 function gitConfig(raw: Record<string, unknown>): GitConfig | undefined {

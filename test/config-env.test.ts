@@ -121,6 +121,16 @@ const ROWS: Record<string, Row> = {
   SWARM_VIP_FAULT_REPLACE_AFTER: [{ SWARM_VIP_FAULT_REPLACE_AFTER: '30s' }, (c) => c.faultReplaceMs, 30_000],
   SWARM_VIP_ADOPT: [{ SWARM_VIP_ADOPT: '1' }, (c) => c.adopt, true],
   SWARM_VIP_OUTPUT: [{ SWARM_VIP_OUTPUT: 'json' }, (c) => c.output, 'json'],
+  SWARM_VIP_PASSWORD_DIRS: [
+    { SWARM_VIP_PASSWORD_DIRS: '/run/secrets:/etc/swarm-vip/pw' },
+    (c) => c.passwords.dirs,
+    ['/run/secrets', '/etc/swarm-vip/pw'],
+  ],
+  SWARM_VIP_PASSWORD_ENV_PREFIX: [
+    { SWARM_VIP_PASSWORD_ENV_PREFIX: 'OPS_VRRP_' },
+    (c) => c.passwords.envPrefix,
+    'OPS_VRRP_',
+  ],
 };
 
 const variables = fullCommand()
@@ -171,6 +181,27 @@ describe('SWARM_VIP_* environment variables', () => {
     ],
   ])('leader election misconfigured: %j', (env, message) => {
     expect(() => configFrom(env)).toThrow(message);
+  });
+
+  it('password sources: none by default for files, VRRP_PASSWORD for variables; --password-dir repeats', () => {
+    expect(configFrom({}).passwords).toEqual({ dirs: [], envPrefix: 'VRRP_PASSWORD' });
+    expect(
+      configFrom({}, [
+        '--password-dir',
+        '/run/secrets',
+        '--password-dir',
+        '/a:/b',
+        '--password-dir',
+        '/run/secrets/',
+      ]).passwords.dirs,
+    ).toEqual(['/run/secrets', '/a', '/b']);
+    expect(configFrom({ SWARM_VIP_PASSWORD_DIRS: '' }).passwords.dirs).toEqual([]);
+    expect(() => configFrom({ SWARM_VIP_PASSWORD_ENV_PREFIX: '' })).toThrow(
+      /--password-env-prefix : expected/,
+    );
+    expect(() => configFrom({ SWARM_VIP_PASSWORD_ENV_PREFIX: 'A-B' })).toThrow(
+      /--password-env-prefix A-B: expected/,
+    );
   });
 
   it('a flag on the command line beats its variable', () => {

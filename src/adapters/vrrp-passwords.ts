@@ -1,11 +1,17 @@
 import { problemAt } from '../core/problem-location.js';
 import type { LoadedVirtualIP, ManifestProblem } from '../core/types.js';
 import { vrrpPasswordProblem } from '../core/vrrp-password.js';
-import { describeError } from '../errors.js';
+import { readPasswordFile, type PasswordFileRead } from './password-file.js';
 
+/** Where VRRP passwords may come from: the operator's choice, not the manifest author's. */
 export interface PasswordSources {
   env: NodeJS.ProcessEnv;
-  readFile: (path: string) => string;
+  /** `passwordEnv` must name a variable starting with this (`--password-env-prefix`). */
+  envPrefix: string;
+  /** `passwordFile` must lie inside one of these (`--password-dir`); none: passwordFile refused. */
+  dirs: readonly string[];
+  /** Reads a password file under `dirs`; the real file system unless a test says otherwise. */
+  readFile?: (file: string, dirs: readonly string[]) => PasswordFileRead;
 }
 
 export interface VrrpPasswords {
@@ -21,7 +27,10 @@ export interface VrrpPasswords {
  * The VRRP passwords of the VIPs that declare `authentication`, read from the reconciler's own
  * files or environment and checked (length, characters keepalived can take). Manifests never
  * carry a password inline; a missing one is a problem of that VIP only. One trailing newline is
- * dropped (files written by `echo` end with one).
+ * dropped (files written by `echo` end with one). A manifest may name only variables with the
+ * configured prefix and files inside the configured directories (see `readPasswordFile`): whoever
+ * writes manifests must not be able to send any other secret of the reconciler's host to the
+ * nodes, where VRRPv2 puts it on the wire in clear.
  */
 export function readVrrpPasswords(vips: readonly LoadedVirtualIP[], sources: PasswordSources): VrrpPasswords {
   const result: VrrpPasswords = { passwords: new Map(), problems: [], frozen: new Set() };
@@ -50,6 +59,15 @@ function readOne(
   sources: PasswordSources,
 ): Read {
   if (auth.passwordEnv !== undefined) {
+    // Checked before the variable is looked up: a refusal says nothing about whether it is set.
+    if (!auth.passwordEnv.startsWith(sources.envPrefix)) {
+      return {
+        pointer: '/spec/authentication/passwordEnv',
+        problem:
+          `passwordEnv ${auth.passwordEnv} is refused: the reconciler reads passwords only from variables ` +
+          `whose name starts with ${sources.envPrefix} (--password-env-prefix, SWARM_VIP_PASSWORD_ENV_PREFIX)`,
+      };
+    }
     const value = sources.env[auth.passwordEnv];
     if (value) return { password: value.replace(/\r?\n$/, '') };
     return {
@@ -60,12 +78,7 @@ function readOne(
   if (auth.passwordFile === undefined) {
     return { pointer: '/spec/authentication', problem: 'neither passwordEnv nor passwordFile is set' };
   }
-  try {
-    return { password: sources.readFile(auth.passwordFile).replace(/\r?\n$/, '') };
-  } catch (error) {
-    return {
-      pointer: '/spec/authentication/passwordFile',
-      problem: `cannot read passwordFile ${auth.passwordFile}: ${describeError(error)}`,
-    };
-  }
+  const read = (sources.readFile ?? readPasswordFile)(auth.passwordFile, sources.dirs);
+  if ('problem' in read) return { pointer: '/spec/authentication/passwordFile', problem: read.problem };
+  return { password: read.password.replace(/\r?\n$/, '') };
 }

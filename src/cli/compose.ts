@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { DockerNodeDirectory } from '../adapters/docker/node-directory.js';
 import { GitManifestSource } from '../adapters/git-manifest-source.js';
 import { ManifestDirSource } from '../adapters/manifest-dir-source.js';
@@ -31,7 +30,7 @@ export function composePassDeps(config: Config, log: Logger): PassDeps & { manif
         events: { reconnect: { baseMs: 500, maxMs: 30_000 } },
       },
     }),
-    passwords: { env: process.env, readFile: (file) => readFileSync(file, 'utf8') },
+    passwords: { env: process.env, ...config.passwords },
     log,
   };
 }

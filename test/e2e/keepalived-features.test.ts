@@ -86,7 +86,7 @@ describe('keepalived features on real nodes', () => {
   it('authentication from passwordEnv: VRRP works, and the password is nowhere a user can see it', async () => {
     const address = cluster.spareIpv4[5] ?? '';
     const password = 'e2eSecr7';
-    process.env.SWARM_VIP_E2E_VRRP_PASSWORD = password;
+    process.env.VRRP_PASSWORD_E2E = password;
     await writeFile(
       path.join(dir, 'secure.yaml'),
       [
@@ -97,7 +97,7 @@ describe('keepalived features on real nodes', () => {
         `  addresses: [${address}/${cluster.ipv4PrefixLength}]`,
         `  image: ${KEEPALIVED_TEST_IMAGE}`,
         '  nodes: [{ name: tbnode1, priority: 100 }, { name: tbnode3, priority: 200 }]',
-        '  authentication: { passwordEnv: SWARM_VIP_E2E_VRRP_PASSWORD }',
+        '  authentication: { passwordEnv: VRRP_PASSWORD_E2E }',
         '',
       ].join('\n'),
     );

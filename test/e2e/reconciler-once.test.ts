@@ -4,10 +4,10 @@
  * loopback port (see the harness): the per-node clients must ignore it.
  */
 import { spawn } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import {
   KEEPALIVED_TEST_IMAGE,
   dockerOf,
@@ -39,7 +39,8 @@ interface PlanJson {
 describe('reconciler --once and plan on three real nodes', () => {
   let dir = '';
   const lockFile = path.join(tmpdir(), `swarm-vip-e2e-once-${process.pid}.lock`);
-  const once = () => runCli(['--once', '--manifests', dir, '--lock-file', lockFile, '--log-format', 'json']);
+  const once = (...extra: string[]) =>
+    runCli(['--once', '--manifests', dir, '--lock-file', lockFile, '--log-format', 'json', ...extra]);
   const plan = async () => {
     const result = await runCli(['plan', '--manifests', dir, '-o', 'json']);
     return { code: result.code, json: JSON.parse(result.stdout) as PlanJson };
@@ -161,9 +162,13 @@ describe('reconciler --once and plan on three real nodes', () => {
   });
 
   it('status -o json: per node the container, current spec, VRRP state, and the holder; never the VRRP password', async () => {
-    // VRRPv2 (advertInterval 1) with a password, so there is a password that could leak.
+    // VRRPv2 (advertInterval 1) with a password, so there is a password that could leak. The
+    // file lies in a directory the operator allows with --password-dir.
     const password = 'st4tusPw';
-    await writeFile(path.join(dir, 'vrrp-password'), `${password}\n`);
+    const secrets = path.join(tmpdir(), `swarm-vip-e2e-secrets-${process.pid}`);
+    await mkdir(secrets, { recursive: true });
+    onTestFinished(() => rm(secrets, { recursive: true, force: true }));
+    await writeFile(path.join(secrets, 'vrrp-password'), `${password}\n`);
     await writeFile(
       path.join(dir, 'api.yaml'),
       vipYaml({
@@ -172,16 +177,26 @@ describe('reconciler --once and plan on three real nodes', () => {
         priorities: { tbnode1: 210, tbnode2: 200 },
         image: KEEPALIVED_TEST_IMAGE,
         advertInterval: 1,
-      }) + `  authentication: { passwordFile: ${path.join(dir, 'vrrp-password')} }\n`,
+      }) + `  authentication: { passwordFile: ${path.join(secrets, 'vrrp-password')} }\n`,
     );
-    const applied = await once();
+    // Without --password-dir the file is refused at its field, and nothing of it is shown.
+    const refused = await plan();
+    expect(refused.json.problems.map((p) => [p.path, p.message])).toEqual([
+      [
+        '/spec/authentication/passwordFile',
+        expect.stringContaining(
+          'is refused: no password directory is configured; start the reconciler with --password-dir',
+        ),
+      ],
+    ]);
+    const applied = await once('--password-dir', secrets);
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), {
       timeoutMs: 20_000,
       description: 'tbnode1 to hold the authenticated VIP',
     });
-    const result = await runCli(['status', '--manifests', dir, '-o', 'json']);
-    expect(result.code).toBe(0);
+    const result = await runCli(['status', '--manifests', dir, '-o', 'json', '--password-dir', secrets]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
     const status = JSON.parse(result.stdout) as {
       vips: { vip: string; holders: string[]; nodes: { node: string; spec: string; vrrpState: string }[] }[];
     };
@@ -196,7 +211,7 @@ describe('reconciler --once and plan on three real nodes', () => {
       expect(await configInEnvironment(node)).toBeUndefined();
       expect((await environmentOf(node)).join('\n')).not.toContain(password);
     }
-    const text = await runCli(['status', '--manifests', dir]);
+    const text = await runCli(['status', '--manifests', dir, '--password-dir', secrets]);
     for (const output of [result.stdout, result.stderr, text.stdout, text.stderr, applied.stdout]) {
       expect(output).not.toContain(password);
       expect(output).not.toMatch(/auth_pass/i);

@@ -35,7 +35,7 @@ async function problemsOf(env: Record<string, string>) {
     parse: () => set,
     adopt: false,
     directory: { nodes: async () => ({ nodes: nodesOf(2), runtimes: new Map() }) },
-    passwords: { env, readFile: () => '' },
+    passwords: { env, envPrefix: 'PW_', dirs: [] },
     log: pino({ level: 'silent' }),
   });
   return world.problems;

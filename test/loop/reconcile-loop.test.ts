@@ -70,7 +70,7 @@ function fakeLoop(options: { passMs?: number; resyncMs?: number } = {}) {
       refresh: () => (swarmStale = true),
       changes: () => nodeEvents,
     },
-    passwords: { env: {}, readFile: () => '' },
+    passwords: { env: {}, envPrefix: 'VRRP_PASSWORD', dirs: [] },
     log: pino({ level: 'silent' }),
     resyncIntervalMs: options.resyncMs ?? 3_600_000,
     healthIntervalMs: 3_600_000,

@@ -108,11 +108,11 @@ export interface NodeSelector {
  */
 export interface Authentication {
   /**
-   * Absolute path of a file, on the reconciler's host, holding the password.
+   * Absolute path of a file, on the reconciler's host, holding the password: a regular file of at most 256 bytes inside a directory the reconciler was given with --password-dir (SWARM_VIP_PASSWORD_DIRS), links resolved; refused when none was given.
    */
   passwordFile?: string;
   /**
-   * Name of an environment variable of the reconciler holding the password.
+   * Name of an environment variable of the reconciler holding the password; it must start with the reconciler's --password-env-prefix (default VRRP_PASSWORD).
    */
   passwordEnv?: string;
 }

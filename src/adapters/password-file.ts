@@ -1,0 +1,144 @@
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Bytes read from one password file at most. A VRRP password has at most 8 characters; the
+ * rest of the room is for a trailing newline and editors' habits, not for content.
+ */
+export const MAX_PASSWORD_FILE_BYTES = 256;
+
+export type PasswordFileRead = { password: string } | { problem: string };
+
+/**
+ * Reads a `passwordFile` that a manifest names, under the rules that keep a manifest author from
+ * reading the reconciler's host: the path must lie under one of `dirs` (the operator's
+ * `--password-dir`s) both as written and once every link is resolved; it must be a regular file
+ * (a FIFO would block, a device such as /dev/zero never ends); at most
+ * {@link MAX_PASSWORD_FILE_BYTES} are read. A path outside the directories is refused before the
+ * file system is asked anything, so a refusal tells nothing about what exists there. Problems
+ * never quote the file's content, nor say how long it is.
+ */
+export function readPasswordFile(file: string, dirs: readonly string[]): PasswordFileRead {
+  if (dirs.length === 0) {
+    return {
+      problem:
+        `passwordFile ${file} is refused: no password directory is configured; start the reconciler with ` +
+        '--password-dir DIR (or SWARM_VIP_PASSWORD_DIRS=DIR1:DIR2) naming the directory that holds it',
+    };
+  }
+  const outside = {
+    problem:
+      `passwordFile ${file} is refused: it is not inside a password directory (${dirs.join(', ')}) ` +
+      'once links are resolved; put the file there or add its directory with --password-dir',
+  };
+  // Lexically first (against each directory as given and as it really is): nothing outside the
+  // directories is looked up at all.
+  const written = path.resolve(file);
+  if (!dirs.some((dir) => isInside(written, path.resolve(dir)) || isInside(written, realDir(dir)))) {
+    return outside;
+  }
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch (error) {
+    return { problem: `cannot read passwordFile ${file}: ${reason(error)}` };
+  }
+  if (!dirs.some((dir) => isInside(real, realDir(dir)))) return outside;
+  return readRegularFile(file, real);
+}
+
+function readRegularFile(file: string, real: string): PasswordFileRead {
+  let fd: number;
+  try {
+    const kind = fileKind(statSync(real));
+    if (kind !== 'regular file') return notRegular(file, kind);
+    // O_NONBLOCK: should the file have been swapped for a FIFO since, opening it does not wait
+    // for a writer; O_NOFOLLOW: nor for a link. fstat below looks at what was really opened.
+    fd = openSync(
+      real,
+      constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_NOFOLLOW,
+    );
+  } catch (error) {
+    return { problem: `cannot read passwordFile ${file}: ${reason(error)}` };
+  }
+  try {
+    const stats = fstatSync(fd);
+    const kind = fileKind(stats);
+    if (kind !== 'regular file') return notRegular(file, kind);
+    const tooLarge = {
+      problem: `passwordFile ${file} is refused: it holds more than ${MAX_PASSWORD_FILE_BYTES} bytes (a VRRP password has at most 8 characters)`,
+    };
+    if (stats.size > MAX_PASSWORD_FILE_BYTES) return tooLarge;
+    // Files such as those of /proc say size 0 and have more: the read itself is bounded too.
+    const buffer = Buffer.alloc(MAX_PASSWORD_FILE_BYTES + 1);
+    let length = 0;
+    for (let reads = 0; reads <= buffer.length && length < buffer.length; reads += 1) {
+      const got = readSync(fd, buffer, length, buffer.length - length, null);
+      if (got === 0) break;
+      length += got;
+    }
+    if (length > MAX_PASSWORD_FILE_BYTES) return tooLarge;
+    return { password: buffer.subarray(0, length).toString('utf8') };
+  } catch (error) {
+    return { problem: `cannot read passwordFile ${file}: ${reason(error)}` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function notRegular(file: string, kind: string): PasswordFileRead {
+  return { problem: `passwordFile ${file} is refused: it is a ${kind}, not a regular file` };
+}
+
+function isInside(candidate: string, dir: string): boolean {
+  const relative = path.relative(dir, candidate);
+  // `..data` (Kubernetes, git-sync) is a name inside; only `..` itself climbs out.
+  const climbs = relative === '..' || relative.startsWith(`..${path.sep}`);
+  return relative !== '' && !climbs && !path.isAbsolute(relative);
+}
+
+/** A configured directory with its links resolved; as given when it does not exist (nothing is inside it then). */
+function realDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
+}
+
+function fileKind(stats: Stats): string {
+  if (stats.isFile()) return 'regular file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isFIFO()) return 'FIFO';
+  if (stats.isCharacterDevice()) return 'character device';
+  if (stats.isBlockDevice()) return 'block device';
+  if (stats.isSocket()) return 'socket';
+  return 'special file';
+}
+
+/** Why a file could not be read, by its error code only (the message may carry more than that). */
+function reason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'too many levels of links';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    default:
+      return code ?? 'unreadable';
+  }
+}
