@@ -4,7 +4,7 @@
  * (VRRP passwords aside: `passwordEnv` names a variable of the reconciler on purpose).
  */
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import ms from 'ms';
@@ -34,6 +34,11 @@ export interface Config {
    * `swarm-vip.endpoint` label, `--endpoint-template`); NodeEndpoint manifests carry their own.
    */
   discoveredTls: TlsFiles | undefined;
+  /**
+   * Credentials and known_hosts for `ssh://` engines: discovered ones, and NodeEndpoints whose
+   * `spec.ssh` leaves a field out.
+   */
+  ssh: SshConfig;
   /** `--agents SERVICE[:PORT]`: reach nodes through their `reconciler agent` tasks. */
   agents: { service: string; port: number } | undefined;
   listen: { host: string; port: number } | undefined;
@@ -72,6 +77,14 @@ export interface TlsFiles {
   keyFile: string;
 }
 
+/** Paths (on the reconciler's host) for ssh:// engines; host keys are always verified. */
+export interface SshConfig {
+  identityFile: string | undefined;
+  agentSocket: string | undefined;
+  /** Default `~/.ssh/known_hosts`, as for ssh itself. */
+  knownHostsFile: string;
+}
+
 /** One flag: its commander spec, help, environment variable suffix and default. */
 interface Flag {
   spec: string;
@@ -103,6 +116,21 @@ const CLUSTER_FLAGS: Flag[] = [
   { spec: '--tls-ca <file>', help: 'CA certificate for tcp:// engines of discovered nodes', env: 'TLS_CA' },
   { spec: '--tls-cert <file>', help: 'client certificate for discovered tcp:// engines', env: 'TLS_CERT' },
   { spec: '--tls-key <file>', help: 'key of --tls-cert', env: 'TLS_KEY' },
+  {
+    spec: '--ssh-identity <file>',
+    help: 'private key for ssh:// engines (discovered, or NodeEndpoints without spec.ssh.identityFile)',
+    env: 'SSH_IDENTITY',
+  },
+  {
+    spec: '--ssh-agent <socket>',
+    help: 'ssh-agent socket for ssh:// engines (SSH_AUTH_SOCK is not read by itself)',
+    env: 'SSH_AGENT',
+  },
+  {
+    spec: '--ssh-known-hosts <file>',
+    help: 'known_hosts that must list every ssh:// engine host key (default ~/.ssh/known_hosts)',
+    env: 'SSH_KNOWN_HOSTS',
+  },
   { spec: '--log-level <level>', help: 'trace|debug|info|warn|error', env: 'LOG_LEVEL', default: 'info' },
   {
     spec: '--log-format <format>',
@@ -344,6 +372,7 @@ export function toConfig(raw: Record<string, unknown>): Config {
     swarmUrl,
     endpointTemplate: optionalString(raw.endpointTemplate),
     discoveredTls: tlsFiles(raw),
+    ssh: sshConfig(raw),
     agents: agentsConfig(raw, swarmUrl),
     listen: raw.listen === undefined ? undefined : parseListen(String(raw.listen)),
     logLevel: String(raw.logLevel ?? 'info'),
@@ -438,6 +467,18 @@ function tlsFiles(raw: Record<string, unknown>): TlsFiles | undefined {
     caFile: path.resolve(given['--tls-ca'] ?? ''),
     certFile: path.resolve(given['--tls-cert'] ?? ''),
     keyFile: path.resolve(given['--tls-key'] ?? ''),
+  };
+}
+
+function sshConfig(raw: Record<string, unknown>): SshConfig {
+  const resolved = (value: unknown) => {
+    const text = optionalString(value);
+    return text === undefined ? undefined : path.resolve(text);
+  };
+  return {
+    identityFile: resolved(raw.sshIdentity),
+    agentSocket: resolved(raw.sshAgent),
+    knownHostsFile: resolved(raw.sshKnownHosts) ?? path.join(homedir(), '.ssh', 'known_hosts'),
   };
 }
 

@@ -78,6 +78,13 @@ const ROWS: Record<string, Row> = {
     (c) => c.discoveredTls?.keyFile,
     '/t/k.pem',
   ],
+  SWARM_VIP_SSH_IDENTITY: [{ SWARM_VIP_SSH_IDENTITY: '/k/id' }, (c) => c.ssh.identityFile, '/k/id'],
+  SWARM_VIP_SSH_AGENT: [
+    { SWARM_VIP_SSH_AGENT: '/run/agent.sock' },
+    (c) => c.ssh.agentSocket,
+    '/run/agent.sock',
+  ],
+  SWARM_VIP_SSH_KNOWN_HOSTS: [{ SWARM_VIP_SSH_KNOWN_HOSTS: '/k/kh' }, (c) => c.ssh.knownHostsFile, '/k/kh'],
   SWARM_VIP_LOG_LEVEL: [{ SWARM_VIP_LOG_LEVEL: 'debug' }, (c) => c.logLevel, 'debug'],
   SWARM_VIP_LOG_FORMAT: [{ SWARM_VIP_LOG_FORMAT: 'json' }, (c) => c.logFormat, 'json'],
   SWARM_VIP_REQUEST_TIMEOUT: [{ SWARM_VIP_REQUEST_TIMEOUT: '3s' }, (c) => c.requestTimeoutMs, 3000],

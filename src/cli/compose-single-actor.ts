@@ -33,6 +33,7 @@ export function composeSingleActor(
           {
             url: config.swarmUrl,
             tls: config.swarmUrl.startsWith('tcp://') ? config.discoveredTls : undefined,
+            ssh: config.swarmUrl.startsWith('ssh://') ? config.ssh : undefined,
           },
           5000,
         ),

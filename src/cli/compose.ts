@@ -21,6 +21,7 @@ export function composePassDeps(config: Config, log: Logger): PassDeps & { manif
       swarmUrl: config.swarmUrl,
       endpointTemplate: config.endpointTemplate,
       discoveredTls: config.discoveredTls,
+      ssh: config.ssh,
       agents: config.agents,
       requestTimeoutMs: config.requestTimeoutMs,
       runtime: {

@@ -175,6 +175,18 @@ const cases: Case[] = [
     [['tls-without-tcp', '/spec/tls', 'TLS files apply to tcp:// endpoints only']],
   ],
   [
+    'ssh settings on a tcp:// endpoint',
+    [],
+    [
+      withSpec(endpoint('node-1', '192.168.4.1'), {
+        docker: 'tcp://n1:2376',
+        ssh: { knownHostsFile: '/kh' },
+      }),
+    ],
+    undefined,
+    [['ssh-without-ssh-url', '/spec/ssh', 'ssh settings apply to ssh:// endpoints only']],
+  ],
+  [
     'a Docker URL the adapter could not use',
     [],
     [withSpec(endpoint('node-1', '192.168.4.1'), { docker: 'tcp://host:2376/path?x' })],

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { checkServerIdentity } from 'node:tls';
 import Docker from 'dockerode';
 import { parseDockerUrl } from '../../core/docker-url.js';
 import { EndpointError } from '../../errors.js';
+import { sshHttpAgent, type SshSettings } from './ssh-transport.js';
+
+export type { SshSettings } from './ssh-transport.js';
 
 /** TLS client files for a tcp:// endpoint (paths on the reconciler's host). */
 export interface TlsFilePaths {
@@ -20,7 +24,12 @@ export interface EndpointAddress {
    * task addresses that change, so their certificate names the service's fixed name.
    */
   serverName?: string | undefined;
+  /** Credentials and known_hosts for an ssh:// endpoint. */
+  ssh?: SshSettings | undefined;
 }
+
+/** Bound on an ssh handshake when the client itself has no request timeout (event streams). */
+const SSH_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * A dockerode client for exactly the given endpoint.
@@ -34,10 +43,14 @@ export function dockerClientFor(
   endpoint: EndpointAddress,
   timeoutMs: number | undefined,
 ): Docker {
-  return new Docker({ ...modemOptions(node, endpoint), timeout: timeoutMs });
+  return new Docker({ ...modemOptions(node, endpoint, timeoutMs), timeout: timeoutMs });
 }
 
-function modemOptions(node: string, endpoint: EndpointAddress): Docker.DockerOptions {
+function modemOptions(
+  node: string,
+  endpoint: EndpointAddress,
+  timeoutMs: number | undefined,
+): Docker.DockerOptions {
   const none = {
     socketPath: undefined,
     host: undefined,
@@ -61,15 +74,19 @@ function modemOptions(node: string, endpoint: EndpointAddress): Docker.DockerOpt
         ...tcpOptions(node, url.host, url.port, endpoint.tls),
         ...serverNameOptions(endpoint.serverName),
       };
-    case 'ssh':
-      return {
-        ...none,
-        protocol: 'ssh',
-        host: url.host,
-        port: String(url.port ?? 22),
-        username: url.user,
-        sshOptions: {},
-      };
+    case 'ssh': {
+      // Plain HTTP over our own ssh channels (see ssh-transport.ts), not docker-modem's ssh mode.
+      const port = url.port ?? 22;
+      const settings = endpoint.ssh ?? { knownHostsFile: '' };
+      const agent = sshHttpAgent(
+        node,
+        { host: url.host, port, user: url.user ?? userInfo().username },
+        settings,
+        timeoutMs ?? SSH_HANDSHAKE_TIMEOUT_MS,
+      );
+      // docker-modem hands `agent` to http.request (its typings do not list it).
+      return { ...none, protocol: 'http', host: url.host, port: String(port), agent } as Docker.DockerOptions;
+    }
     default: {
       const unknown: never = url;
       throw new EndpointError('endpoint-config', node, `unsupported Docker URL ${JSON.stringify(unknown)}`);

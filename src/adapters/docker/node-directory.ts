@@ -1,9 +1,10 @@
 import { EMPTY, map, type Observable } from 'rxjs';
 import { clusterNodesFromEndpoints } from '../../core/cluster-nodes.js';
+import type { SshFiles } from '../../core/generated/manifest-types.js';
 import type { ClusterNode, LoadedNodeEndpoint } from '../../core/types.js';
 import { EndpointError, describeError } from '../../errors.js';
 import type { ManifestSet, NodeDirectory, NodeEvent, NodeRuntime } from '../../ports.js';
-import { dockerClientFor, type EndpointAddress, type TlsFilePaths } from './connect.js';
+import { dockerClientFor, type EndpointAddress, type SshSettings, type TlsFilePaths } from './connect.js';
 import { DockerNodeRuntime, type DockerRuntimeOptions } from './node-runtime.js';
 import { SWARM_NODE_EVENTS, dockerEvents } from './node-events.js';
 import { discoverSwarmNodes, type AgentService, type DiscoveredNode } from './swarm-nodes.js';
@@ -18,6 +19,11 @@ export interface NodeDirectoryOptions {
   endpointTemplate?: string | undefined;
   /** Client TLS files for every `tcp://` engine the swarm tells of, and for a `tcp://` manager. */
   discoveredTls?: TlsFilePaths | undefined;
+  /**
+   * ssh credentials and known_hosts for every `ssh://` engine the swarm tells of, and the defaults
+   * of each field a NodeEndpoint's `spec.ssh` leaves out.
+   */
+  ssh?: SshSettings | undefined;
   /** Reach each node through its `reconciler agent` task of this service (needs discoveredTls). */
   agents?: AgentService | undefined;
   requestTimeoutMs: number;
@@ -57,7 +63,7 @@ export class DockerNodeDirectory implements NodeDirectory {
       });
     }
     for (const loaded of manifests.endpoints) {
-      const fromManifest = endpointEntry(loaded);
+      const fromManifest = endpointEntry(loaded, this.options.ssh);
       const fromSwarm = entries.get(fromManifest.node.name);
       entries.set(fromManifest.node.name, fromSwarm ? mergeEntries(fromSwarm, fromManifest) : fromManifest);
     }
@@ -102,9 +108,13 @@ export class DockerNodeDirectory implements NodeDirectory {
     );
   }
 
-  /** A discovered engine: tcp:// takes the --tls-* files; unix:// and ssh:// have their own security. */
+  /** A discovered engine: tcp:// takes the --tls-* files, ssh:// the --ssh-* ones. */
   private discoveredAddress(url: string): EndpointAddress {
-    return { url, tls: url.startsWith('tcp://') ? this.options.discoveredTls : undefined };
+    return {
+      url,
+      tls: url.startsWith('tcp://') ? this.options.discoveredTls : undefined,
+      ssh: url.startsWith('ssh://') ? this.options.ssh : undefined,
+    };
   }
 
   private managerAddress(): EndpointAddress {
@@ -139,10 +149,23 @@ export class DockerNodeDirectory implements NodeDirectory {
   }
 }
 
-function endpointEntry(loaded: LoadedNodeEndpoint): NodeEntry {
+function endpointEntry(loaded: LoadedNodeEndpoint, sshDefaults: SshSettings | undefined): NodeEntry {
   const [node] = clusterNodesFromEndpoints([loaded.manifest]);
   if (!node) throw new Error('unreachable: one endpoint gives one node');
-  return { node, endpoint: { url: loaded.manifest.spec.docker, tls: loaded.manifest.spec.tls } };
+  const { docker, tls, ssh } = loaded.manifest.spec;
+  return {
+    node,
+    endpoint: { url: docker, tls, ssh: docker.startsWith('ssh://') ? mergeSsh(ssh, sshDefaults) : undefined },
+  };
+}
+
+/** A NodeEndpoint's own ssh fields win; each one it leaves out comes from the flags. */
+function mergeSsh(own: SshFiles | undefined, defaults: SshSettings | undefined): SshSettings {
+  return {
+    identityFile: own?.identityFile ?? defaults?.identityFile,
+    agentSocket: own?.agentSocket ?? defaults?.agentSocket,
+    knownHostsFile: own?.knownHostsFile ?? defaults?.knownHostsFile ?? '',
+  };
 }
 
 function mergeEntries(fromSwarm: NodeEntry, fromManifest: NodeEntry): NodeEntry {

@@ -212,6 +212,7 @@ export interface NodeEndpointSpec {
    */
   docker: string;
   tls?: TlsFiles;
+  ssh?: SshFiles;
   /**
    * The node's VRRP unicast address (IPv4 or IPv6). Default: the node's address in the swarm.
    */
@@ -237,4 +238,21 @@ export interface TlsFiles {
    * Client key (PEM).
    */
   keyFile: string;
+}
+/**
+ * Credentials and known host keys for an ssh:// endpoint (paths on the reconciler's host). Fields left out come from --ssh-identity, --ssh-agent and --ssh-known-hosts.
+ */
+export interface SshFiles {
+  /**
+   * Private key (OpenSSH or PEM format, without a passphrase).
+   */
+  identityFile?: string;
+  /**
+   * ssh-agent socket whose keys are offered after the identity file.
+   */
+  agentSocket?: string;
+  /**
+   * known_hosts (OpenSSH format) that must list the node's host key; a missing or different key refuses the node. Default: --ssh-known-hosts, else ~/.ssh/known_hosts.
+   */
+  knownHostsFile?: string;
 }

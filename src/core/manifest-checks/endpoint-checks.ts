@@ -6,7 +6,8 @@ import type { Finding } from './finding.js';
 
 /**
  * Checks one NodeEndpoint needs no other manifest for: its Docker URL parses with the grammar
- * the adapter connects with, TLS files only where TLS is used (tcp://), and a priority label a
+ * the adapter connects with, TLS files only where TLS is used (tcp://), ssh settings only on
+ * ssh://, and a priority label a
  * nodeSelector can use.
  */
 export function endpointChecks(loaded: LoadedNodeEndpoint): Finding[] {
@@ -19,6 +20,13 @@ export function endpointChecks(loaded: LoadedNodeEndpoint): Finding[] {
       '/spec/tls',
       'tls-without-tcp',
       `TLS files apply to tcp:// endpoints only; a ${url.url.scheme}:// endpoint would silently ignore them — remove spec.tls or use tcp://`,
+    ]);
+  }
+  if (url.ok && spec.ssh !== undefined && url.url.scheme !== 'ssh') {
+    issues.push([
+      '/spec/ssh',
+      'ssh-without-ssh-url',
+      `ssh settings apply to ssh:// endpoints only; a ${url.url.scheme}:// endpoint would silently ignore them — remove spec.ssh or use ssh://user@host`,
     ]);
   }
   const priority = metadata.labels?.[LABEL_NODE_PRIORITY];
