@@ -51,7 +51,7 @@ export class StatusServer {
   });
   /** Removals already counted, by VIP and node (the loop reports running totals). */
   private readonly counted = new Map<string, number>();
-  private status: LoopStatus = { vips: [], anomalies: [], repairs: [], updatedAtMs: 0 };
+  private status: LoopStatus = { vips: [], anomalies: [], repairs: [], crashLoops: [], updatedAtMs: 0 };
   private server: Server | undefined;
   private readonly nowMs: () => number;
   private readonly startedAtMs: number;
@@ -72,7 +72,7 @@ export class StatusServer {
   setRole(role: ActorRole): void {
     this.role = role;
     if (role.role !== 'active') {
-      this.status = { vips: [], anomalies: [], repairs: [], updatedAtMs: this.nowMs() };
+      this.status = { vips: [], anomalies: [], repairs: [], crashLoops: [], updatedAtMs: this.nowMs() };
       this.passError = undefined;
     }
     this.heartbeat();
@@ -158,6 +158,7 @@ export class StatusServer {
       vips: this.status.vips,
       anomalies: this.status.anomalies.map((a) => ({ ...a, message: describeAnomaly(a) })),
       repairs: this.status.repairs,
+      crashLoops: this.status.crashLoops,
       revision: pass?.revision,
       conditions: pass?.conditions,
       lastPass: pass && {

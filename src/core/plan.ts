@@ -12,6 +12,7 @@
  * - unreachable (or unobserved) nodes get no action: their state is unknown;
  * - missing → create; stopped with the right spec hash → start; other spec hash → replace;
  * - marked sick by the loop (stuck in FAULT, restarting in a loop) → replace;
+ * - waiting out its crash-loop backoff (set by the loop) → nothing, not even a start;
  * - a container of a VIP no longer declared, or on a node no longer targeted → remove;
  * - another managed container of the same VIP on the same node (other name) → remove;
  * - an unmanaged keepalived claiming the VIP's address: without `adopt` the VIP gets no action
@@ -153,6 +154,7 @@ function converge(desired: DesiredContainer, current: ActualContainer | undefine
   if (current.sick !== undefined) {
     return { kind: 'replace', ...at(`sick: ${current.sick}`), existingId: current.id, desired };
   }
+  if (current.crashLoopBackoff !== undefined) return undefined;
   if (!current.running) return { kind: 'start', ...at('container stopped'), existingId: current.id };
   return undefined;
 }

@@ -138,6 +138,12 @@ export interface ActualContainer {
    * in a loop), with its last log lines; set by the loop, whose backoff decides when.
    */
   sick?: string;
+  /**
+   * Set by the loop while this container's node waits out its crash-loop backoff (it was replaced
+   * for being sick and is failing again): no start and no replace until then, so a broken image
+   * cannot thrash the node. A new spec hash is still rolled out at once. Says until when and why.
+   */
+  crashLoopBackoff?: string;
 }
 
 /**

@@ -77,11 +77,14 @@ export async function probeAnomalies(
 }
 
 /**
- * Reachable nodes that some VIP targets but where no managed container runs, with an image to
- * read their addresses with (the first such VIP's: it is on the node, or can be pulled there).
+ * Reachable nodes that some VIP targets but where no managed container runs (by default as the
+ * listing says; the daemon knows better from the report streams), with an image to read their
+ * addresses with (the first such VIP's: it is on the node, or can be pulled there).
  */
 export function idleTargets(
   world: Pick<WorldView, 'desired' | 'actual' | 'runtimes'>,
+  runsKeepalived: (node: NodeObservation & { reachable: true }) => boolean = (node) =>
+    node.containers.some((c) => c.running),
 ): { node: string; runtime: NodeRuntime; image: string }[] {
   const byNode = new Map(world.actual.nodes.map((n) => [n.node, n]));
   const found = new Map<string, { node: string; runtime: NodeRuntime; image: string }>();
@@ -89,7 +92,7 @@ export function idleTargets(
     const node: NodeObservation | undefined = byNode.get(desired.node);
     const runtime = world.runtimes.get(desired.node);
     if (!node?.reachable || !runtime || found.has(desired.node)) continue;
-    if (node.containers.some((c) => c.running)) continue;
+    if (runsKeepalived(node)) continue;
     found.set(desired.node, { node: desired.node, runtime, image: desired.image });
   }
   return [...found.values()];

@@ -47,15 +47,21 @@ export interface LoopStatus {
   anomalies: Anomaly[];
   /** Stale addresses removed so far, by VIP and node. */
   repairs: WatchView['repairs'];
+  /** Containers replaced for being sick (FAULT, restarting in a loop), with the reason and backoff. */
+  crashLoops: WatchView['crashLoops'];
   updatedAtMs: number;
 }
 
-/** FAULT for 10 s, or 3 stops within a minute, is sick; replacements back off from 10 s to 5 min. */
+/**
+ * FAULT for 10 s, or 3 stops within a minute, is sick; replacements back off from 10 s to 5 min.
+ * A target node with no keepalived of ours running has its addresses read every 5 s.
+ */
 export const DEFAULT_WATCH_OPTIONS: VrrpWatchOptions = {
   faultReplaceMs: 10_000,
   crashLoopStops: 3,
   crashLoopWindowMs: 60_000,
   replaceBackoff: { baseMs: 10_000, maxMs: 300_000 },
+  addressReadIntervalMs: 5000,
 };
 
 /**
@@ -75,7 +81,7 @@ export class ReconcileLoop {
   private readonly inputs: PassInputsCache;
   private readonly scheduler: SchedulerLike;
   private readonly watch: VrrpWatch;
-  private status: LoopStatus = { vips: [], anomalies: [], repairs: [], updatedAtMs: 0 };
+  private status: LoopStatus = { vips: [], anomalies: [], repairs: [], crashLoops: [], updatedAtMs: 0 };
   private probing = false;
 
   constructor(private readonly deps: LoopDeps) {

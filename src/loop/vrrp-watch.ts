@@ -16,6 +16,10 @@ import type { Logger } from '../log.js';
 import type { NodeRuntime } from '../ports.js';
 import { anomalyGraceMs, vipTraits, type VipTraits } from './anomaly-facts.js';
 import type { WorldView } from './pass.js';
+import { idleTargets } from './probe-anomalies.js';
+
+/** How long starts on a target node get to clear a stale address before a helper removes it. */
+const STARTS_HELP_WITHIN_MS = 5000;
 
 export interface VrrpWatchOptions {
   /** A container whose keepalived stays in FAULT this long is replaced (VIPs without a health check). */
@@ -25,6 +29,11 @@ export interface VrrpWatchOptions {
   crashLoopWindowMs: number;
   /** Delay before the n-th replacement of a sick container on one node (crash-loop backoff). */
   replaceBackoff: BackoffOptions;
+  /**
+   * How often the addresses of a target node that runs no managed keepalived (stopped, crash
+   * looping, not created yet) are read in a helper container: nothing else reports them.
+   */
+  addressReadIntervalMs: number;
 }
 
 export interface VrrpWatchDeps extends VrrpWatchOptions {
@@ -43,6 +52,21 @@ export interface WatchView {
   anomalies: Anomaly[];
   /** Stale addresses removed so far, by VIP and node. */
   repairs: { vip: string; node: string; count: number }[];
+  /** VIPs' containers replaced for being sick, per node: how often, why, and the backoff. */
+  crashLoops: CrashLoopView[];
+}
+
+/** A VIP's keepalived on one node that had to be replaced (FAULT, restarting in a loop). */
+export interface CrashLoopView {
+  vip: string;
+  node: string;
+  container: string;
+  /** Replacements so far (each one doubles the wait before the next). */
+  replacements: number;
+  /** Why it was last found sick, with the container's last log lines. */
+  reason: string;
+  /** No start and no replacement before this time (ISO); absent once the backoff is over. */
+  backoffUntil?: string;
 }
 
 /** Running managed containers on reachable nodes, by id, with their node's runtime. */
@@ -68,6 +92,10 @@ interface Sickness {
   failures: number;
   nextAllowedMs: number;
   stopsMs: number[];
+  container?: string;
+  /** Spec hash of the container found sick: a new spec (the fix) starts afresh. */
+  specHash?: string;
+  reason?: string;
 }
 
 /**
@@ -116,22 +144,36 @@ export class VrrpWatch {
       if (!this.followed.has(id)) this.subscribe(container, runtime);
     }
     for (const id of this.sick.keys()) if (!this.known(id, world)) this.sick.delete(id);
+    this.forgetCured(world);
     this.evaluate();
+  }
+
+  /** Crash-loop records of VIPs and nodes no longer declared, or whose spec changed (the fix). */
+  private forgetCured(world: WorldView): void {
+    const specs = new Map(world.desired.containers.map((c) => [`${c.vip}/${c.node}`, c.specHash]));
+    for (const [key, entry] of this.sickness) {
+      const spec = specs.get(key);
+      if (spec === undefined || (entry.specHash !== undefined && entry.specHash !== spec)) {
+        this.sickness.delete(key);
+      }
+    }
   }
 
   /** Marks sick containers in a pass's observation, so its plan replaces them. */
   annotate(nodes: readonly NodeObservation[]): NodeObservation[] {
-    if (this.sick.size === 0) return [...nodes];
     return nodes.map((n) =>
-      n.reachable
-        ? {
-            ...n,
-            containers: n.containers.map((c) =>
-              this.sick.has(c.id) ? { ...c, sick: this.sick.get(c.id) } : c,
-            ),
-          }
-        : n,
+      n.reachable ? { ...n, containers: n.containers.map((c) => this.annotated(c)) } : n,
     );
+  }
+
+  /** Sick: replace it; else waiting out its node's crash-loop backoff: leave it be. */
+  private annotated(c: ActualContainer): ActualContainer {
+    const sick = this.sick.get(c.id);
+    if (sick !== undefined) return { ...c, sick };
+    const entry = this.sickness.get(`${c.vip}/${c.node}`);
+    if (!entry || entry.failures === 0 || this.now() >= entry.nextAllowedMs) return c;
+    const until = new Date(entry.nextAllowedMs).toISOString();
+    return { ...c, crashLoopBackoff: `crash loop: replaced ${entry.failures} times, waiting until ${until}` };
   }
 
   stop(): void {
@@ -207,12 +249,65 @@ export class VrrpWatch {
     this.confirmed = result.confirmed;
     for (const anomaly of result.confirmed) this.act(anomaly, traits);
     this.checkFaults(traits);
+    this.readIdleNodes(world);
     this.deps.onChange({
       vips: this.status(world),
       anomalies: result.confirmed,
       repairs: [...this.repairs.values()],
+      crashLoops: this.crashLoops(),
     });
     this.scheduleWakeUp(traits);
+  }
+
+  private crashLoops(): CrashLoopView[] {
+    const now = this.now();
+    return [...this.sickness.entries()]
+      .filter(([, e]) => e.failures > 0)
+      .map(([key, e]) => {
+        const [vip = '', node = ''] = key.split('/');
+        return {
+          vip,
+          node,
+          container: e.container ?? '',
+          replacements: e.failures,
+          reason: e.reason ?? '',
+          ...(now < e.nextAllowedMs ? { backoffUntil: new Date(e.nextAllowedMs).toISOString() } : {}),
+        };
+      });
+  }
+
+  /** Target nodes where no keepalived of ours runs to report addresses: read them in a helper. */
+  private idleNodes(world: WorldView): ReturnType<typeof idleTargets> {
+    const busy = new Set([...this.followed.values()].map((f) => f.container.node));
+    return idleTargets(world, (node) => busy.has(node.node));
+  }
+
+  private readIdleNodes(world: WorldView): void {
+    for (const { node, runtime, image } of this.idleNodes(world)) {
+      const key = `read/${node}`;
+      if (this.inFlight.has(key)) continue;
+      this.throttled(key, this.deps.addressReadIntervalMs, () => {
+        this.inFlight.add(key);
+        runtime
+          .readAddresses(image)
+          .then((addresses) => {
+            // A container may have started reporting meanwhile: its word is fresher.
+            if (![...this.followed.values()].some((f) => f.container.node === node)) {
+              this.nodeAddresses.set(node, new Set(addresses));
+            }
+          })
+          .catch((error: unknown) =>
+            this.deps.log.debug(
+              { node, err: describeError(error) },
+              'reading the addresses of an idle node failed',
+            ),
+          )
+          .finally(() => {
+            this.inFlight.delete(key);
+            this.evaluate();
+          });
+      });
+    }
   }
 
   private nodeFacts(world: WorldView): NodeFacts[] {
@@ -308,13 +403,26 @@ export class VrrpWatch {
       (f) => f.container.node === anomaly.node && f.container.vip === anomaly.vip,
     );
     if (own) return this.runRemoval(anomaly, runtime, { containerId: own.container.id });
-    if (trait.targets.includes(anomaly.node)) {
+    if (trait.targets.includes(anomaly.node) && !this.pastWaiting(anomaly, trait)) {
       // Its keepalived is stopped or missing: the pass starts it, and keepalived removes its
       // VIPs when it starts. A helper here could race the new keepalived once it is MASTER.
       return this.throttled(anomalyKey(anomaly), 2000, () => this.deps.requestPass());
     }
     const image = world.desired.containers.find((c) => c.vip === anomaly.vip)?.image;
     if (image) this.runRemoval(anomaly, runtime, { image });
+  }
+
+  /**
+   * On a target node, a start is the gentler repair; a helper removes the address only when no
+   * start is coming (the node waits out a crash-loop backoff) or the starts did not help within
+   * a few seconds (a keepalived that dies at once never clears it).
+   */
+  private pastWaiting(anomaly: Extract<Anomaly, { kind: 'stale-address' }>, trait: VipTraits): boolean {
+    const entry = this.sickness.get(`${anomaly.vip}/${anomaly.node}`);
+    if (entry && entry.failures > 0 && this.now() < entry.nextAllowedMs) return true;
+    const since = this.firstSeenMs.get(anomalyKey(anomaly));
+    const grace = anomalyGraceMs('stale-address', trait.advertIntervalSeconds);
+    return since !== undefined && this.now() - since >= grace + STARTS_HELP_WITHIN_MS;
   }
 
   private runRemoval(
@@ -336,6 +444,7 @@ export class VrrpWatch {
           );
           return;
         }
+        if ('image' in via) this.forgetAddresses(anomaly.node, anomaly.addresses);
         const entry = this.repairs.get(key) ?? { vip: anomaly.vip, node: anomaly.node, count: 0 };
         entry.count += result.removed.length > 0 ? 1 : 0;
         this.repairs.set(key, entry);
@@ -354,6 +463,12 @@ export class VrrpWatch {
         this.inFlight.delete(key);
         this.evaluate();
       });
+  }
+
+  /** A helper removed them: no keepalived there reports it, so the watch notes it itself. */
+  private forgetAddresses(node: string, removed: readonly string[]): void {
+    const known = this.nodeAddresses.get(node);
+    if (known) this.nodeAddresses.set(node, new Set([...known].filter((a) => !removed.includes(a))));
   }
 
   /** A keepalived in FAULT for too long (without a health check to explain it) is sick. */
@@ -390,13 +505,17 @@ export class VrrpWatch {
     entry.failures += 1;
     entry.stopsMs = [];
     entry.nextAllowedMs = this.now() + backoffDelayMs(entry.failures, this.deps.replaceBackoff);
+    entry.container = container.name;
+    entry.specHash = container.specHash;
+    entry.reason = why;
     this.sick.set(container.id, why);
     void runtime
       .recentLogs(container.id)
       .catch(() => '(logs unavailable)')
       .then((logs) => {
         const reason = `${why}; last log lines: ${logs}`;
-        this.sick.set(container.id, reason);
+        entry.reason = reason;
+        if (this.sick.has(container.id)) this.sick.set(container.id, reason);
         this.deps.log.warn(
           { vip: container.vip, node: container.node, container: container.name, failures: entry.failures },
           `${container.name} on ${container.node} is sick and will be replaced: ${reason}`,
@@ -420,6 +539,7 @@ export class VrrpWatch {
     for (const f of this.followed.values()) {
       if (f.faultSinceMs !== undefined) due.push(f.faultSinceMs + this.deps.faultReplaceMs);
     }
+    if (this.world && this.idleNodes(this.world).length > 0) due.push(now + this.deps.addressReadIntervalMs);
     if (due.length === 0) return;
     const delay = Math.max(10, Math.min(...due) - now);
     this.wakeUp = this.deps.scheduler.schedule(() => this.evaluate(), delay);

@@ -49,6 +49,7 @@ describe('StatusServer health endpoints', () => {
       vips: [],
       anomalies: [],
       repairs: [],
+      crashLoops: [],
       updatedAtMs: now,
       lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
     });

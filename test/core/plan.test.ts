@@ -50,6 +50,18 @@ describe('planActions rules', () => {
       want: ['replace v@n1 keepalived-v: spec hash old → new (container stopped)'],
     },
     {
+      name: 'stopped but waiting out its crash-loop backoff → nothing, not even a start',
+      desired: desired([d('v', 'n1', 'h1')]),
+      actual: actual([{ ...a('v', 'n1', 'h1', false), crashLoopBackoff: 'until 10:00:10' }]),
+      want: [],
+    },
+    {
+      name: 'in crash-loop backoff with a new spec hash → replace at once (the fix rolls out)',
+      desired: desired([d('v', 'n1', 'new')]),
+      actual: actual([{ ...a('v', 'n1', 'old', false), crashLoopBackoff: 'until 10:00:10' }]),
+      want: ['replace v@n1 keepalived-v: spec hash old → new (container stopped)'],
+    },
+    {
       name: 'VIP no longer declared → remove',
       desired: desired([]),
       actual: actual([a('gone', 'n1', 'h'), a('gone', 'n2', 'h', false)]),

@@ -9,10 +9,12 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { dockerOf, holdersOf, inNode, waitFor } from '../cluster/index.js';
+import type Docker from 'dockerode';
+import { KEEPALIVED_TEST_IMAGE, dockerOf, holdersOf, inNode, waitFor } from '../cluster/index.js';
 import {
   RunningReconciler,
   containersOnNodes,
+  engineEvents,
   manifestDir,
   removeDir,
   removeManagedContainers,
@@ -25,12 +27,34 @@ if (!n1 || !n2 || !n3) throw new Error('these tests need a cluster of three node
 const main = testVip(cluster, 'avail', 10);
 const side = testVip(cluster, 'avail-side', 11);
 const faulty = testVip(cluster, 'avail-fault', 12);
+const crashing = testVip(cluster, 'avail-crash', 13);
+/** The test image with a `keepalived` that exits at once, built on tbnode2 only. */
+const BROKEN_IMAGE = 'swarm-vip/keepalived-broken:test';
 /** An interface of tbnode1 that stays down: keepalived bound to it stays in FAULT. */
 const DEAD_LINK = 'svfault0';
 
 interface StatusBody {
   vips: { vip: string; holders: string[]; nodes: { node: string; vrrpState: string }[] }[];
   anomalies: { kind: string; vip: string; node?: string; message: string }[];
+  crashLoops: { vip: string; node: string; container: string; replacements: number; reason: string }[];
+}
+
+/** Commits a container of the test image whose keepalived prints one line and exits 1. */
+async function buildBrokenImage(docker: Docker): Promise<void> {
+  const script = '#!/bin/sh\necho "keepalived: broken build, cannot start" >&2\nexit 1\n';
+  const builder = await docker.createContainer({
+    Image: KEEPALIVED_TEST_IMAGE,
+    Entrypoint: [],
+    Cmd: ['sh', '-c', `printf '${script}' > /usr/sbin/keepalived && chmod 755 /usr/sbin/keepalived`],
+  });
+  try {
+    await builder.start();
+    expect(((await builder.wait()) as { StatusCode: number }).StatusCode).toBe(0);
+    const [repo, tag] = BROKEN_IMAGE.split(':');
+    await builder.commit({ repo, tag });
+  } finally {
+    await builder.remove({ force: true });
+  }
 }
 
 describe('one holder per VIP, repaired by the reconciler', () => {
@@ -75,6 +99,11 @@ describe('one holder per VIP, repaired by the reconciler', () => {
     const code = await reconciler?.stop();
     await removeManagedContainers(cluster);
     await inNode(n1, 'ip', ['link', 'del', DEAD_LINK]).catch(() => undefined);
+    await inNode(n2, 'ip', ['addr', 'del', crashing.cidr, 'dev', n2.interface]).catch(() => undefined);
+    await dockerOf(n2)
+      .getImage(BROKEN_IMAGE)
+      .remove()
+      .catch(() => undefined);
     await removeDir(dir);
     await rm(lockFile, { recursive: true, force: true });
     expect(code).toBe(0);
@@ -204,5 +233,73 @@ describe('one holder per VIP, repaired by the reconciler', () => {
     expect((await containersOnNodes(cluster, 'keepalived-avail-fault')).find((c) => c.managed)?.id).toBe(
       replaced.id,
     );
+  });
+
+  it('a keepalived that dies at once is replaced with crash-loop backoff (its last log lines in /status), an address put on its node is still removed, and a fixed manifest rolls out at once', async () => {
+    await buildBrokenImage(dockerOf(n2));
+    const sinceMs = Date.now();
+    const startsBefore = reconciler.logs.length;
+    await writeFile(
+      path.join(dir, 'avail-crash.yaml'),
+      crashing.yaml({ [n2.name]: 100 }).replace(`image: ${KEEPALIVED_TEST_IMAGE}`, `image: ${BROKEN_IMAGE}`),
+    );
+    const loop = await waitFor(
+      async () =>
+        (await status()).crashLoops.find(
+          (c) => c.vip === 'avail-crash' && c.node === n2.name && c.reason.includes('last log lines'),
+        ),
+      { timeoutMs: 60_000, intervalMs: 250, description: '/status to show the crash loop with its logs' },
+    );
+    expect(loop.container).toBe('keepalived-avail-crash');
+    expect(loop.reason).toMatch(
+      /^stopped \d+ times within 60 s; last log lines: .*keepalived: broken build, cannot start/,
+    );
+    // Lines meant for the reconciler, and Docker's frame headers, are not shown to people.
+    const shown = loop.reason.split('last log lines: ')[1]?.split(' | ') ?? [];
+    expect(shown.length).toBeGreaterThan(0);
+    for (const line of shown) expect(line).toMatch(/^(keepalived: broken build|swarm-vip: )/);
+
+    // No keepalived of ours runs there to report it: the daemon reads the node's addresses itself.
+    await inNode(n2, 'ip', ['addr', 'add', crashing.cidr, 'dev', n2.interface]);
+    await waitFor(async () => (await onNodes(crashing.address)).length === 0, {
+      timeoutMs: 30_000,
+      description: `${crashing.address} gone from ${n2.name}`,
+    });
+    await reconciler.waitForLog(
+      (l) => l.msg.startsWith('removed stale') && l.vip === 'avail-crash' && l.node === n2.name,
+      'the removal in the log',
+    );
+
+    // Not thrashing: over 40 s from the manifest on, the engine created the container at most 4
+    // times (first create, then replacements after 10 s and 20 s of backoff; without a backoff a
+    // replacement follows every third exit, a few seconds apart), and the reconciler started it
+    // only a few times (Docker's restart policy restarts it, with its own backoff).
+    const windowEndMs = sinceMs + 40_000;
+    await waitFor(() => Date.now() >= windowEndMs, { timeoutMs: 45_000, intervalMs: 500 });
+    const creates = (await engineEvents(cluster, sinceMs, windowEndMs)).filter(
+      (e) => e.node === n2.name && e.container === 'keepalived-avail-crash' && e.action === 'create',
+    );
+    expect(creates.length).toBeGreaterThanOrEqual(2);
+    expect(creates.length).toBeLessThanOrEqual(4);
+    const starts = reconciler.logs
+      .slice(startsBefore)
+      .filter((l) => l.msg === 'start keepalived-avail-crash' && Number(l.time) <= windowEndMs);
+    expect(starts.length).toBeLessThanOrEqual(6);
+
+    // The fix (a working image) is a new spec: replaced at once, backoff or not.
+    await writeFile(path.join(dir, 'avail-crash.yaml'), crashing.yaml({ [n2.name]: 100 }));
+    await waitFor(async () => (await onNodes(crashing.address)).join() === n2.name, {
+      timeoutMs: 20_000,
+      description: `${crashing.address} held by ${n2.name} once the manifest is fixed`,
+    });
+    await waitFor(async () => (await status()).crashLoops.every((c) => c.vip !== 'avail-crash'), {
+      timeoutMs: 10_000,
+      description: 'the crash loop forgotten once the spec changed',
+    });
+    await rm(path.join(dir, 'avail-crash.yaml'));
+    await waitFor(async () => (await containersOnNodes(cluster, 'keepalived-avail-crash')).length === 0, {
+      timeoutMs: 20_000,
+      description: 'keepalived-avail-crash removed with its manifest',
+    });
   });
 });

@@ -15,7 +15,7 @@ import {
   type ForeignKeepalived,
 } from '../../core/types.js';
 import { canonicalAddress, parseIpAddress } from '../../core/ip-address.js';
-import { STATE_FILE_PATH } from '../../core/container-layout.js';
+import { REPORT_ADDRESSES, REPORT_STATE, STATE_FILE_PATH } from '../../core/container-layout.js';
 import { fileEnvironment } from '../../core/container-command.js';
 import { EndpointError, describeError } from '../../errors.js';
 import type { AddressRemoval, CreateOptions, NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
@@ -348,10 +348,18 @@ export class DockerNodeRuntime implements NodeRuntime {
     return this.logTail(containerId);
   }
 
+  /**
+   * The last lines a person would read: the report lines (for the reconciler, long and frequent)
+   * are left out, so more are fetched than shown.
+   */
   private async logTail(containerId: string): Promise<string> {
     try {
-      const raw = await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: 5 });
-      return printable(raw).trim().split('\n').join(' | ');
+      const raw = await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: 40 });
+      const lines = printable(demuxFrames(raw))
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith(REPORT_STATE) && !l.startsWith(REPORT_ADDRESSES));
+      return lines.slice(-5).join(' | ');
     } catch (error) {
       return `(logs unavailable: ${describeError(error)})`;
     }
@@ -373,7 +381,28 @@ export class DockerNodeRuntime implements NodeRuntime {
   }
 }
 
-/** Multiplexed log frames carry an 8-byte header; printable text is what a person needs. */
+/**
+ * The payload of Docker's multiplexed log frames (a container without a TTY): each frame is an
+ * 8-byte header (stream, 0, 0, 0, big-endian length) and its bytes. Left in, a header's length
+ * byte can be a printable character that lands before a line. Anything that is not a well-formed
+ * frame is passed through as it is (a TTY container's raw output).
+ */
+export function demuxFrames(raw: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const stream = raw[offset];
+    if ((stream !== 0 && stream !== 1 && stream !== 2) || raw.readUIntBE(offset + 1, 3) !== 0) {
+      return offset === 0 ? raw : Buffer.concat([...parts, raw.subarray(offset)]);
+    }
+    const length = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + length));
+    offset += 8 + length;
+  }
+  return offset === 0 ? raw : Buffer.concat(parts);
+}
+
+/** Printable text is what a person needs. */
 function printable(raw: Buffer): string {
   return raw.toString('utf8').replace(/[^\x20-\x7e\n]/g, '');
 }
