@@ -53,6 +53,11 @@ export interface Config {
   /** A keepalived in FAULT this long is replaced (VIPs without a health check). */
   faultReplaceMs: number;
   requestTimeoutMs: number;
+  /**
+   * Quiet time after a change in the manifest directory before a pass reads it. One write of a
+   * file is a burst of events within a millisecond or two; an editor's atomic save is one rename.
+   * 25 ms merges those and adds little to convergence (150 ms was a sixth of it; BENCHMARKS.md).
+   */
   debounceMs: number;
   /** After a burst of passes, probe keepalived this much later (VRRP settles). */
   healthSettleMs: number;
@@ -384,7 +389,7 @@ export function toConfig(raw: Record<string, unknown>): Config {
     healthIntervalMs: duration('--health-interval', raw.healthInterval, '5s'),
     faultReplaceMs: duration('--fault-replace-after', raw.faultReplaceAfter, '10s'),
     requestTimeoutMs: duration('--request-timeout', raw.requestTimeout, '10s'),
-    debounceMs: 150,
+    debounceMs: 25,
     healthSettleMs: 3000,
     requeueBaseMs: 1000,
     requeueMaxMs: 60_000,

@@ -18,9 +18,12 @@ export type ActionOutcome =
  * last. After a failed step the rest of that VIP's rollout is skipped: going on could take the
  * holder down while no updated backup is ready.
  *
- * At most `maxParallelActions` actions are in flight at once, over all VIPs and nodes: from an
- * empty cluster of hundreds of nodes, a pass would otherwise open one request (and build one
- * archive) per container at the same moment. The cap never reorders a VIP's rollout.
+ * At most `maxParallelActions` actions are in flight at once over all VIPs and nodes (the
+ * reconciler's own sockets, memory and CPU), and at most `maxParallelActionsPerNode` on one node
+ * (its engine, and its SSH server or agent): from an empty cluster of hundreds of nodes, a pass
+ * would otherwise open one request (and build one archive) per container at the same moment. An
+ * action waits for its node's slot before it takes one of the global slots, so a busy node holds
+ * no global slot idle. The caps never reorder a VIP's rollout.
  */
 export async function applyPlan(
   actions: readonly Action[],
@@ -28,24 +31,44 @@ export async function applyPlan(
   log: Logger,
   options: ApplyOptions = {},
 ): Promise<ActionOutcome[]> {
-  const limit = pLimit(options.maxParallelActions ?? DEFAULT_MAX_PARALLEL_ACTIONS);
+  const global = pLimit(options.maxParallelActions ?? DEFAULT_MAX_PARALLEL_ACTIONS);
+  const perNode = new Map<string, LimitFunction>();
+  const limit: NodeLimit = (node, fn) => {
+    let nodeLimit = perNode.get(node);
+    if (!nodeLimit) {
+      nodeLimit = pLimit(options.maxParallelActionsPerNode ?? DEFAULT_MAX_PARALLEL_ACTIONS_PER_NODE);
+      perNode.set(node, nodeLimit);
+    }
+    return nodeLimit(() => global(fn));
+  };
   const perVip = await Promise.all(
     [...groupActionsByVip(actions).values()].map((steps) => applyInOrder(steps, { runtimes, log, limit })),
   );
   return perVip.flat();
 }
 
-/** How many actions one pass runs at once, at most (see applyPlan). */
-export const DEFAULT_MAX_PARALLEL_ACTIONS = 32;
+/**
+ * How many actions one pass runs at once, at most, over all nodes (see applyPlan). Chosen with the
+ * scale simulator (BENCHMARKS.md): at 500 nodes the global cap, not the engines, sets the pace of
+ * a pass from empty; an action in flight costs the reconciler one request and a few KiB.
+ */
+export const DEFAULT_MAX_PARALLEL_ACTIONS = 256;
+
+/** How many actions one pass runs at once on one node, at most (see applyPlan). */
+export const DEFAULT_MAX_PARALLEL_ACTIONS_PER_NODE = 8;
 
 export interface ApplyOptions {
   maxParallelActions?: number;
+  maxParallelActionsPerNode?: number;
 }
+
+/** Runs `fn` once a slot of `node` and then a global slot are free. */
+type NodeLimit = <T>(node: string, fn: () => Promise<T>) => Promise<T>;
 
 interface ApplyContext {
   runtimes: ReadonlyMap<string, NodeRuntime>;
   log: Logger;
-  limit: LimitFunction;
+  limit: NodeLimit;
 }
 
 /**
@@ -91,7 +114,7 @@ async function applyInOrder(steps: readonly Action[], context: ApplyContext): Pr
     outcomes.push(
       ...(await Promise.all(
         batch.map((action, i) =>
-          context.limit(() => applyOne(action, mustJoinVrrpFirst(steps, first + i), context)),
+          context.limit(action.node, () => applyOne(action, mustJoinVrrpFirst(steps, first + i), context)),
         ),
       )),
     );

@@ -185,4 +185,45 @@ describe('applyPlan concurrency', () => {
     expect(outcomes).toHaveLength(60);
     expect(most).toBe(7);
   });
+
+  it('never has more than maxParallelActionsPerNode in flight on one node, and other nodes go on meanwhile', async () => {
+    const inFlight = new Map<string, number>();
+    const most = new Map<string, number>();
+    const finished: string[] = [];
+    const runtimes = new Map<string, NodeRuntime>();
+    const nodes = ['busy', 'n1', 'n2'];
+    for (const node of nodes) {
+      runtimes.set(node, {
+        node,
+        listContainers: async () => ({ managed: [], foreign: [] }),
+        create: async () => {
+          inFlight.set(node, (inFlight.get(node) ?? 0) + 1);
+          most.set(node, Math.max(most.get(node) ?? 0, inFlight.get(node) ?? 0));
+          await new Promise((r) => setTimeout(r, 2));
+          inFlight.set(node, (inFlight.get(node) ?? 0) - 1);
+          finished.push(node);
+        },
+        start: async () => undefined,
+        remove: async () => undefined,
+        probe: async () => ({ state: 'UNKNOWN', heldAddresses: [] }),
+        events: () => EMPTY,
+        reports: () => EMPTY,
+        removeAddresses: async () => ({ removed: [], skippedMaster: false }),
+        recentLogs: async () => '',
+      });
+    }
+    // 30 VIPs on the busy node, one each on the two others.
+    const vips = Array.from({ length: 30 }, (_, i) => `v${i}`);
+    const plan = [...vips.map((vip) => create(vip, 'busy')), create('x', 'n1'), create('y', 'n2')];
+    const outcomes = await applyPlan(plan, runtimes, silent, {
+      maxParallelActions: 5,
+      maxParallelActionsPerNode: 3,
+    });
+    expect(outcomes.every((o) => o.result === 'done')).toBe(true);
+    expect(most.get('busy')).toBe(3);
+    // The busy node's queue held no global slot: the other nodes ran beside its first three,
+    // not after its thirty.
+    expect(finished.indexOf('n1')).toBeLessThan(5);
+    expect(finished.indexOf('n2')).toBeLessThan(5);
+  });
 });
