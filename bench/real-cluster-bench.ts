@@ -1,8 +1,9 @@
 /**
- * Recovery on a real test cluster (`npm run bench -- --real`): how long the real reconciler CLI
- * takes, `--once` and in watch mode, to put a new VIP on its highest-priority node and to recover
- * from `docker rm -f` of the holder's container, set against keepalived's own failover (`docker
- * stop` of the holder) on the same cluster in the same run.
+ * The real test cluster (`npm run bench`): convergence in watch mode against the engines' own
+ * create + start (convergence-bench.ts), what each Docker call costs, and how long the real
+ * reconciler CLI takes, `--once` and in watch mode, to put a new VIP on its highest-priority node
+ * and to recover from `docker rm -f` of the holder's container, set against keepalived's own
+ * failover (`docker stop` of the holder) on the same cluster in the same run.
  *
  * The cluster is private to the benchmark (prefix `bn`, subnet 198.18.9.0/24, state dir
  * /run/swarm-vip-bn unless SWARM_VIP_TB_* say otherwise; never the e2e defaults) and is always
@@ -36,7 +37,16 @@ import {
   runCli,
   vipYaml,
 } from '../test/e2e/reconciler-harness.js';
+import {
+  convergenceTrial,
+  desiredContainers,
+  engineLimitTrial,
+  operationTimings,
+  type ConvergenceTrial,
+  type OperationTimings,
+} from './convergence-bench.js';
 import { ms, ratio, summarise, type Stats } from './measure.js';
+import { MEASURED_COSTS, type OperationCosts } from './simulated-costs.js';
 
 /** Trials per measurement, and where progress lines go. */
 export interface RealOptions {
@@ -52,7 +62,8 @@ export interface RealResult {
   /** How long the `docker stop` call of each failover trial took by itself. */
   stopCall: number[];
   dropOnce: number[];
-  dropWatch: number[];
+  convergence: ConvergenceTrial[];
+  operations?: OperationTimings;
   rmOnce: number[];
   rmWatch: number[];
   /** What was left of the cluster after `down`, and our namespaces still listed by `ip netns list`. */
@@ -241,7 +252,7 @@ async function oncePhase(b: Bench, trials: number, result: RealResult): Promise<
 
 async function watchPhase(b: Bench, trials: number, result: RealResult): Promise<void> {
   // As in the e2e tests: slow resync and health probes, so what reacts is the manifest watch and
-  // the Docker event streams.
+  // the Docker event streams. Debug logs carry the timestamps of each pass's phases.
   const reconciler = new RunningReconciler([
     '--manifests',
     b.dir,
@@ -251,18 +262,41 @@ async function watchPhase(b: Bench, trials: number, result: RealResult): Promise
     '10m',
     '--health-interval',
     '10m',
+    '--log-level',
+    'debug',
   ]);
+  const idle = async () => {
+    // The pass in flight (if any) has ended and no other has started since.
+    await waitFor(
+      () => {
+        const last = reconciler.logs.filter((l) => l.msg === 'pass started').at(-1);
+        return last === undefined || reconciler.logs.some((l) => l.pass === last.pass && PASS_END.has(l.msg));
+      },
+      { ...POLL, description: 'the reconciler to be idle' },
+    );
+  };
   try {
     await reconciler.waitForLog((l) => l.msg === 'converged, nothing to do', 'the first pass');
     for (let i = 0; i < trials; i++) {
-      result.dropWatch.push(
-        await timeUntil(
-          () => b.dropManifest(),
-          () => b.heldBy(b.top),
-          'manifest → VIP on the top node (watch)',
-        ),
+      // Alternate which goes first, so neither always runs on a machine still busy with the other.
+      const engineFirst = i % 2 === 0;
+      let engine = engineFirst ? await engineLimitTrial(b.cluster, KEEPALIVED_TEST_IMAGE, i) : undefined;
+      const ours = await convergenceTrial(
+        b.cluster,
+        reconciler,
+        `keepalived-${VIP}`,
+        () => b.dropManifest(),
+        async () => {
+          const list = await b.managed();
+          return list.length === b.cluster.nodes.length && list.every((c) => c.running);
+        },
       );
       await b.settled();
+      await idle();
+      engine ??= await engineLimitTrial(b.cluster, KEEPALIVED_TEST_IMAGE, i);
+      result.convergence.push({ ...engine, ...ours });
+      console.error(`[bench] convergence trial ${i + 1}: ${JSON.stringify(result.convergence.at(-1))}`);
+
       const killed = await b.topContainerId();
       result.rmWatch.push(
         await timeUntil(
@@ -274,10 +308,22 @@ async function watchPhase(b: Bench, trials: number, result: RealResult): Promise
       await b.settled();
       await rm(b.file, { force: true });
       await b.cleared();
+      await idle();
     }
   } finally {
     await reconciler.stop();
   }
+}
+
+const PASS_END = new Set(['converged, nothing to do', 'pass applied']);
+
+/** Each Docker call of a real create / remove of the bench VIP's container, on the top node. */
+async function operationsPhase(b: Bench, trials: number, result: RealResult): Promise<void> {
+  await b.dropManifest();
+  const desired = (await desiredContainers(b.dir)).find((c) => c.node === b.top);
+  await rm(b.file, { force: true });
+  if (!desired) throw new Error('the bench VIP renders no container on the top node');
+  result.operations = await operationTimings(b.cluster, desired, trials);
 }
 
 async function ourNamespaces(prefix: string): Promise<string[]> {
@@ -295,7 +341,7 @@ export async function benchRealCluster(options: RealOptions): Promise<RealResult
     failover: [],
     stopCall: [],
     dropOnce: [],
-    dropWatch: [],
+    convergence: [],
     rmOnce: [],
     rmWatch: [],
     leftovers: [],
@@ -306,8 +352,9 @@ export async function benchRealCluster(options: RealOptions): Promise<RealResult
     const cluster = await up(clusterOptions, options.log);
     inodes = [cluster.hub.netnsInode, ...cluster.nodes.map((n) => n.netnsInode)];
     bench = new Bench(cluster, await manifestDir(cluster));
-    await oncePhase(bench, options.trials, result);
+    await operationsPhase(bench, options.trials, result);
     await watchPhase(bench, options.trials, result);
+    await oncePhase(bench, options.trials, result);
   } finally {
     if (bench) {
       await removeManagedContainers(bench.cluster).catch(() => undefined);
@@ -336,11 +383,47 @@ function row(what: string, timings: readonly number[], baseline: Stats): string 
   return `| ${what} | ${ok.length}${failed ? ` (+${failed} timed out)` : ''} | ${ms(s.minMs)} | ${ms(s.medianMs)} | ${ms(s.maxMs)} | ${ratio(s.medianMs, baseline.medianMs)} |`;
 }
 
-/** Markdown table of a real-cluster run, each median set against keepalived's own failover. */
+/** Markdown tables of a real-cluster run. */
 export function realReport(r: RealResult): string {
   const baseline = summarise(r.failover.filter((t) => Number.isFinite(t)));
+  const engine = summarise(r.convergence.map((c) => c.engineMs).filter((t) => Number.isFinite(t)));
+  const column = (key: keyof ConvergenceTrial) => r.convergence.map((c) => c[key]);
+  const engineStarts = r.convergence.map((c) => c.engineMs - c.engineCreateMs);
   return [
-    `Cluster: ${r.cluster}. Times in ms, from the action to the condition seen on the nodes' interfaces.`,
+    `Cluster: ${r.cluster}. Times in ms.`,
+    '',
+    '#### Convergence against the engine',
+    '',
+    'From the action to the last `start` event on the nodes (the engines’ own clocks).',
+    '',
+    '| measurement | trials | min | median | max | median ÷ engine |',
+    '|---|---|---|---|---|---|',
+    row(
+      '**engine’s own limit**: raw `createContainer` + `start` of the same image on all 3 nodes at once',
+      column('engineMs'),
+      engine,
+    ),
+    row(
+      '**convergence**: VirtualIP manifest written → keepalived running on all 3 nodes (watch mode)',
+      column('oursMs'),
+      engine,
+    ),
+    row('… engine: action → last `create` event', column('engineCreateMs'), engine),
+    row('… engine: last `create` → last `start` event', engineStarts, engine),
+    row('… ours: written → pass starts (file watch + debounce)', column('detectMs'), engine),
+    row(
+      '… ours: pass starts → plan ready (snapshot, parse, validate, list nodes, plan)',
+      column('readMs'),
+      engine,
+    ),
+    row('… ours, of that: pass starts → manifests read and parsed', column('loadMs'), engine),
+    row('… ours: plan ready → last `create` event (create requests)', column('createMs'), engine),
+    row('… ours: last `create` → last `start` event (start requests)', column('startMs'), engine),
+    '',
+    operationsTable(r.operations),
+    '#### Recovery, against keepalived’s own failover',
+    '',
+    'From the action to the condition seen on the nodes’ interfaces (polled every 50 ms).',
     '',
     '| measurement | trials | min | median | max | median ÷ keepalived failover |',
     '|---|---|---|---|---|---|',
@@ -352,13 +435,29 @@ export function realReport(r: RealResult): string {
     row('(the `docker stop` API call of those trials by itself)', r.stopCall, baseline),
     row('`reconciler --once` with nothing to do (CLI start-up + one pass)', r.cliStartup, baseline),
     row('manifest dropped → VIP on highest-priority node, `--once`', r.dropOnce, baseline),
-    row('manifest dropped → VIP on highest-priority node, watch mode', r.dropWatch, baseline),
     row('`docker rm -f` holder → VIP held + container recreated, `--once`', r.rmOnce, baseline),
     row('`docker rm -f` holder → VIP held + container recreated, watch mode', r.rmWatch, baseline),
     '',
     r.leftovers.length === 0
       ? 'After `down`: nothing left, and `ip netns list` shows none of the cluster’s namespaces.'
       : `After \`down\`, LEFTOVERS: ${r.leftovers.join('; ')}`,
+    '',
+  ].join('\n');
+}
+
+/** Medians of each Docker call, beside the costs the simulator uses (simulated-costs.ts). */
+function operationsTable(timings: OperationTimings | undefined): string {
+  if (!timings) return '';
+  const keys = Object.keys(MEASURED_COSTS) as (keyof OperationCosts)[];
+  return [
+    '#### Docker calls of one real create / remove (keepalived container, one node)',
+    '',
+    '| call | trials | min | median | max | the simulator uses |',
+    '|---|---|---|---|---|---|',
+    ...keys.map((key) => {
+      const s = summarise(timings[key]);
+      return `| ${key.replace(/Ms$/, '')} | ${s.runs} | ${ms(s.minMs)} | ${ms(s.medianMs)} | ${ms(s.maxMs)} | ${MEASURED_COSTS[key]} |`;
+    }),
     '',
   ].join('\n');
 }

@@ -1,27 +1,33 @@
 /**
- * `npm run bench [-- --real | --real-only] [--quick] [--latency-ms 5] [--trials 5]`: the scale simulator, and with
- * `--real` the recovery benchmarks on a private test cluster. Prints Markdown tables for
- * BENCHMARKS.md; every figure is set against a baseline measured in the same run.
+ * `npm run bench [-- --sim-only | --real | --real-only] [--quick] [--trials 5] [--no-write]`: the
+ * real-cluster benchmarks (as root; `--real` insists) and then the scale simulator. The report (Markdown) goes to stdout and
+ * replaces the results section of BENCHMARKS.md (unless --no-write); every figure is set against
+ * a baseline measured in the same run.
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine, machineInfo } from './machine.js';
-import { ms, ratio } from './measure.js';
-import { benchRealCluster, realReport } from './real-cluster-bench.js';
+import { ms, ratio, summarise } from './measure.js';
+import { benchRealCluster, realReport, type RealResult } from './real-cluster-bench.js';
 import { benchScaleCase, type ScaleOptions, type ScaleResult } from './scale-bench.js';
+import { MEASURED_COSTS, type OperationCosts } from './simulated-costs.js';
 
 const { values } = parseArgs({
   options: {
+    'sim-only': { type: 'boolean', default: false },
+    // The real part runs whenever root runs the bench; --real insists on it (fails without root).
     real: { type: 'boolean', default: false },
     'real-only': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
-    'latency-ms': { type: 'string', default: '5' },
     trials: { type: 'string', default: '5' },
+    'no-write': { type: 'boolean', default: false },
   },
 });
 
-const latencyMs = Number(values['latency-ms']);
 const options: ScaleOptions = {
-  latencyMs,
+  costs: MEASURED_COSTS,
   core: values.quick
     ? { warmup: 1, minRuns: 3, maxRuns: 5, budgetMs: 1_000 }
     : { warmup: 3, minRuns: 7, maxRuns: 31, budgetMs: 5_000 },
@@ -30,85 +36,125 @@ const options: ScaleOptions = {
     : { warmup: 1, minRuns: 3, maxRuns: 7, budgetMs: 15_000 },
 };
 const cases = [50, 200, 500].flatMap((nodes) => [20, 100].map((vips) => ({ nodes, vips })));
+const RESULTS_START = '<!-- bench:results:start -->';
+const RESULTS_END = '<!-- bench:results:end -->';
 
-function scaleTables(results: readonly ScaleResult[]): string {
-  const head = (cols: string[]) => [`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`];
-  const core = [
-    ...head([
-      'nodes',
-      'VIPs',
-      'containers',
-      'parse',
-      'core, all to create',
-      'core, converged',
-      'no-op pass',
-      'core ÷ no-op pass',
-      'desired + plan',
-      'desired + plan ÷ no-op pass',
+function table(head: string[], rows: (string | number)[][]): string {
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+function scaleTables(results: readonly ScaleResult[], used: OperationCosts, source: string): string {
+  const core = table(
+    ['nodes', 'VIPs', 'containers', 'parse', 'core, all to create', 'core, converged', 'desired + plan'],
+    results.map((r) => [
+      r.nodes,
+      r.vips,
+      r.containers,
+      ms(r.parse.medianMs),
+      ms(r.coreEmpty.medianMs),
+      ms(r.coreConverged.medianMs),
+      ms(r.desiredAndPlan.medianMs),
     ]),
-    ...results.map((r) =>
-      [
-        r.nodes,
-        r.vips,
-        r.containers,
-        ms(r.parse.medianMs),
-        ms(r.coreEmpty.medianMs),
-        ms(r.coreConverged.medianMs),
-        ms(r.passNoop.medianMs),
-        ratio(r.coreConverged.medianMs, r.passNoop.medianMs),
-        ms(r.desiredAndPlan.medianMs),
-        ratio(r.desiredAndPlan.medianMs, r.passNoop.medianMs),
-      ].join(' | '),
-    ),
-  ];
-  const passes = [
-    ...head([
+  );
+  const passes = table(
+    [
       'nodes',
       'VIPs',
       'largest VIP',
-      'calls',
+      'engine’s limit',
       'pass from empty',
-      'sequential',
-      'ratio',
+      '÷ engine',
       'no-op pass',
-      'sequential',
-      'ratio',
+      'no-op: lists / writes / probes / reads / parses',
+    ],
+    results.map((r) => [
+      r.nodes,
+      r.vips,
+      r.largestVip,
+      ms(r.engineLimit.medianMs),
+      ms(r.passFromEmpty.medianMs),
+      ratio(r.passFromEmpty.medianMs, r.engineLimit.medianMs),
+      ms(r.passNoop.medianMs),
+      `${r.noop.lists} / ${r.noop.writes} / ${r.noop.probes} / ${r.noop.reads} / ${r.noop.parses}`,
     ]),
-    ...results.map((r) =>
-      [
-        r.nodes,
-        r.vips,
-        r.largestVip,
-        `${r.calls.pass}/${r.calls.baseline}`,
-        ms(r.passFromEmpty.medianMs),
-        ms(r.baselineFromEmpty.medianMs),
-        ratio(r.passFromEmpty.medianMs, r.baselineFromEmpty.medianMs),
-        ms(r.passNoop.medianMs),
-        ms(r.baselineNoop.medianMs),
-        ratio(r.passNoop.medianMs, r.baselineNoop.medianMs),
-      ].join(' | '),
-    ),
-  ];
-  const rows = (lines: string[]) => lines.map((l) => (l.startsWith('|') ? l : `| ${l} |`)).join('\n');
-  return `### Pure core (median ms)\n\n${rows(core)}\n\n### Whole pass, ${latencyMs} ms per simulated call (median ms)\n\n${rows(passes)}\n`;
+  );
+  const costs = Object.entries(used)
+    .map(([k, v]) => `${k.replace(/Ms$/, '')} ${v}`)
+    .join(', ');
+  return [
+    '### Pure core (median ms)',
+    '',
+    core,
+    '',
+    `### Whole pass against the engines’ limit (median ms; simulated calls cost, in ms (${source}): ${costs})`,
+    '',
+    passes,
+    '',
+  ].join('\n');
+}
+
+/** Medians of the Docker calls measured in this run (whole ms), for the simulator. */
+function measuredCosts(real: RealResult | undefined): OperationCosts {
+  const timings = real?.operations;
+  if (!timings) return MEASURED_COSTS;
+  const costs = { ...MEASURED_COSTS };
+  for (const key of Object.keys(costs) as (keyof OperationCosts)[]) {
+    const median = summarise(timings[key]).medianMs;
+    if (Number.isFinite(median)) costs[key] = Math.round(median);
+  }
+  return costs;
 }
 
 const machine = machineInfo();
-console.log(`# swarm-vip benchmarks\n\n${describeMachine(machine)}\n`);
+const sections = [`Machine: ${describeMachine(machine)}.`, ''];
+console.log(`# swarm-vip benchmarks\n\n${sections[0]}\n`);
+let real: RealResult | undefined;
+const realSection: string[] = [];
+if (!values['sim-only']) {
+  if (process.getuid?.() !== 0) {
+    if (values.real || values['real-only']) throw new Error('the real-cluster benchmarks need root');
+    const note = 'Real cluster: skipped (needs root).';
+    console.error(`[bench] ${note}`);
+    realSection.push(note, '');
+  } else {
+    real = await benchRealCluster({
+      trials: Number(values.trials),
+      log: (m) => console.error(`[bench] ${m}`),
+    });
+    const text = `## Real cluster (\`npm run bench\`)\n\n${realReport(real)}`;
+    console.log(text);
+    realSection.push(text);
+  }
+}
+
 if (!values['real-only']) {
+  // The simulator's calls cost what they cost on the real cluster in this same run, if it ran.
+  const costs = measuredCosts(real);
   const results: ScaleResult[] = [];
   for (const c of cases) {
     const started = Date.now();
-    results.push(await benchScaleCase(c, options));
+    results.push(await benchScaleCase(c, { ...options, costs }));
     console.error(`[bench] scale ${c.nodes} nodes × ${c.vips} VIPs: ${Date.now() - started} ms`);
   }
-  console.log(`## Scale simulator\n\n${scaleTables(results)}`);
+  const source = real ? 'measured above, this run' : 'bench/simulated-costs.ts';
+  const text = `## Scale simulator (\`npm run bench\`)\n\n${scaleTables(results, costs, source)}`;
+  console.log(text);
+  sections.push(text);
 }
+sections.push(...realSection);
 
-if (values.real || values['real-only']) {
-  const real = await benchRealCluster({
-    trials: Number(values.trials),
-    log: (m) => console.error(`[bench] ${m}`),
-  });
-  console.log(`## Real cluster\n\n${realReport(real)}`);
+if (!values['no-write'] && !values.quick) {
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'BENCHMARKS.md');
+  const current = await readFile(file, 'utf8');
+  const start = current.indexOf(RESULTS_START);
+  const end = current.indexOf(RESULTS_END);
+  if (start < 0 || end < start)
+    throw new Error(`BENCHMARKS.md has no ${RESULTS_START} … ${RESULTS_END} section`);
+  const fresh = `${RESULTS_START}\n\n${sections.join('\n').trim()}\n\n${RESULTS_END}`;
+  await writeFile(file, current.slice(0, start) + fresh + current.slice(end + RESULTS_END.length));
+  console.error('[bench] results written into BENCHMARKS.md');
 }

@@ -1,19 +1,22 @@
 /**
  * Scale simulator: the pure core and whole passes over hundreds of simulated nodes (see
- * simulated-cluster.ts), each pass compared with the same work done one node and one action at a
- * time, in the same run.
+ * simulated-cluster.ts, with per-call costs measured on the real cluster), each pass from empty
+ * set against the engines' own limit in the same run: every container created and started on
+ * its node, all at once, with nothing else (no listing, no files, no cap).
  */
 import { pino } from 'pino';
 import { desiredState } from '../src/core/desired-state.js';
 import { planActions } from '../src/core/plan.js';
 import type { Action, ActualState, ClusterNode, DesiredState, NodeObservation } from '../src/core/types.js';
 import { runPass, type PassDeps } from '../src/loop/pass.js';
-import { parseManifests } from '../src/manifest/parse-manifests.js';
-import type { ManifestFile } from '../src/manifest/parse-documents.js';
+import { PassInputsCache } from '../src/loop/pass-inputs.js';
+import { parseManifests, parseSnapshot } from '../src/manifest/parse-manifests.js';
 import { validateAgainstNodes } from '../src/manifest/validate-against-nodes.js';
-import type { ManifestSet, NodeRuntime } from '../src/ports.js';
+import type { ManifestFile } from '../src/manifest/parse-documents.js';
+import type { ManifestSet } from '../src/ports.js';
 import { sample, type SampleBounds, type Stats } from './measure.js';
-import { SimulatedNodeDirectory, StaticManifestSource } from './simulated-cluster.js';
+import type { OperationCosts } from './simulated-costs.js';
+import { SimulatedNodeDirectory, StaticManifestSource, type CallCounts } from './simulated-cluster.js';
 import { simulatedNodes, vipFiles } from './scale-scenario.js';
 
 /** One cell of the matrix. */
@@ -22,9 +25,9 @@ export interface ScaleCase {
   vips: number;
 }
 
-/** Simulated latency of every NodeRuntime call, and the sample bounds of core and pass timings. */
+/** Simulated cost of each Docker call, and the sample bounds of core and pass timings. */
 export interface ScaleOptions {
-  latencyMs: number;
+  costs: OperationCosts;
   core: SampleBounds;
   pass: SampleBounds;
 }
@@ -40,11 +43,11 @@ export interface ScaleResult extends ScaleCase {
   /** desiredState + planActions on the converged cluster, without parsing: the core of a no-op pass. */
   desiredAndPlan: Stats;
   passFromEmpty: Stats;
-  baselineFromEmpty: Stats;
+  /** The engines' own limit: every container created + started on its node, all at once. */
+  engineLimit: Stats;
   passNoop: Stats;
-  baselineNoop: Stats;
-  /** NodeRuntime calls of one pass from empty, ours and the baseline's (they must match). */
-  calls: { pass: number; baseline: number };
+  /** What one no-op pass did: calls by kind over all nodes, manifest reads and parses. */
+  noop: NoopCounts;
 }
 
 const silent = pino({ level: 'silent' });
@@ -82,39 +85,37 @@ function convergedActual(desired: DesiredState, nodes: readonly ClusterNode[]): 
   return { nodes: observations, holders: {} };
 }
 
-async function runAction(action: Action, runtimes: ReadonlyMap<string, NodeRuntime>): Promise<void> {
-  const runtime = runtimes.get(action.node);
-  if (!runtime) throw new Error(`no runtime for ${action.node}`);
-  if (action.kind === 'create') return runtime.create(action.desired);
-  if (action.kind === 'start') return runtime.start(action.existingId);
-  await runtime.remove(action.existingId);
-  if (action.kind === 'replace') await runtime.create(action.desired);
+/** The engines' own limit: createContainer + start of every desired container, all at once. */
+async function engineLimit(desired: DesiredState, directory: SimulatedNodeDirectory): Promise<void> {
+  await Promise.all(
+    desired.containers.map((c) => {
+      const runtime = directory.runtimes.get(c.node);
+      if (!runtime) throw new Error(`no runtime for ${c.node}`);
+      return runtime.rawCreateStart();
+    }),
+  );
 }
 
-/**
- * The baseline: the same pass, but every node listed one after the other, then every action run
- * one after the other. Same manifests, same pure core, same simulated runtimes.
- */
-export async function sequentialPass(deps: Pick<PassDeps, 'manifests' | 'directory'>): Promise<Action[]> {
-  const loaded = parseManifests((await deps.manifests.snapshot()).files);
-  const { nodes, runtimes } = await deps.directory.nodes(loaded);
-  const desired = desiredOf(validateAgainstNodes(loaded, nodes), nodes);
-  const observations: NodeObservation[] = [];
-  for (const runtime of runtimes.values()) {
-    observations.push({
-      node: runtime.node,
-      reachable: true,
-      containers: (await runtime.listContainers()).managed,
-    });
-  }
-  const plan = planActions(desired, { nodes: observations, holders: {} });
-  for (const action of plan) await runAction(action, runtimes);
-  return plan;
+/** Calls of one pass by kind over all nodes, and what it read and parsed of the manifests. */
+export interface NoopCounts extends CallCounts {
+  reads: number;
+  parses: number;
 }
 
-function passDeps(files: readonly ManifestFile[], directory: SimulatedNodeDirectory): PassDeps {
+interface CountingDeps extends PassDeps {
+  manifests: StaticManifestSource;
+  parses: () => number;
+}
+
+function passDeps(files: readonly ManifestFile[], directory: SimulatedNodeDirectory): CountingDeps {
+  let parses = 0;
   return {
     manifests: new StaticManifestSource(files),
+    parse: (snapshot) => {
+      parses++;
+      return parseSnapshot(snapshot);
+    },
+    parses: () => parses,
     adopt: false,
     directory,
     passwords: noPasswords,
@@ -159,22 +160,22 @@ export async function benchScaleCase(c: ScaleCase, options: ScaleOptions): Promi
     () => planActions(desiredOf(set, nodes), converged),
   );
 
-  const fresh = () => new SimulatedNodeDirectory(nodes, options.latencyMs);
-  const calls = await checkEquivalent(files, fresh, desired.containers.length);
+  const fresh = () => new SimulatedNodeDirectory(nodes, options.costs);
+  await checkConverges(files, fresh, desired.containers.length);
   const passFromEmpty = await sample(options.pass, fresh, (d) => runPass(passDeps(files, d)));
-  const baselineFromEmpty = await sample(options.pass, fresh, (d) => sequentialPass(passDeps(files, d)));
+  const engine = await sample(options.pass, fresh, (d) => engineLimit(desired, d));
+  // A converged cluster and the inputs the loop keeps between passes: a no-op pass is what a pass
+  // woken by a Docker event or a probe does when nothing changed.
   const done = fresh();
-  await runPass(passDeps(files, done));
+  const kept = passDeps(files, done);
+  const cache = new PassInputsCache(kept);
+  await runPass(kept, cache);
   const passNoop = await sample(
     options.pass,
     () => done,
-    (d) => runPass(passDeps(files, d)),
+    () => runPass(kept, cache),
   );
-  const baselineNoop = await sample(
-    options.pass,
-    () => done,
-    (d) => sequentialPass(passDeps(files, d)),
-  );
+  const noop = await countNoopPass(kept, cache, done);
 
   const perVip = new Map<string, number>();
   for (const container of desired.containers) perVip.set(container.vip, (perVip.get(container.vip) ?? 0) + 1);
@@ -187,19 +188,18 @@ export async function benchScaleCase(c: ScaleCase, options: ScaleOptions): Promi
     coreConverged,
     desiredAndPlan,
     passFromEmpty,
-    baselineFromEmpty,
+    engineLimit: engine,
     passNoop,
-    baselineNoop,
-    calls,
+    noop,
   };
 }
 
-/** Both ways of passing must converge a fresh cluster with the same calls; returns the call counts. */
-async function checkEquivalent(
+/** A pass from empty must create every container without failure, and the next plan nothing. */
+async function checkConverges(
   files: readonly ManifestFile[],
   fresh: () => SimulatedNodeDirectory,
   containers: number,
-): Promise<{ pass: number; baseline: number }> {
+): Promise<void> {
   const ours = fresh();
   const result = await runPass(passDeps(files, ours));
   const failed = result.outcomes.filter((o) => o.result !== 'done');
@@ -207,9 +207,23 @@ async function checkEquivalent(
     throw new Error(`pass from empty: ${result.plan.length} actions, ${failed.length} failed`);
   }
   if ((await runPass(passDeps(files, ours))).plan.length !== 0) throw new Error('second pass not a no-op');
-  const theirs = fresh();
-  const plan = await sequentialPass(passDeps(files, theirs));
-  if (plan.length !== containers) throw new Error(`baseline: ${plan.length} actions`);
-  const pass = ours.totalCalls() - ours.runtimes.size;
-  return { pass, baseline: theirs.totalCalls() };
+}
+
+/** Runs one more no-op pass with the kept inputs on the converged cluster and counts what it did. */
+async function countNoopPass(
+  deps: CountingDeps,
+  cache: PassInputsCache,
+  directory: SimulatedNodeDirectory,
+): Promise<NoopCounts> {
+  const before = { ...directory.totalCounts(), reads: deps.manifests.reads, parses: deps.parses() };
+  const result = await runPass(deps, cache);
+  if (result.plan.length !== 0) throw new Error('the converged cluster is not converged');
+  const after = directory.totalCounts();
+  return {
+    lists: after.lists - before.lists,
+    writes: after.writes - before.writes,
+    probes: after.probes - before.probes,
+    reads: deps.manifests.reads - before.reads,
+    parses: deps.parses() - before.parses,
+  };
 }
