@@ -439,6 +439,23 @@ describe('validateManifests', () => {
     expect(problem).toMatchObject({ file: 'a.yaml', line: 5, col: 1, path: '/spec/nodes/1/name' });
   });
 
+  it('copies of one VirtualIP are duplicate-name problems; only the first takes part in router ID clashes', () => {
+    // So 10,000 copies of one manifest are not 10,000² partner checks (bench:hostile).
+    const copies = [1, 2, 3].map((k) => vip('a', { ...on('node-1'), virtualRouterId: 7 }, `copy${k}.yaml`));
+    const result = validateManifests({
+      virtualIPs: [...copies, vip('b', { ...on('node-1'), virtualRouterId: 7 })],
+      endpoints: twoNodes,
+    });
+    const codes = result.problems.map((p) => `${p.code} ${p.file}`).sort();
+    expect(codes).toEqual([
+      'duplicate-name copy1.yaml',
+      'duplicate-name copy2.yaml',
+      'duplicate-name copy3.yaml',
+      'virtual-router-id-conflict b.yaml',
+      'virtual-router-id-conflict copy1.yaml',
+    ]);
+  });
+
   it('rejects every NodeEndpoint of a duplicated name, but still knows the node', () => {
     const result = validateManifests({
       virtualIPs: [vip('a', on('node-1'))],

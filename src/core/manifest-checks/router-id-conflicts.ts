@@ -19,7 +19,8 @@ interface RouterIdUse {
 
 /**
  * VIPs that share a virtual router ID and address family on a node: keepalived instances on that
- * node would take each other's adverts for their own. One problem per VIP, naming at most
+ * node would take each other's adverts for their own. One problem per VIP name (the first of
+ * each name: later ones are duplicates, reported as such), naming at most
  * {@link RELATED_MAX} clashing partners; partners are found through a node index, so many VIPs
  * with one ID cost about as much as they have clashes to report.
  */
@@ -28,7 +29,12 @@ export function routerIdConflicts(
   knownNodes: readonly ClusterNode[] | undefined,
 ): Finding[] {
   const groups = new Map<string, RouterIdUse[]>();
+  const seen = new Set<string>();
   for (const vip of vips) {
+    // A later VIP of a name already seen is a duplicate-name problem of its own; skipped here, so
+    // 10,000 copies of one manifest cost one pass over them, not one per pair.
+    if (seen.has(vip.manifest.metadata.name)) continue;
+    seen.add(vip.manifest.metadata.name);
     const use = routerIdUse(vip, knownNodes);
     const key = `${use.family}/${use.id}`;
     const group = groups.get(key);
