@@ -103,7 +103,7 @@ function countingDeps(counts: Counts): PassDeps {
       refresh: () => (swarmRead = false),
     },
     adopt: false,
-    passwords: { env: {}, readFile: () => '' },
+    passwords: { env: {}, envPrefix: 'VRRP_PASSWORD', dirs: [] },
     log: pino({ level: 'silent' }),
   };
 }
