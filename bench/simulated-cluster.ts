@@ -104,7 +104,8 @@ export class SimulatedNodeRuntime implements NodeRuntime {
   }
 
   async readAddresses(): Promise<string[]> {
-    await this.roundTrip();
+    this.counts.probes++;
+    await sleep(this.costs.probeMs);
     return [];
   }
 

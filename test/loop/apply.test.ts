@@ -209,6 +209,7 @@ describe('applyPlan concurrency', () => {
         events: () => EMPTY,
         reports: () => EMPTY,
         removeAddresses: async () => ({ removed: [], skippedMaster: false }),
+        readAddresses: async () => [],
         recentLogs: async () => '',
       });
     }

@@ -65,6 +65,10 @@ function countingRuntime(node: string, counts: Counts): NodeRuntime {
       counts.probes += 1;
       return '';
     },
+    readAddresses: async () => {
+      counts.probes += 1;
+      return [];
+    },
     events: () => EMPTY,
     reports: () => EMPTY,
   };
