@@ -140,6 +140,16 @@ const ROWS: Record<string, Row> = {
   ],
 };
 
+/** `reconciler [args] --help` through the real CLI. */
+const help = async (...args: string[]) =>
+  (
+    await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), ...args, '--help'],
+      { cwd: repo, timeout: 30_000, env: { ...process.env, COLUMNS: '200' } },
+    )
+  ).stdout;
+
 const variables = fullCommand()
   .options.map((option) => option.envVar)
   .filter((name): name is string => name !== undefined)
@@ -219,16 +229,20 @@ describe('SWARM_VIP_* environment variables', () => {
   it('README.md and `reconciler --help` list every variable', async () => {
     const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
     expect(variables.filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
-    const help = async (...args: string[]) =>
-      (
-        await promisify(execFile)(
-          process.execPath,
-          ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), ...args, '--help'],
-          { cwd: repo, timeout: 30_000, env: { ...process.env, COLUMNS: '200' } },
-        )
-      ).stdout;
     const texts = await Promise.all([help(), help('plan'), help('status')]);
     expect(variables.filter((name) => !texts.some((text) => text.includes(name)))).toEqual([]);
+  }, 30_000);
+});
+
+describe('reconciler import --out', () => {
+  it('reads no variable: a one-off migration must not write files because the daemon environment names a directory', async () => {
+    // Option blocks of the help text: an option's line and its wrapped continuation lines.
+    const blocks = (await help('import')).split(/\n(?= {2}-)/);
+    const block = (flag: string) => blocks.find((b) => b.trimStart().startsWith(flag)) ?? '';
+    expect(block('--out')).toContain('write the manifests here');
+    expect(block('--out')).not.toMatch(/env:/);
+    // The cluster flags it shares with the daemon keep theirs.
+    expect(block('--manifests')).toContain('SWARM_VIP_MANIFESTS');
   }, 30_000);
 });
 
