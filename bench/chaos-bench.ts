@@ -4,7 +4,8 @@
  * interval and keepalived's stock 1 s, same nodes, same priorities — and a seeded, bounded
  * sequence of faults hits the node holding the address every few seconds:
  *
- * - `keepalived-sigkill`: the holder's keepalived processes SIGKILLed (restart policy restarts them);
+ * - `keepalived-sigkill`: the holder's keepalived processes SIGKILLed, as a crash or the OOM killer
+ *   ends them (the container's own shell, process 1, lives on; where keepalived is process 1, that);
  * - `container-rm`: the holder's managed containers `docker rm -f` (SIGKILL, address left behind);
  * - `engine-restart`: the holder's dockerd stopped (SIGTERM) and started again;
  * - `link-cut`: the holder's link cut, restored after a while (default route re-added);
@@ -15,7 +16,7 @@
  * a node whose link is cut is not a reachable holder. Container state (for convergence) is read
  * from the engines every 250 ms.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,6 +63,8 @@ export interface ChaosOptions {
   intervals: string;
   restartDelayMs: number;
   keepCluster: boolean;
+  /** Appends the reconciler's log (stderr) to this file. */
+  reconcilerLog?: string;
   log: (message: string) => void;
 }
 
@@ -216,11 +219,12 @@ class Chaos {
     switch (kind) {
       case 'keepalived-sigkill': {
         const list = await docker.listContainers({ filters: { label: ['swarm-vip.managed=true'] } });
-        const pids = await Promise.all(
+        const roots = await Promise.all(
           list.map(async (c) => (await docker.getContainer(c.Id).inspect()).State.Pid),
         );
+        const pids = (await Promise.all(roots.filter((p) => p > 1).map(keepalivedPids))).flat();
         const at = nowMs();
-        for (const pid of pids) if (pid > 1) process.kill(pid, 'SIGKILL');
+        for (const pid of pids) process.kill(pid, 'SIGKILL');
         return at;
       }
       case 'container-rm': {
@@ -295,6 +299,28 @@ class Chaos {
   }
 }
 
+/** The keepalived processes of a container: those among `root` and its descendants (`root` itself when none is named keepalived). */
+async function keepalivedPids(root: number): Promise<number[]> {
+  const tree: number[] = [];
+  const queue = [root];
+  // Bounded: a container's process tree, at most 1000 processes.
+  while (queue.length > 0 && tree.length < 1000) {
+    const pid = queue.shift() as number;
+    tree.push(pid);
+    const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
+    for (const task of tasks) {
+      const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
+      queue.push(...children.split(' ').filter(Boolean).map(Number));
+    }
+  }
+  const named = [];
+  for (const pid of tree) {
+    if ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'keepalived')
+      named.push(pid);
+  }
+  return named.length > 0 ? named : [root];
+}
+
 async function runFaults(
   chaos: Chaos,
   options: ChaosOptions,
@@ -325,6 +351,7 @@ export async function benchChaos(options: ChaosOptions): Promise<ChaosResult> {
       ['--manifests', dir, '--lock-file', lockFile],
       options.restartDelayMs,
       nowMs,
+      options.reconcilerLog,
     );
     const monitor = await HolderMonitor.start(
       cluster,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:chaos [-- --seed 1] [--rounds 4] [--gap 3,6] [--hold 2] [--intervals default,1]
- * [--restart-delay-ms 1000] [--keep-cluster] [--timeline FILE]`: seeded faults every few seconds against the reconciler
+ * [--restart-delay-ms 1000] [--keep-cluster] [--timeline FILE] [--reconciler-log FILE]`: seeded faults every few seconds against the reconciler
  * in watch mode on a private test cluster. Markdown on stdout, progress on stderr.
  */
 import { writeFile } from 'node:fs/promises';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     'restart-delay-ms': { type: 'string', default: '1000' },
     'keep-cluster': { type: 'boolean', default: false },
     timeline: { type: 'string' },
+    'reconciler-log': { type: 'string' },
   },
 });
 
@@ -31,6 +32,7 @@ const result = await benchChaos({
   intervals: values.intervals,
   restartDelayMs: Number(values['restart-delay-ms']),
   keepCluster: values['keep-cluster'],
+  reconcilerLog: values['reconciler-log'],
   log: (m) => console.error(`[bench:chaos] ${m}`),
 });
 if (values.timeline) await writeFile(values.timeline, JSON.stringify(result, null, 1));

@@ -5,6 +5,7 @@
  * SIGKILL the reconciler and see what the restart costs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +33,8 @@ export class SupervisedReconciler {
     private readonly args: readonly string[],
     private readonly restartDelayMs: number,
     private readonly clock: () => number,
+    /** Appends everything the reconciler writes to stderr (its log) here, across restarts. */
+    private readonly logFile?: string,
   ) {}
 
   start(): void {
@@ -49,6 +52,7 @@ export class SupervisedReconciler {
     );
     child.stderr?.on('data', (chunk: Buffer) => {
       this.tail = `${this.tail}${chunk.toString()}`.slice(-2000);
+      if (this.logFile) appendFileSync(this.logFile, chunk);
     });
     child.on('exit', (code, signal) => {
       this.exits.push({ atMs: this.clock(), code, signal, tail: this.tail });

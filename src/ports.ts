@@ -95,6 +95,10 @@ export interface NodeEvent {
   /** Docker's action: start, die, destroy, health_status, ... or `reconnected` after a gap. */
   action: string;
   container?: string;
+  /** The container's ID (container events). */
+  containerId?: string;
+  /** A `die` event's exit code. */
+  exitCode?: number;
 }
 
 export interface CreateOptions {

@@ -25,24 +25,38 @@ export function addressRemovalCommand(
   addresses: readonly string[],
   options: { unlessMaster: boolean },
 ): string[] {
+  const lines = [
+    ...(options.unlessMaster
+      ? [`if [ "$(cat ${STATE_FILE_PATH} 2>/dev/null)" = MASTER ]; then exit ${REMOVAL_SKIPPED_MASTER}; fi`]
+      : []),
+    ...addressRemovalLines(addresses),
+    `if [ -x ${NOTIFY_SCRIPT_PATH} ]; then ${NOTIFY_SCRIPT_PATH} report; fi`,
+    'exit 0',
+  ];
+  return ['sh', '-c', lines.join('\n')];
+}
+
+/**
+ * Shell lines that remove `addresses` from whichever interfaces of the node carry them, printing
+ * `removed <cidr> <interface>` per address removed. They never fail (under `set -e` too): an
+ * address that is gone already, or an `ip` that cannot list, leaves nothing to do.
+ *
+ * @throws Error when an address is not a plain IP address (see {@link addressRemovalCommand}).
+ */
+export function addressRemovalLines(addresses: readonly string[]): string[] {
+  if (addresses.length === 0) return [];
   const wanted = addresses.map((text) => {
     const parsed = parseIpAddress(text);
     if (!parsed) throw new Error(`not an IP address: ${JSON.stringify(text)}`);
     return shellQuote(canonicalAddress(parsed));
   });
-  const lines = [
-    ...(options.unlessMaster
-      ? [`if [ "$(cat ${STATE_FILE_PATH} 2>/dev/null)" = MASTER ]; then exit ${REMOVAL_SKIPPED_MASTER}; fi`]
-      : []),
+  return [
     `for want in ${wanted.join(' ')}; do`,
     // Field 2 is the interface (veth names carry an @peer suffix), field 4 address/prefix.
-    `  ip -o addr show | awk -v want="$want" '{ split($4, a, "/"); if (a[1] == want) { sub(/@.*/, "", $2); print $2, $4 } }' |`,
+    `  { ip -o addr show || :; } | awk -v want="$want" '{ split($4, a, "/"); if (a[1] == want) { sub(/@.*/, "", $2); print $2, $4 } }' |`,
     '    while read -r dev cidr; do',
-    `      ip addr del "$cidr" dev "$dev" && echo "${REMOVED_LINE}$cidr $dev"`,
+    `      if ip addr del "$cidr" dev "$dev"; then echo "${REMOVED_LINE}$cidr $dev"; fi`,
     '    done',
     'done',
-    `if [ -x ${NOTIFY_SCRIPT_PATH} ]; then ${NOTIFY_SCRIPT_PATH} report; fi`,
-    'exit 0',
   ];
-  return ['sh', '-c', lines.join('\n')];
 }

@@ -8,6 +8,7 @@ import {
   STATE_DIR,
   STATE_FILE_PATH,
 } from './container-layout.js';
+import { addressRemovalLines } from './address-removal-command.js';
 import { shellQuote } from './shell-quote.js';
 
 export interface ContainerCommandInput {
@@ -21,6 +22,11 @@ export interface ContainerCommandInput {
    * command writes them at every start. Files not listed here are put into the container.
    */
   filesFromEnvironment?: readonly EnvironmentFile[];
+  /**
+   * The VIP's addresses (plain IP addresses): removed from the node's interfaces at every start,
+   * before keepalived runs, and when keepalived dies.
+   */
+  vipAddresses?: readonly string[];
 }
 
 /** A file whose content travels in an environment variable of the create request. */
@@ -70,10 +76,21 @@ export function fileEnvironment(files: readonly { path: string; mode: number; co
 
 /**
  * The argv the container runs instead of the image's entry point. At every start (first start,
- * `docker start`, restart after a crash) it removes stale pid files (else keepalived sees its old
- * pid 1, says "already running" and exits 0), forgets the last VRRP state, finds the interface
- * holding the node's address when needed, writes the final config from the template, and execs
- * keepalived in the foreground (`-n`, or the container exits at once) logging to the console.
+ * `docker start`, restart after a crash) it removes the VIP's addresses from the node (see
+ * below), removes stale pid files (else keepalived sees its old pid 1, says "already running" and
+ * exits 0), forgets the last VRRP state, finds the interface holding the node's address when
+ * needed, writes the final config from the template, and execs keepalived in the foreground
+ * (`-n`, or the container exits at once) logging to the console, supervised by this shell (see
+ * superviseKeepalived).
+ *
+ * Why the addresses go first: a keepalived killed by SIGKILL (`docker rm -f`, `kill -9`, the OOM
+ * killer) leaves them on the node while another node takes over, so two nodes answer for the
+ * address. Its restart (restart policy, or the reconciler's replacement) is the first thing that
+ * runs on the node again; a starting keepalived is not MASTER, so the node must not carry them,
+ * and keepalived itself would only drop them once it has initialised, hundreds of ms later.
+ *
+ * The shell is process 1, which ignores every signal it has no handler for: its traps let a
+ * `docker stop` end the container at once before keepalived runs, and pass it on afterwards.
  */
 export function containerCommand(input: ContainerCommandInput): string[] {
   const address = input.resolveInterfaceOf;
@@ -87,6 +104,8 @@ export function containerCommand(input: ContainerCommandInput): string[] {
 function containerScript(input: ContainerCommandInput): string {
   const lines = [
     'set -eu',
+    "trap 'exit 143' TERM INT",
+    ...addressRemovalLines(input.vipAddresses ?? []),
     `rm -f ${STALE_PID_FILES.join(' ')}`,
     `mkdir -p ${STATE_DIR}`,
     `rm -f ${STATE_FILE_PATH}`,
@@ -98,9 +117,34 @@ function containerScript(input: ContainerCommandInput): string {
     // Reports the node's addresses whenever they change (see notify-script.ts); the long sleep
     // only feeds the watcher's `read -t` timer. Both end with the container.
     `if [ -x ${NOTIFY_SCRIPT_PATH} ]; then sleep 1000000000 | ${NOTIFY_SCRIPT_PATH} watch & fi`,
-    `exec keepalived -n -l -D -f ${CONFIG_PATH}`,
+    ...superviseKeepalived(input.vipAddresses ?? []),
   ];
   return lines.join('\n');
+}
+
+/**
+ * keepalived runs as a child of this shell, not in its place: when keepalived dies without
+ * cleaning up (SIGKILL, the OOM killer, a crash), the shell removes the VIP's addresses from the
+ * node at once — milliseconds, where a restart by the restart policy takes a second or more on a
+ * busy node — and exits with keepalived's status, so the restart policy still restarts it.
+ * SIGTERM and SIGINT are passed on to keepalived, which then releases the VIP as usual (priority
+ * 0) before it exits; the shell waits for it. Killing the container itself (`docker kill`,
+ * `rm -f`) still leaves the addresses: the next start removes them (see containerScript).
+ */
+function superviseKeepalived(addresses: readonly string[]): string[] {
+  return [
+    `keepalived -n -l -D -f ${CONFIG_PATH} &`,
+    'keepalived=$!',
+    `trap 'kill -TERM "$keepalived" 2>/dev/null || :' TERM INT`,
+    // wait returns early (> 128) when a trapped signal arrives: wait again while keepalived lives.
+    'while :; do',
+    '  status=0',
+    '  wait "$keepalived" || status=$?',
+    '  if ! kill -0 "$keepalived" 2>/dev/null; then break; fi',
+    'done',
+    ...addressRemovalLines(addresses),
+    'exit "$status"',
+  ];
 }
 
 function environmentFileLines(files: readonly EnvironmentFile[]): string[] {

@@ -127,9 +127,11 @@ function buildContainer(
   const image = vip.spec.image ?? DEFAULT_IMAGE;
   // Without a password nothing is secret: the files ride in the create request (one request less).
   const fileDelivery = fileDeliveryOf(files, password !== undefined);
+  const addresses = vip.spec.addresses.map(canonicalVip);
   const command = containerCommand({
     ...(vip.spec.interface === undefined ? { resolveInterfaceOf: self.address } : {}),
     ...(fileDelivery === 'environment' ? { filesFromEnvironment: environmentFiles(files) } : {}),
+    vipAddresses: addresses,
   });
   const hash = specHash({ image, command, files });
   return {
@@ -143,7 +145,7 @@ function buildContainer(
     fileDelivery,
     specHash: hash,
     priority: self.target.priority,
-    addresses: vip.spec.addresses.map(canonicalVip),
+    addresses,
   };
 }
 

@@ -160,6 +160,7 @@ export class ReconcileLoop {
           { node: event.node, event: event.action, container: event.container },
           'docker event',
         );
+        this.watch.noteEvent(event);
         this.runner.trigger();
       });
       this.eventStreams.set(runtime, subscription);

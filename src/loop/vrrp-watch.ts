@@ -8,12 +8,13 @@ import {
   type NodeFacts,
 } from '../core/anomalies.js';
 import { backoffDelayMs, type BackoffOptions } from '../core/backoff.js';
+import { stopCountsAsCrash } from '../core/container-exit.js';
 import type { ContainerReport } from '../core/container-reports.js';
 import { buildStatus, type ContainerProbe, type VipStatus, type VrrpState } from '../core/status.js';
 import type { ActualContainer, NodeObservation } from '../core/types.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { NodeRuntime } from '../ports.js';
+import type { NodeEvent, NodeRuntime } from '../ports.js';
 import { anomalyGraceMs, vipTraits, type VipTraits } from './anomaly-facts.js';
 import type { WorldView } from './pass.js';
 import { idleTargets } from './probe-anomalies.js';
@@ -119,6 +120,10 @@ export class VrrpWatch {
   private readonly nodeAddresses = new Map<string, ReadonlySet<string>>();
   /** Containers whose log stream ended (stopped) since the latest pass. */
   private readonly stopped = new Set<string>();
+  /** What each container's keepalived last reported when its stream ended, until its `die` event. */
+  private readonly lastStateOf = new Map<string, VrrpState>();
+  /** Containers the OOM killer hit, until their `die` event. */
+  private readonly oomKilled = new Set<string>();
   private firstSeenMs = new Map<string, number>();
   private readonly actedMs = new Map<string, number>();
   private readonly inFlight = new Set<string>();
@@ -144,6 +149,8 @@ export class VrrpWatch {
       if (!this.followed.has(id)) this.subscribe(container, runtime);
     }
     for (const id of this.sick.keys()) if (!this.known(id, world)) this.sick.delete(id);
+    for (const id of this.lastStateOf.keys()) if (!this.known(id, world)) this.lastStateOf.delete(id);
+    for (const id of this.oomKilled) if (!this.known(id, world)) this.oomKilled.delete(id);
     this.forgetCured(world);
     this.evaluate();
   }
@@ -157,6 +164,32 @@ export class VrrpWatch {
         this.sickness.delete(key);
       }
     }
+  }
+
+  /**
+   * Docker's word on a managed container. A `die` counts towards a crash loop only when keepalived
+   * ended on its own (core/container-exit.ts): faults from outside — SIGKILL, `rm -f`, an engine
+   * stopping — are repaired by a restart, and replacing the container for them would only hold
+   * up the passes that repair the next fault.
+   */
+  noteEvent(event: NodeEvent): void {
+    const id = event.containerId;
+    if (id === undefined) return;
+    if (event.action === 'oom') {
+      this.oomKilled.add(id);
+      return;
+    }
+    if (event.action !== 'die') return;
+    const exit = {
+      exitCode: event.exitCode,
+      oomKilled: this.oomKilled.delete(id),
+      lastState: this.followed.get(id)?.state ?? this.lastStateOf.get(id) ?? 'UNKNOWN',
+    };
+    this.lastStateOf.delete(id);
+    const container = this.world?.actual.nodes
+      .flatMap((n) => (n.reachable ? n.containers : []))
+      .find((c) => c.id === id);
+    if (container && stopCountsAsCrash(exit)) this.countStop(container);
   }
 
   /** Marks sick containers in a pass's observation, so its plan replaces them. */
@@ -224,7 +257,7 @@ export class VrrpWatch {
     this.followed.delete(entry.container.id);
     if (stopped) {
       this.stopped.add(entry.container.id);
-      this.countStop(entry.container);
+      this.lastStateOf.set(entry.container.id, entry.state);
     }
     // Either way the next pass looks again (a broken stream reconnects with the node's events).
     this.deps.requestPass();

@@ -3,6 +3,7 @@
  * servers on 127.0.0.1, the notify hook, and the container command (with stub `ip` and
  * `keepalived`, every container path moved into a temp dir).
  */
+import { spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
@@ -313,6 +314,121 @@ describe(`container scripts under busybox (${BUSYBOX})`, () => {
       expect(await readFile(join(root, CONFIG_PATH), 'utf8')).toBe(
         files[0]?.content.replaceAll(INTERFACE_PLACEHOLDER, 'eth0'),
       );
+    });
+
+    it("removes the VIP's addresses from the node before keepalived starts", async () => {
+      const { root, stubs } = await prepare('cmd-remove-vips');
+      const calls = join(root, 'calls');
+      const withVips = [
+        ipOutput,
+        '5: eth0@if6    inet 198.18.0.100/24 scope global secondary eth0\\       valid_lft forever',
+        '5: eth0@if6    inet6 fd00:5eed::100/64 scope global nodad \\       valid_lft forever',
+      ].join('\n');
+      await writeFile(
+        join(stubs, 'ip'),
+        `#!/bin/sh\nif [ "$1" = addr ] && [ "$2" = del ]; then echo "ip $*" >> ${calls}; exit 0; fi\ncat <<'EOF'\n${withVips}\nEOF\n`,
+      );
+      await writeFile(join(stubs, 'keepalived'), `#!/bin/sh\necho "keepalived $*" >> ${calls}\n`);
+      const result = await runCommand(
+        root,
+        stubs,
+        containerCommand({
+          resolveInterfaceOf: '198.18.0.1',
+          vipAddresses: ['198.18.0.100', 'fd00:5eed::100', '198.18.0.101'],
+        }),
+      );
+      expect(result.code).toBe(0);
+      expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual([
+        'ip addr del 198.18.0.100/24 dev eth0',
+        'ip addr del fd00:5eed::100/64 dev eth0',
+        `keepalived -n -l -D -f ${join(root, CONFIG_PATH)}`,
+        // The stub lists them still when keepalived has ended: removed again on the way out.
+        'ip addr del 198.18.0.100/24 dev eth0',
+        'ip addr del fd00:5eed::100/64 dev eth0',
+      ]);
+      expect(result.stdout).toContain('removed 198.18.0.100/24 eth0');
+    });
+
+    it('starts keepalived even when an address cannot be removed', async () => {
+      const { root, stubs } = await prepare('cmd-remove-fails');
+      await writeFile(
+        join(stubs, 'ip'),
+        `#!/bin/sh\nif [ "$1" = addr ] && [ "$2" = del ]; then echo 'RTNETLINK answers: Cannot assign' >&2; exit 2; fi\ncat <<'EOF'\n${ipOutput}\n5: eth0@if6    inet 198.18.0.100/24 scope global secondary eth0\nEOF\n`,
+      );
+      const result = await runCommand(
+        root,
+        stubs,
+        containerCommand({ resolveInterfaceOf: '198.18.0.1', vipAddresses: ['198.18.0.100'] }),
+      );
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('keepalived -n');
+      expect(result.stdout).not.toContain('removed');
+    });
+
+    it('ends with 143 on SIGTERM before keepalived runs (process 1 ignores signals it has no trap for)', async () => {
+      const { root, stubs } = await prepare('cmd-sigterm');
+      // sed runs in the command's own shell (a function, like the ip stub): $PPID is that shell.
+      await writeFile(join(stubs, 'sed'), '#!/bin/sh\nkill -TERM $PPID\n');
+      await chmod(join(stubs, 'sed'), 0o755);
+      const argv = containerCommand({});
+      const script = `sed() { ${join(stubs, 'sed')} "$@"; }\n${relocate(argv[2] ?? '', root)}`;
+      const result = await run(BUSYBOX, ['sh', '-c', script], { PATH: `${stubs}:${bin}` });
+      expect(result.code).toBe(143);
+      expect(result.stdout).not.toContain('keepalived');
+    });
+
+    /** An `ip` stub that lists `listed` and records every `ip addr del` in `calls`. */
+    async function recordingIp(stubs: string, calls: string, listed: string): Promise<void> {
+      await writeFile(
+        join(stubs, 'ip'),
+        `#!/bin/sh\nif [ "$1" = addr ] && [ "$2" = del ]; then echo "ip $*" >> ${calls}; exit 0; fi\ncat <<'EOF'\n${listed}\nEOF\n`,
+      );
+    }
+    const vipLine =
+      '5: eth0@if6    inet 198.18.0.100/24 scope global secondary eth0\\       valid_lft forever';
+
+    it('removes the addresses at once when keepalived is SIGKILLed, and exits with its status', async () => {
+      const { root, stubs } = await prepare('cmd-keepalived-killed');
+      const calls = join(root, 'calls');
+      await recordingIp(stubs, calls, `${ipOutput}\n${vipLine}`);
+      await writeFile(
+        join(stubs, 'keepalived'),
+        `#!/bin/sh\necho "keepalived up" >> ${calls}\nkill -KILL $$\n`,
+      );
+      const argv = containerCommand({ resolveInterfaceOf: '198.18.0.1', vipAddresses: ['198.18.0.100'] });
+      const result = await runCommand(root, stubs, argv);
+      expect(result.code).toBe(137);
+      // Once at start (a predecessor's leftover), once after keepalived died.
+      expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual([
+        'ip addr del 198.18.0.100/24 dev eth0',
+        'keepalived up',
+        'ip addr del 198.18.0.100/24 dev eth0',
+      ]);
+    });
+
+    it('passes SIGTERM on to keepalived and ends with its status once it has stopped', async () => {
+      const { root, stubs } = await prepare('cmd-forward-term');
+      const calls = join(root, 'calls');
+      await recordingIp(stubs, calls, ipOutput);
+      await writeFile(
+        join(stubs, 'keepalived'),
+        `#!/bin/sh\ntrap 'echo "keepalived stopping" >> ${calls}; exit 0' TERM\necho "keepalived up" >> ${calls}\nwhile :; do sleep 0.05; done\n`,
+      );
+      const argv = containerCommand({ resolveInterfaceOf: '198.18.0.1', vipAddresses: ['198.18.0.100'] });
+      const ip = `ip() { ${join(stubs, 'ip')} "$@"; }\n`;
+      const child = spawn(BUSYBOX, ['sh', '-c', ip + relocate(argv[2] ?? '', root)], {
+        env: { PATH: `${stubs}:${bin}` },
+        stdio: 'ignore',
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 10_000;
+      while (!(await readFile(calls, 'utf8').catch(() => '')).includes('keepalived up')) {
+        if (Date.now() > deadline) throw new Error('keepalived stub never started');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(await readFile(calls, 'utf8')).toContain('keepalived stopping');
     });
 
     it('copies a template without placeholder and needs no ip when the interface is fixed', async () => {

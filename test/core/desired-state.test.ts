@@ -113,9 +113,16 @@ describe('desiredState', () => {
     const [auto] = compute([vipOf('a')]).containers;
     const [fixed] = compute([vipOf('b', { interface: 'ens3' })]).containers;
     expect(config(auto)).toContain(INTERFACE_PLACEHOLDER);
-    expect(auto?.command[2]).toContain('ip -o addr show');
+    expect(auto?.command[2]).toContain('iface=$(ip -o addr show');
     expect(config(fixed)).not.toContain(INTERFACE_PLACEHOLDER);
-    expect(fixed?.command[2]).not.toContain('ip -o addr show');
+    expect(fixed?.command[2]).not.toContain('iface=$(ip -o addr show');
+  });
+
+  it("has every container remove its VIP's addresses from the node at start", () => {
+    const [v4] = compute([vipOf('a', { addresses: ['198.18.0.100/24', '198.18.0.101/24'] })]).containers;
+    const [v6] = compute([vipOf('b', { addresses: ['fd00:5eed:0::0100/64'] })]).containers;
+    expect(v4?.command[2]).toContain("for want in '198.18.0.100' '198.18.0.101'; do");
+    expect(v6?.command[2]).toContain("for want in 'fd00:5eed::100'; do");
   });
 
   it('delivers the health-check script with the health check', () => {

@@ -94,13 +94,29 @@ function connectOnce(node: string, docker: Docker, filters: EventFilters): Obser
   });
 }
 
-function parseEvent(node: string, line: string): NodeEvent | undefined {
+/** One line of the engine's event stream as a NodeEvent; undefined for a blank or broken line. */
+export function parseEvent(node: string, line: string): NodeEvent | undefined {
   if (!line.trim()) return undefined;
   try {
-    const raw = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+    const raw = JSON.parse(line) as {
+      Action?: string;
+      Actor?: { ID?: string; Attributes?: Record<string, string> };
+    };
     const action = (raw.Action ?? 'unknown').split(':')[0] ?? 'unknown';
-    return { node, action, container: raw.Actor?.Attributes?.name };
+    return { node, action, container: raw.Actor?.Attributes?.name, ...actorFacts(raw.Actor) };
   } catch {
     return undefined;
   }
+}
+
+/** The container's ID and a `die` event's exit code, where the event carries them. */
+function actorFacts(actor: { ID?: string; Attributes?: Record<string, string> } | undefined): {
+  containerId?: string;
+  exitCode?: number;
+} {
+  const exitCode = Number.parseInt(actor?.Attributes?.exitCode ?? '', 10);
+  return {
+    ...(actor?.ID === undefined ? {} : { containerId: actor.ID }),
+    ...(Number.isNaN(exitCode) ? {} : { exitCode }),
+  };
 }

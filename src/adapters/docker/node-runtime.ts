@@ -21,6 +21,7 @@ import { EndpointError, describeError } from '../../errors.js';
 import type { AddressRemoval, CreateOptions, NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
 import type { HandRunKeepalived } from '../../core/import-keepalived.js';
 import { containerArchive } from './container-archive.js';
+import { acceptsConnections, listenerOf } from './engine-listener.js';
 import { handRunFacts } from './hand-run-env.js';
 import { addressesInIpOutput, execOutput, execResult } from './exec-output.js';
 import { keepalivedHostConfig } from './keepalived-host-config.js';
@@ -108,6 +109,7 @@ export class DockerNodeRuntime implements NodeRuntime {
   }
 
   async create(desired: DesiredContainer, options: CreateOptions = {}): Promise<void> {
+    await this.refuseIfStopping(`create ${desired.name}`);
     // Files without secrets ride in the create request; others go in before the first start, the
     // archive built while the engine creates.
     const [container, archive] = await Promise.all([
@@ -122,6 +124,7 @@ export class DockerNodeRuntime implements NodeRuntime {
   }
 
   async start(containerId: string): Promise<void> {
+    await this.refuseIfStopping(`start ${containerId.slice(0, 12)}`);
     await this.call(
       `start ${containerId.slice(0, 12)}`,
       () => this.docker.getContainer(containerId).start(),
@@ -136,6 +139,21 @@ export class DockerNodeRuntime implements NodeRuntime {
         `${info.Name.replace(/^\//, '')} exited at once (code ${info.State.ExitCode}): ${logs}`,
       );
     }
+  }
+
+  /**
+   * Refuses to start a keepalived on an engine that takes no new connections: it is shutting down
+   * (see engine-listener.ts), and what it still starts over an old connection it will not stop.
+   */
+  private async refuseIfStopping(what: string): Promise<void> {
+    const listener = listenerOf(this.docker);
+    if (!listener) return;
+    if ((await acceptsConnections(listener, this.options.probeTimeoutMs)) !== false) return;
+    throw new EndpointError(
+      'endpoint-unreachable',
+      this.node,
+      `${what}: the engine accepts no new connections (shutting down?); not starting keepalived there`,
+    );
   }
 
   /**
