@@ -38,12 +38,12 @@ export function addressRemovalCommand(
 
 /**
  * Shell lines that remove `addresses` from whichever interfaces of the node carry them, printing
- * `removed <cidr> <interface>` per address removed. They never fail (under `set -e` too): an
+ * `<linePrefix><cidr> <interface>` per address removed. They never fail (under `set -e` too): an
  * address that is gone already, or an `ip` that cannot list, leaves nothing to do.
  *
  * @throws Error when an address is not a plain IP address (see {@link addressRemovalCommand}).
  */
-export function addressRemovalLines(addresses: readonly string[]): string[] {
+export function addressRemovalLines(addresses: readonly string[], linePrefix = REMOVED_LINE): string[] {
   if (addresses.length === 0) return [];
   const wanted = addresses.map((text) => {
     const parsed = parseIpAddress(text);
@@ -55,7 +55,7 @@ export function addressRemovalLines(addresses: readonly string[]): string[] {
     // Field 2 is the interface (veth names carry an @peer suffix), field 4 address/prefix.
     `  { ip -o addr show || :; } | awk -v want="$want" '{ split($4, a, "/"); if (a[1] == want) { sub(/@.*/, "", $2); print $2, $4 } }' |`,
     '    while read -r dev cidr; do',
-    `      if ip addr del "$cidr" dev "$dev"; then echo "${REMOVED_LINE}$cidr $dev"; fi`,
+    `      if ip addr del "$cidr" dev "$dev"; then echo "${linePrefix}$cidr $dev"; fi`,
     '    done',
     'done',
   ];

@@ -101,11 +101,14 @@ export function containerCommand(input: ContainerCommandInput): string[] {
   return ['sh', '-c', containerScript(input)];
 }
 
+/** How the command's own removals read in the container's log: `swarm-vip: removed <cidr> <dev>`. */
+const REMOVED_PREFIX = 'swarm-vip: removed ';
+
 function containerScript(input: ContainerCommandInput): string {
   const lines = [
     'set -eu',
     "trap 'exit 143' TERM INT",
-    ...addressRemovalLines(input.vipAddresses ?? []),
+    ...addressRemovalLines(input.vipAddresses ?? [], REMOVED_PREFIX),
     `rm -f ${STALE_PID_FILES.join(' ')}`,
     `mkdir -p ${STATE_DIR}`,
     `rm -f ${STATE_FILE_PATH}`,
@@ -142,7 +145,7 @@ function superviseKeepalived(addresses: readonly string[]): string[] {
     '  wait "$keepalived" || status=$?',
     '  if ! kill -0 "$keepalived" 2>/dev/null; then break; fi',
     'done',
-    ...addressRemovalLines(addresses),
+    ...addressRemovalLines(addresses, REMOVED_PREFIX),
     'exit "$status"',
   ];
 }

@@ -346,7 +346,7 @@ describe(`container scripts under busybox (${BUSYBOX})`, () => {
         'ip addr del 198.18.0.100/24 dev eth0',
         'ip addr del fd00:5eed::100/64 dev eth0',
       ]);
-      expect(result.stdout).toContain('removed 198.18.0.100/24 eth0');
+      expect(result.stdout).toContain('swarm-vip: removed 198.18.0.100/24 eth0');
     });
 
     it('starts keepalived even when an address cannot be removed', async () => {

@@ -124,7 +124,7 @@ describe('keepalived supervised in its container: no stale address after an uncl
       'utf8',
     );
     // The container command's own line, printed before it starts keepalived.
-    expect(logs).toContain(`removed ${vip.cidr} eth0`);
+    expect(logs).toContain(`swarm-vip: removed ${vip.cidr} eth0`);
   });
 
   it('kills from outside are no crash loop: three SIGKILLs of keepalived within a minute leave the container in place', async () => {
