@@ -39,6 +39,33 @@ export class ConfigError extends Error {
   }
 }
 
+export type GitErrorCode =
+  /** The remote cannot be reached or is no repository (wrong URL, server down, no access). */
+  | 'git-remote-unreachable'
+  /** The remote answered, but has no such branch, tag or commit (any more). */
+  | 'git-ref-not-found'
+  /** git did not finish within its time bound and was killed. */
+  | 'git-timeout'
+  /** Anything else git refused (a corrupt local repository, a full disk, ...). */
+  | 'git-failed';
+
+/**
+ * A git command failed. `gitMessage` is git's own stderr (printable, one line, capped, with any
+ * password in a URL hidden); the underlying process error is the `cause`.
+ */
+export class GitError extends Error {
+  override readonly name = 'GitError';
+  constructor(
+    readonly code: GitErrorCode,
+    /** What was being done, e.g. `fetch main from git://127.0.0.1:9418/ops.git`. */
+    readonly operation: string,
+    readonly gitMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`git ${operation} failed: ${gitMessage}`, options);
+  }
+}
+
 /** A short, single-line description of any thrown value, for logs and reports. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;

@@ -71,6 +71,20 @@ export interface ManifestSource {
   snapshot(): Promise<ManifestSnapshot>;
   /** Emits (debounced) whenever a new revision may be there to read. */
   changes(): Observable<void>;
+  /** How the source's own upkeep goes (a git remote's fetches); absent for a plain directory. */
+  status?(): ManifestSourceStatus;
+}
+
+/** A remote source's upkeep, for `/status` and `status`: what it follows and its latest failure. */
+export interface ManifestSourceStatus {
+  /** What is followed, credentials hidden: `git://127.0.0.1:9418/ops.git main (path cluster)`. */
+  source: string;
+  /** The revision checked out now, if any. */
+  revision?: string;
+  /** When the remote was last fetched successfully (epoch ms). */
+  lastSyncAtMs?: number;
+  /** The latest fetch or checkout, when it failed: git's own message, printable and capped. */
+  error?: { code: string; message: string; atMs: number };
 }
 
 /** VRRP view of one managed container, read from inside it. */
