@@ -5,6 +5,7 @@
 import type { Observable } from 'rxjs';
 import type { ContainerReport } from './core/container-reports.js';
 import type { HandRunKeepalived } from './core/import-keepalived.js';
+import type { RevisionAudit } from './core/revision-audit.js';
 import type {
   ActualContainer,
   ClusterNode,
@@ -73,6 +74,13 @@ export interface ManifestSource {
   changes(): Observable<void>;
   /** How the source's own upkeep goes (a git remote's fetches); absent for a plain directory. */
   status?(): ManifestSourceStatus;
+}
+
+/** Where the revision audit outlives the process (so `reconciler status` can name the applied revision). */
+export interface RevisionRecord {
+  /** The recorded audit; undefined when there is none (or it is unreadable). */
+  read(): Promise<RevisionAudit | undefined>;
+  write(audit: RevisionAudit): Promise<void>;
 }
 
 /** A remote source's upkeep, for `/status` and `status`: what it follows and its latest failure. */

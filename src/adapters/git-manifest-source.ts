@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Observable, defer, exhaustMap, filter, map, timer, type SchedulerLike } from 'rxjs';
+import { escapeControl } from '../core/printable.js';
 import { ConfigError, GitError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { readManifestDir } from '../manifest/load-manifest-dir.js';
@@ -121,7 +122,7 @@ export class GitManifestSource implements ManifestSource {
     } catch (error) {
       this.lastError = {
         code: error instanceof GitError ? error.code : 'git-failed',
-        message: error instanceof GitError ? error.message : redactUrls(String(error)),
+        message: escapeControl(redactUrls(errorText(error))),
         atMs: this.nowMs(),
       };
       throw error;

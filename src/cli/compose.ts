@@ -1,6 +1,8 @@
 import { DockerNodeDirectory } from '../adapters/docker/node-directory.js';
 import { GitManifestSource } from '../adapters/git-manifest-source.js';
 import { ManifestDirSource } from '../adapters/manifest-dir-source.js';
+import { RevisionRecordFile } from '../adapters/revision-record-file.js';
+import { RevisionTracker } from '../loop/revision-tracker.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { PassDeps } from '../loop/pass.js';
@@ -34,4 +36,16 @@ export function composePassDeps(config: Config, log: Logger): PassDeps & { manif
     passwords: { env: process.env, ...config.passwords },
     log,
   };
+}
+
+/**
+ * The revision audit, recorded beside the lock file (one per manifest source and swarm), so that
+ * `reconciler status` and the next run know what the acting reconciler applied.
+ */
+export function revisionRecord(config: Config): RevisionRecordFile {
+  return new RevisionRecordFile(`${config.lockFile}.revisions.json`);
+}
+
+export function composeRevisionTracker(config: Config, log: Logger): Promise<RevisionTracker> {
+  return RevisionTracker.open({ log, nowMs: Date.now, record: revisionRecord(config) });
 }

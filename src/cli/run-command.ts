@@ -9,8 +9,9 @@ import { runPass, type PassResult } from '../loop/pass.js';
 import { vipTraits } from '../loop/anomaly-facts.js';
 import { describeRepair, probeAnomalies, repairStaleAddresses } from '../loop/probe-anomalies.js';
 import { ReconcileLoop } from '../loop/reconcile-loop.js';
+import type { RevisionTracker } from '../loop/revision-tracker.js';
 import type { SingleActor } from '../loop/single-actor.js';
-import { composePassDeps } from './compose.js';
+import { composePassDeps, composeRevisionTracker } from './compose.js';
 import { composeSingleActor } from './compose-single-actor.js';
 import { EXIT, onceExitCode } from './exit-codes.js';
 import type { CommandIo } from './io.js';
@@ -59,6 +60,7 @@ async function runOnce(config: Config, log: Logger, io: CommandIo, actor: Single
   for (const node of result.actual.nodes)
     if (!node.reachable) io.stdout(`failed  node ${node.node} unreachable: ${node.error}`);
   for (const line of formatProblems(result.problems, process.cwd())) io.stderr(line);
+  const notApplied = await recordRevision(config, log, result);
   // After changes VRRP needs its master-down time before the addresses say anything, and the
   // containers are looked at afresh: the pass's own observation predates what it started.
   const world = result.outcomes.length > 0 ? await settledWorld(result) : result;
@@ -71,6 +73,7 @@ async function runOnce(config: Config, log: Logger, io: CommandIo, actor: Single
   // it should not have (clients saw it), and a cron job must hear of it.
   const code = anomalies.length > 0 ? EXIT.run.failed : onceExitCode(result);
   io.stdout(`${ONCE_SUMMARY[code] ?? 'done'} (revision ${result.revision.manifests})`);
+  if (notApplied) io.stdout(notApplied);
   return code;
 }
 
@@ -79,6 +82,19 @@ async function settledWorld(result: PassResult): Promise<PassResult> {
   await sleep(settleMs(result));
   const nodes = await observeNodes(result.runtimes);
   return { ...result, actual: { nodes, holders: {} }, claims: foreignClaims(result.desired, nodes) };
+}
+
+/** Records the pass in the revision audit; says so when its revision is not applied. */
+async function recordRevision(
+  config: Config,
+  log: Logger,
+  result: Parameters<RevisionTracker['afterPass']>[0],
+): Promise<string | undefined> {
+  const revisions = await composeRevisionTracker(config, log);
+  const { attempted, applied } = revisions.afterPass(result);
+  await revisions.flush();
+  if (attempted.outcome === 'applied') return undefined;
+  return `revision ${attempted.revision} not applied (${attempted.outcome}); applied: ${applied?.revision ?? 'none'}`;
 }
 
 /** Master-down time of the slowest VIP and a margin, at most 5 s. */
@@ -111,8 +127,10 @@ async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
   const actor = composeSingleActor(config, log, (role) => server?.setRole(role));
   await actor.run(stop.signal, async (lost) => {
     const deps = composePassDeps(config, log);
+    server?.setSource(() => deps.manifests.status?.());
     const loop = new ReconcileLoop({
       ...deps,
+      revisions: await composeRevisionTracker(config, log),
       directory: fencedDirectory(deps.directory, () => actor.mayAct()),
       resyncIntervalMs: config.resyncIntervalMs,
       healthIntervalMs: config.healthIntervalMs,

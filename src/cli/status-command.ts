@@ -5,7 +5,9 @@ import { passResult, readWorld } from '../loop/pass.js';
 import { probeAnomalies } from '../loop/probe-anomalies.js';
 import { describeAnomaly } from '../core/anomalies.js';
 import type { VipConditions } from '../core/conditions.js';
-import { composePassDeps } from './compose.js';
+import { composePassDeps, revisionRecord } from './compose.js';
+import type { RevisionAudit } from '../core/revision-audit.js';
+import type { ManifestSourceStatus } from '../ports.js';
 import { EXIT, statusExitCode } from './exit-codes.js';
 import type { CommandIo } from './io.js';
 import { formatProblems } from './validate-command.js';
@@ -14,12 +16,17 @@ import { describeClaim } from '../core/foreign-claims.js';
 
 /** `reconciler status`: per VIP and node, the container, its spec, VRRP state and who holds the address. */
 export async function statusCommand(config: Config, log: Logger, io: CommandIo): Promise<number> {
-  const world = await readWorld(composePassDeps(config, log));
+  const deps = composePassDeps(config, log);
+  const world = await readWorld(deps);
   const { vips, anomalies } = await probeAnomalies(world);
   const { conditions, revision } = passResult(world, [], config.adopt, vips);
+  const revisions = await revisionRecord(config).read();
+  const source = deps.manifests.status?.();
   if (config.output === 'json') {
     const view = {
       revision,
+      revisions: revisions ?? null,
+      ...(source ? { source } : {}),
       conditions,
       vips,
       anomalies: anomalies.map((a) => ({ ...a, message: describeAnomaly(a) })),
@@ -33,10 +40,30 @@ export async function statusCommand(config: Config, log: Logger, io: CommandIo):
     const notReady = conditionsText(conditions);
     if (notReady) io.stdout(notReady);
     io.stdout(`revision ${revision.manifests} (nodes ${revision.nodes})`);
+    io.stdout(revisionsText(revisions, source));
     for (const claim of world.claims) io.stdout(describeClaim(claim));
     for (const line of formatProblems(world.problems, process.cwd())) io.stdout(line);
   }
   return anomalies.length > 0 ? EXIT.status.notReady : statusExitCode(conditions, world.problems);
+}
+
+/**
+ * What the acting reconciler recorded: the applied revision and the latest attempt with its
+ * reasons (`file@revision:line: message`); and a failing fetch of this command's own source.
+ */
+export function revisionsText(audit: RevisionAudit | undefined, source?: ManifestSourceStatus): string {
+  const lines = audit
+    ? [
+        `applied   ${audit.applied ? `${audit.applied.revision} at ${new Date(audit.applied.atMs).toISOString()}` : 'none yet'}`,
+        `attempted ${audit.attempted.revision} at ${new Date(audit.attempted.atMs).toISOString()}: ${audit.attempted.outcome}`,
+        ...audit.attempted.reasons.map((reason) => `  ${reason}`),
+        ...(audit.attempted.reasonCount > audit.attempted.reasons.length
+          ? [`  … and ${audit.attempted.reasonCount - audit.attempted.reasons.length} more`]
+          : []),
+      ]
+    : ['applied   unknown: no reconciler has recorded a pass for these manifests (same --lock-file?)'];
+  if (source?.error) lines.push(`source    ${source.source}: ${source.error.code}: ${source.error.message}`);
+  return lines.join('\n');
 }
 
 /** One line per VIP that is not Ready: its reason and message. */

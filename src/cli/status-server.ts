@@ -4,6 +4,7 @@ import { describeAnomaly } from '../core/anomalies.js';
 import { liveness, readiness, type ActorRole, type HealthFacts } from '../core/health.js';
 import { describeError } from '../errors.js';
 import type { LoopStatus } from '../loop/reconcile-loop.js';
+import type { ManifestSourceStatus } from '../ports.js';
 import { planStepView } from './render-plan.js';
 
 export interface StatusServerOptions {
@@ -49,6 +50,25 @@ export class StatusServer {
     labelNames: ['vip', 'node'],
     registers: [this.registry],
   });
+  private readonly revisionInfo = new Gauge({
+    name: 'swarm_vip_manifest_revision_info',
+    help: 'The manifest revision applied by the latest successful pass (state="applied") and the latest one attempted (state="attempted", with its outcome: applied, invalid-manifests, actions-failed); always 1',
+    labelNames: ['state', 'revision', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly revisionAppliedAt = new Gauge({
+    name: 'swarm_vip_manifest_revision_applied_timestamp_seconds',
+    help: 'When the applied manifest revision was first applied (Unix time)',
+    registers: [this.registry],
+  });
+  private readonly sourceError = new Gauge({
+    name: 'swarm_vip_manifest_source_error',
+    help: '1 while the latest fetch of the manifest source (git) failed, by error code; the last revision stays in force',
+    labelNames: ['code'],
+    registers: [this.registry],
+    collect: () => this.collectSourceError(),
+  });
+  private source: (() => ManifestSourceStatus | undefined) | undefined;
   /** Removals already counted, by VIP and node (the loop reports running totals). */
   private readonly counted = new Map<string, number>();
   private status: LoopStatus = { vips: [], anomalies: [], repairs: [], crashLoops: [], updatedAtMs: 0 };
@@ -78,6 +98,17 @@ export class StatusServer {
     this.heartbeat();
   }
 
+  /** Where the manifests come from, asked at each request (a git fetch fails between passes). */
+  setSource(source: () => ManifestSourceStatus | undefined): void {
+    this.source = source;
+  }
+
+  private collectSourceError(): void {
+    this.sourceError.reset();
+    const error = this.source?.()?.error;
+    if (error) this.sourceError.set({ code: error.code }, 1);
+  }
+
   /** The latest pass threw before it could plan (manifests unreadable, manager unreachable). */
   passFailed(error: unknown): void {
     this.passError = describeError(error);
@@ -105,6 +136,22 @@ export class StatusServer {
     this.lastPassActions.reset();
     for (const outcome of status.lastPass?.outcomes ?? [])
       this.lastPassActions.inc({ result: outcome.result });
+    this.updateRevisions(status.revisions);
+  }
+
+  /** Two series at most: the label values change with the revisions, old ones are dropped. */
+  private updateRevisions(audit: LoopStatus['revisions']): void {
+    this.revisionInfo.reset();
+    if (!audit) return;
+    const { applied, attempted } = audit;
+    this.revisionInfo.set(
+      { state: 'attempted', revision: attempted.revision, outcome: attempted.outcome },
+      1,
+    );
+    if (applied) {
+      this.revisionInfo.set({ state: 'applied', revision: applied.revision, outcome: 'applied' }, 1);
+      this.revisionAppliedAt.set(applied.atMs / 1000);
+    }
   }
 
   async listen(host: string, port: number): Promise<string> {
@@ -160,6 +207,8 @@ export class StatusServer {
       repairs: this.status.repairs,
       crashLoops: this.status.crashLoops,
       revision: pass?.revision,
+      revisions: this.status.revisions && revisionsView(this.status.revisions),
+      source: this.source?.(),
       conditions: pass?.conditions,
       lastPass: pass && {
         id: pass.passId,
@@ -174,6 +223,14 @@ export class StatusServer {
       },
     };
   }
+}
+
+/** The audit with readable times beside the epoch ones. */
+function revisionsView(audit: NonNullable<LoopStatus['revisions']>): unknown {
+  return {
+    applied: audit.applied && { ...audit.applied, at: new Date(audit.applied.atMs).toISOString() },
+    attempted: { ...audit.attempted, at: new Date(audit.attempted.atMs).toISOString() },
+  };
 }
 
 function verdict(v: { ok: boolean; reason: string }): { code: number; type: string; body: string } {

@@ -11,6 +11,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import type { Anomaly } from '../core/anomalies.js';
+import type { RevisionAudit } from '../core/revision-audit.js';
 import type { BackoffOptions } from '../core/backoff.js';
 import { buildStatus, needsReconcile, type VipStatus } from '../core/status.js';
 import { describeError } from '../errors.js';
@@ -19,6 +20,7 @@ import { observeNodes } from './observe.js';
 import { runPass, type PassDeps, type PassResult } from './pass.js';
 import { PassInputsCache } from './pass-inputs.js';
 import { PassRunner } from './pass-runner.js';
+import type { RevisionTracker } from './revision-tracker.js';
 import { VrrpWatch, type VrrpWatchOptions, type WatchView } from './vrrp-watch.js';
 
 export interface LoopDeps extends PassDeps {
@@ -38,10 +40,14 @@ export interface LoopDeps extends PassDeps {
   onHeartbeat?: () => void;
   /** Sick-container rules of the VRRP watch (defaults: see DEFAULT_WATCH_OPTIONS). */
   watch?: Partial<VrrpWatchOptions>;
+  /** Keeps the applied and the last attempted manifest revision. */
+  revisions?: RevisionTracker;
 }
 
 export interface LoopStatus {
   lastPass?: PassResult;
+  /** The revision applied by the latest successful pass and the latest one attempted, with why. */
+  revisions?: RevisionAudit;
   vips: VipStatus[];
   /** Anomalies that outlasted their grace period (stale address, no holder, split brain). */
   anomalies: Anomaly[];
@@ -138,7 +144,8 @@ export class ReconcileLoop {
 
   private afterPass(result: PassResult): void {
     this.followEvents(result.runtimes);
-    this.publish({ lastPass: result });
+    const revisions = this.deps.revisions?.afterPass(result);
+    this.publish(revisions ? { lastPass: result, revisions } : { lastPass: result });
     this.watch.follow(result);
     // One look after a burst of passes, once VRRP has settled, rather than one per pass.
     this.settle.next();

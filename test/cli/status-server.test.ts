@@ -64,4 +64,79 @@ describe('StatusServer health endpoints', () => {
     const status = JSON.parse((await get('/status')).body) as Record<string, unknown>;
     expect(status).toMatchObject({ role: 'standby', holder: 'pid 42 on h1', vips: [] });
   });
+
+  it('names the applied and the attempted revision in /status and /metrics, and a failing git fetch', async () => {
+    await start();
+    server.setRole({ role: 'active' });
+    server.setSource(() => ({
+      source: 'git git://127.0.0.1:9418/ops.git main',
+      revision: 'a'.repeat(40),
+      error: {
+        code: 'git-ref-not-found',
+        message: "git fetch main failed: fatal: couldn't find remote ref main",
+        atMs: now,
+      },
+    }));
+    server.update({
+      vips: [],
+      anomalies: [],
+      repairs: [],
+      updatedAtMs: now,
+      lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
+      revisions: {
+        applied: { revision: 'a'.repeat(40), atMs: 1_700_000_000_000 },
+        attempted: {
+          revision: 'b'.repeat(40),
+          atMs: 1_700_000_100_000,
+          outcome: 'invalid-manifests',
+          reasons: ['c/web.yaml@bbbbbbbbbbbb:10: priority must be at most 254'],
+          reasonCount: 1,
+        },
+      },
+    });
+    const status = JSON.parse((await get('/status')).body) as Record<string, unknown>;
+    expect(status).toMatchObject({
+      revisions: {
+        applied: { revision: 'a'.repeat(40), at: '2023-11-14T22:13:20.000Z' },
+        attempted: {
+          revision: 'b'.repeat(40),
+          outcome: 'invalid-manifests',
+          reasons: [expect.stringMatching(/@b{12}:10: /)],
+        },
+      },
+      source: { error: { code: 'git-ref-not-found' } },
+    });
+    const metrics = (await get('/metrics')).body;
+    expect(metrics).toContain(
+      `swarm_vip_manifest_revision_info{state="attempted",revision="${'b'.repeat(40)}",outcome="invalid-manifests"} 1`,
+    );
+    expect(metrics).toContain(
+      `swarm_vip_manifest_revision_info{state="applied",revision="${'a'.repeat(40)}",outcome="applied"} 1`,
+    );
+    expect(metrics).toContain('swarm_vip_manifest_revision_applied_timestamp_seconds 1700000000');
+    expect(metrics).toContain('swarm_vip_manifest_source_error{code="git-ref-not-found"} 1');
+    // A new revision replaces the old series: at most two, whatever the history.
+    server.update({
+      vips: [],
+      anomalies: [],
+      repairs: [],
+      updatedAtMs: now,
+      lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
+      revisions: {
+        applied: { revision: 'c'.repeat(40), atMs: 1_700_000_200_000 },
+        attempted: {
+          revision: 'c'.repeat(40),
+          atMs: 1_700_000_200_000,
+          outcome: 'applied',
+          reasons: [],
+          reasonCount: 0,
+        },
+      },
+    });
+    server.setSource(() => ({ source: 'git git://127.0.0.1:9418/ops.git main' }));
+    const after = (await get('/metrics')).body;
+    expect(after.match(/^swarm_vip_manifest_revision_info\{/gm)).toHaveLength(2);
+    expect(after).not.toContain('a'.repeat(40));
+    expect(after).not.toMatch(/^swarm_vip_manifest_source_error\{/m);
+  });
 });
