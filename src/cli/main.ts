@@ -10,6 +10,7 @@ import {
   addAgentOptions,
   addClusterOptions,
   addOutputOption,
+  addSourceOptions,
   addRunOptions,
   toAgentConfig,
   toConfig,
@@ -76,7 +77,7 @@ addClusterOptions(program.command('import'))
     );
   });
 
-addOutputOption(addClusterOptions(program.command('status')))
+addSourceOptions(addOutputOption(addClusterOptions(program.command('status'))))
   .description('per VIP and node: container, spec hash, VRRP state, who holds the address')
   .action(async (raw: Record<string, unknown>) => {
     const config = toConfig(raw);

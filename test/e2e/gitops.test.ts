@@ -146,12 +146,15 @@ describe('GitOps (--git) on three real nodes', () => {
       '--lock-file',
       lockFile(),
     ];
-    const checkout = ['--git-checkout', path.join(remote.root, 'status-checkout')];
-    const json = await runCli([...statusArgs, ...checkout, '-o', 'json']);
+    const checkout = (name: string) => ['--git-checkout', path.join(remote.root, name)];
+    // Both at once (each its own checkout): a status run costs a CLI start, a fetch and a probe.
+    const [json, text] = await Promise.all([
+      runCli([...statusArgs, ...checkout('status-json'), '-o', 'json']),
+      runCli([...statusArgs, ...checkout('status-text')]),
+    ]);
     const view = JSON.parse(json.stdout) as { revisions: Audit; revision: { manifests: string } };
     expect(view.revision.manifests).toBe(bad);
     expect(view.revisions).toMatchObject({ applied: { revision: good }, attempted: { revision: bad } });
-    const text = await runCli([...statusArgs, ...checkout]);
     expect(text.stdout).toMatch(new RegExp(`^applied   ${good} at `, 'm'));
     expect(text.stdout).toMatch(new RegExp(`^attempted ${bad} at .*: invalid-manifests$`, 'm'));
     expect(text.stdout).toContain(`  ${where}`);
