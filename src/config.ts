@@ -59,6 +59,8 @@ export interface Config {
    * 25 ms merges those and adds little to convergence (150 ms was a sixth of it; BENCHMARKS.md).
    */
   debounceMs: number;
+  /** A manifest written in place is read once it has been left alone this long (0: at once). */
+  writeSettleMs: number;
   /** After a burst of passes, probe keepalived this much later (VRRP settles). */
   healthSettleMs: number;
   requeueBaseMs: number;
@@ -183,6 +185,12 @@ const RUN_FLAGS: Flag[] = [
     help: 'how often to fetch the git remote',
     env: 'INTERVAL',
     default: '30s',
+  },
+  {
+    spec: '--write-settle <duration>',
+    help: 'a manifest written in place that looks cut off (empty, no final newline) is read again once unchanged this long, so a slow writer is not applied half-way; 0 reads at once',
+    env: 'WRITE_SETTLE',
+    default: '300ms',
   },
   {
     spec: '--git-checkout <dir>',
@@ -403,6 +411,7 @@ export function toConfig(raw: Record<string, unknown>): Config {
     faultReplaceMs: duration('--fault-replace-after', raw.faultReplaceAfter, '10s'),
     requestTimeoutMs: duration('--request-timeout', raw.requestTimeout, '10s'),
     debounceMs: 25,
+    writeSettleMs: duration('--write-settle', raw.writeSettle, '300ms', { allowZero: true }),
     healthSettleMs: 3000,
     requeueBaseMs: 1000,
     requeueMaxMs: 60_000,
@@ -529,10 +538,10 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function duration(flag: string, value: unknown, fallback: string): number {
+function duration(flag: string, value: unknown, fallback: string, { allowZero = false } = {}): number {
   const text = String(value ?? fallback);
   const parsed = /^\d+$/.test(text) ? Number(text) * 1000 : ms(text as ms.StringValue);
-  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0 || (parsed === 0 && !allowZero)) {
     throw new ConfigError('bad-flag', `${flag} ${text}: expected a duration such as 500ms, 30s or 5m`);
   }
   return parsed;

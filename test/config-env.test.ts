@@ -93,6 +93,7 @@ const ROWS: Record<string, Row> = {
   SWARM_VIP_REF: [{ ...gitRepo, SWARM_VIP_REF: 'v2' }, (c) => c.git?.ref, 'v2'],
   SWARM_VIP_PATH: [{ ...gitRepo, SWARM_VIP_PATH: 'vips' }, (c) => c.git?.path, 'vips'],
   SWARM_VIP_INTERVAL: [{ ...gitRepo, SWARM_VIP_INTERVAL: '2m' }, (c) => c.git?.pollIntervalMs, 120_000],
+  SWARM_VIP_WRITE_SETTLE: [{ SWARM_VIP_WRITE_SETTLE: '0' }, (c) => c.writeSettleMs, 0],
   SWARM_VIP_GIT_CHECKOUT: [
     { ...gitRepo, SWARM_VIP_GIT_CHECKOUT: '/var/g' },
     (c) => c.git?.checkoutDir,

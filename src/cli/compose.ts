@@ -10,7 +10,12 @@ import type { ManifestSource } from '../ports.js';
 
 /** A GitOps repository (--git) or a watched directory (--manifests). */
 function manifestSource(config: Config, log: Logger): ManifestSource {
-  if (!config.git) return new ManifestDirSource(config.manifestsDir, config.debounceMs);
+  if (!config.git) {
+    return new ManifestDirSource(config.manifestsDir, {
+      debounceMs: config.debounceMs,
+      writeSettleMs: config.writeSettleMs,
+    });
+  }
   return new GitManifestSource({ ...config.git, timeoutMs: config.requestTimeoutMs * 6, log });
 }
 
