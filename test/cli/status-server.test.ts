@@ -81,6 +81,7 @@ describe('StatusServer health endpoints', () => {
       vips: [],
       anomalies: [],
       repairs: [],
+      crashLoops: [],
       updatedAtMs: now,
       lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
       revisions: {
@@ -120,6 +121,7 @@ describe('StatusServer health endpoints', () => {
       vips: [],
       anomalies: [],
       repairs: [],
+      crashLoops: [],
       updatedAtMs: now,
       lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
       revisions: {
