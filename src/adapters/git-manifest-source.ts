@@ -38,7 +38,7 @@ const STALE_TEMP_MS = 10 * 60_000;
  * Layout of `checkoutDir` (no pass can see a revision half-written):
  *
  *     repo.git/               bare repository the remote is fetched into (shallow, one commit)
- *     revisions/<commit>/     the manifest path of one commit, written under a temporary name
+ *     revisions/<commit>/     the tree of one commit, written under a temporary name
  *                             and renamed into place when complete; never changed afterwards
  *     current -> revisions/<commit>   flipped by renaming a new symlink over it
  *
@@ -157,7 +157,7 @@ export class GitManifestSource implements ManifestSource {
     return commit;
   }
 
-  /** Writes the commit's manifest path under a temporary name, then renames it into place. */
+  /** Writes the commit's tree under a temporary name, then renames it into place. */
   private async materialize(commit: string): Promise<void> {
     const target = this.revisionDir(commit);
     if (await exists(target)) return;
@@ -167,15 +167,11 @@ export class GitManifestSource implements ManifestSource {
     await mkdir(temp);
     const operation = `check out ${commit.slice(0, 12)}`;
     try {
-      const present = await this.git(['ls-tree', '--name-only', commit, '--', this.options.path], operation);
-      // A commit without the manifest path is a revision too: reading it says the directory is missing.
-      if (present.trim() !== '') {
-        await this.git(
-          ['--work-tree', temp, 'checkout', '--quiet', commit, '--', this.options.path],
-          operation,
-          { GIT_INDEX_FILE: `${temp}.index` },
-        );
-      }
+      // The whole tree, not only the manifest path: a link from the path into the repository
+      // around it then resolves, and is refused by name (link-outside) rather than vanishing.
+      await this.git(['--work-tree', temp, 'checkout', '--quiet', commit, '--', '.'], operation, {
+        GIT_INDEX_FILE: `${temp}.index`,
+      });
       await rename(temp, target).catch(async (error: NodeJS.ErrnoException) => {
         // Another process (a `reconciler status` beside the daemon) published it first.
         if (!(await exists(target))) throw error;
