@@ -5,8 +5,10 @@
  * 1. idle CPU of the daemon (VRRP state as events, log streams) against the exec-polling
  *    baseline (a probe `docker exec` per container every 5 s, what the daemon did before), both
  *    running side by side over the same window, from utime+stime in /proc/<pid>/stat;
- * 2. how long after keepalived adds the VIP (its "setting VIPs." log line, Docker's timestamp)
- *    the daemon knows the new holder (its "is MASTER" log line), over graceful hand-overs;
+ * 2. how long after the VIP appears on the new holder's interface (the kernel's event, from
+ *    `ip -ts monitor` in the node's namespace: bench/holder-monitor.ts) the daemon's `/status`
+ *    shows the new holder (polled every 5 ms over loopback), over graceful hand-overs; and, as
+ *    before, from keepalived's "setting VIPs." log line to the daemon's "is MASTER" log line;
  * 3. how long a rollout step's stop takes: `docker stop` + remove (the baseline) against
  *    DockerNodeRuntime.remove (SIGTERM, then remove as soon as keepalived reports STOP).
  *
@@ -21,15 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { dockerClientFor } from '../src/adapters/docker/connect.js';
 import { DockerNodeRuntime } from '../src/adapters/docker/node-runtime.js';
-import {
-  addressesOf,
-  dockerOf,
-  down,
-  holdersOf,
-  up,
-  waitFor,
-  type ClusterDescription,
-} from '../test/cluster/index.js';
+import { addressesOf, dockerOf, down, up, waitFor, type ClusterDescription } from '../test/cluster/index.js';
 import {
   containersOnNodes,
   manifestDir,
@@ -40,11 +34,12 @@ import { KEEPALIVED_TEST_IMAGE } from '../test/cluster/index.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { ms, ratio, summarise } from './measure.js';
 import { benchClusterOptions } from './real-cluster-bench.js';
+import { HolderMonitor, nowMs } from './holder-monitor.js';
 
 const { values } = parseArgs({
   options: {
     'idle-seconds': { type: 'string', default: '60' },
-    trials: { type: 'string', default: '5' },
+    trials: { type: 'string', default: '10' },
   },
 });
 const idleSeconds = Number(values['idle-seconds']);
@@ -84,6 +79,13 @@ interface LogLine {
   vip?: string;
   node?: string;
   state?: string;
+  address?: string;
+}
+
+/** Per hand-over: kernel event → /status, and keepalived's log line → the daemon's log line. */
+interface Lag {
+  statusMs: number[];
+  logMs: number[];
 }
 
 async function main(): Promise<void> {
@@ -110,7 +112,17 @@ async function main(): Promise<void> {
       );
     }
     daemon = spawnTs(
-      ['src/cli/main.ts', '--manifests', dir, '--lock-file', lockFile, '--log-format', 'json'],
+      [
+        'src/cli/main.ts',
+        '--manifests',
+        dir,
+        '--lock-file',
+        lockFile,
+        '--log-format',
+        'json',
+        '--listen',
+        '127.0.0.1:0',
+      ],
       (line) => {
         try {
           daemonLog.push(JSON.parse(line) as LogLine);
@@ -146,11 +158,11 @@ async function main(): Promise<void> {
       `idle CPU: daemon ${idle.daemonPct.toFixed(2)} %, exec-polling baseline ${idle.baselinePct.toFixed(2)} %`,
     );
     baseline.kill('SIGTERM');
-    const lag = await holderLagPhase(cluster, daemonLog).catch((error: unknown) => {
+    const lag = await holderLagPhase(cluster, daemonLog).catch((error: unknown): Lag => {
       log(`holder lag phase failed: ${String(error)}`);
       const states = daemonLog.filter((l) => l.state !== undefined).slice(-10);
       log(`last state lines of the daemon: ${JSON.stringify(states)}`);
-      return [] as number[];
+      return { statusMs: [], logMs: [] };
     });
     log(`holder lag: ${JSON.stringify(lag)}`);
     const stops = await stopPhase(cluster);
@@ -186,45 +198,89 @@ async function idlePhase(
   };
 }
 
-/** Graceful stop of the holder of ev0: from keepalived setting the VIP on n2 to the daemon's "is MASTER". */
-async function holderLagPhase(cluster: ClusterDescription, daemonLog: LogLine[]): Promise<number[]> {
+/**
+ * Graceful stop of the holder of ev0 (n1), which hands the VIP to n2: from the kernel's event of
+ * the address appearing on n2 (ip monitor) to the first `/status` answer that shows n2 as holder;
+ * and from keepalived's `(ev0) setting VIPs.` on n2 (Docker's log timestamp) to the daemon's
+ * "is MASTER" log line.
+ */
+async function holderLagPhase(cluster: ClusterDescription, daemonLog: LogLine[]): Promise<Lag> {
   const [n1, n2] = cluster.nodes;
-  const lags: number[] = [];
-  for (let t = 0; t < trials; t++) {
-    const holder = (await containersOnNodes(cluster, 'keepalived-ev0')).find(
-      (c) => c.node === n1?.name && c.running,
-    );
-    if (!holder || !n1 || !n2) break;
-    const since = Date.now();
-    await dockerOf(n1).getContainer(holder.id).stop({ t: 10 });
-    const known = await waitFor(
-      () =>
-        daemonLog.find(
-          (l) => l.time >= since && l.vip === 'ev0' && l.node === n2.name && l.state === 'MASTER',
-        ),
-      { timeoutMs: 20_000, intervalMs: 20, description: 'the daemon to see the new holder' },
-    );
-    const backup = (await containersOnNodes(cluster, 'keepalived-ev0')).find((c) => c.node === n2.name);
-    const raw = await dockerOf(n2)
-      .getContainer(backup?.id ?? '')
-      .logs({ stdout: true, stderr: true, timestamps: true, since: Math.floor(since / 1000) });
-    const setting = raw
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.includes('(ev0) setting VIPs.'))
-      .map((l) => Date.parse(l.replace(/^[^0-9]*/, '').split(' ')[0] ?? ''))
-      .filter((v) => v >= since - 1000)
-      .pop();
-    if (setting !== undefined) lags.push(known.time - setting);
-    // Back to n1 (the daemon restarts it; priority 200 preempts) before the next trial.
-    await waitFor(async () => (await holdersOf(cluster, cluster.spareIpv4[0] ?? '')).join() === n1.name, {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      description: 'n1 to hold ev0 again',
-    });
-    await new Promise((r) => setTimeout(r, 2000));
+  const address = cluster.spareIpv4[0] ?? '';
+  const served = daemonLog.find((l) => typeof l.address === 'string')?.address;
+  if (!n1 || !n2 || !served) throw new Error("two nodes and the daemon's --listen address needed");
+  const monitor = await HolderMonitor.start(cluster, [address]);
+  const lag: Lag = { statusMs: [], logMs: [] };
+  try {
+    for (let t = 0; t < trials; t++) {
+      const holder = (await containersOnNodes(cluster, 'keepalived-ev0')).find(
+        (c) => c.node === n1.name && c.running,
+      );
+      if (!holder) break;
+      const since = Date.now();
+      const polling = firstStatusShowing(`http://${served}/status`, 'ev0', n2.name, 20_000);
+      await dockerOf(n1).getContainer(holder.id).stop({ t: 10 });
+      const onInterface = await monitor.until(
+        () => monitor.holders(address).join() === n2.name,
+        20_000,
+        `${address} on ${n2.name} alone`,
+      );
+      const shownMs = await polling;
+      lag.statusMs.push(shownMs - onInterface);
+      const logged = await logLag(cluster, daemonLog, since);
+      if (logged !== undefined) lag.logMs.push(logged);
+      // Back to n1 (the daemon restarts it; priority 200 preempts) before the next trial.
+      await monitor.until(() => monitor.holders(address).join() === n1.name, 60_000, 'n1 to hold ev0 again');
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  } finally {
+    await monitor.stop();
   }
-  return lags;
+  return lag;
+}
+
+/** The time of the first `/status` answer whose `vip` is held by `node` alone (polled every 5 ms). */
+async function firstStatusShowing(
+  url: string,
+  vip: string,
+  node: string,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < timeoutMs / 5 && Date.now() < deadline; i++) {
+    const body = (await (await fetch(url)).json()) as { vips: { vip: string; holders: string[] }[] };
+    const answeredMs = nowMs();
+    if (body.vips.find((v) => v.vip === vip)?.holders.join() === node) return answeredMs;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`/status did not show ${vip} held by ${node} within ${timeoutMs} ms`);
+}
+
+/** keepalived's `(ev0) setting VIPs.` on the new holder → the daemon's "is MASTER" line. */
+async function logLag(
+  cluster: ClusterDescription,
+  daemonLog: LogLine[],
+  since: number,
+): Promise<number | undefined> {
+  const n2 = cluster.nodes[1];
+  if (!n2) return undefined;
+  const known = await waitFor(
+    () =>
+      daemonLog.find((l) => l.time >= since && l.vip === 'ev0' && l.node === n2.name && l.state === 'MASTER'),
+    { timeoutMs: 20_000, intervalMs: 20, description: 'the daemon to log the new holder' },
+  );
+  const backup = (await containersOnNodes(cluster, 'keepalived-ev0')).find((c) => c.node === n2.name);
+  const raw = await dockerOf(n2)
+    .getContainer(backup?.id ?? '')
+    .logs({ stdout: true, stderr: true, timestamps: true, since: Math.floor(since / 1000) });
+  const setting = raw
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.includes('(ev0) setting VIPs.'))
+    .map((l) => Date.parse(l.replace(/^[^0-9]*/, '').split(' ')[0] ?? ''))
+    .filter((v) => v >= since - 1000)
+    .pop();
+  return setting === undefined ? undefined : known.time - setting;
 }
 
 /** Stop of a backup's container (ev1..): `docker stop` + remove against DockerNodeRuntime.remove. */
@@ -274,10 +330,11 @@ async function stopPhase(cluster: ClusterDescription): Promise<{ old: number[]; 
 
 function report(
   idle: { daemonPct: number; baselinePct: number; loadavg: string },
-  lag: number[],
+  lag: Lag,
   stops: { old: number[]; now: number[] },
 ): string {
-  const lagStats = summarise(lag);
+  const lagStats = summarise(lag.logMs);
+  const statusStats = summarise(lag.statusMs);
   const oldStats = summarise(stops.old);
   const newStats = summarise(stops.now);
   return [
@@ -289,7 +346,9 @@ function report(
     '|---|---|---|---|',
     `| idle CPU of the daemon, 10 VIPs on 3 nodes (utime+stime from /proc/<pid>/stat) | ${idle.daemonPct.toFixed(2)} % | ${idle.baselinePct.toFixed(2)} % (exec probe of each container every 5 s) | ${ratio(idle.daemonPct, idle.baselinePct)} |`,
     `| stop of a managed container in a rollout step, median (min / max) | ${ms(newStats.medianMs)} ms (${ms(newStats.minMs)} / ${ms(newStats.maxMs)}) | ${ms(oldStats.medianMs)} ms (${ms(oldStats.minMs)} / ${ms(oldStats.maxMs)}) (\`docker stop\` + remove) | ${ratio(newStats.medianMs, oldStats.medianMs)} |`,
-    `| keepalived sets the VIP → daemon knows the new holder, median (min / max), ${lagStats.runs} hand-overs | ${ms(lagStats.medianMs)} ms (${ms(lagStats.minMs)} / ${ms(lagStats.maxMs)}) | up to the 5 s probe interval | |`,
+    `| VIP on the new holder's interface (ip monitor) → \`/status\` shows it, median (min / max), ${statusStats.runs} hand-overs | ${ms(statusStats.medianMs)} ms (${ms(statusStats.minMs)} / ${ms(statusStats.maxMs)}) | up to the 5 s probe interval | |`,
+    `| keepalived's "setting VIPs." → the daemon's "is MASTER" log line, median (min / max), ${lagStats.runs} hand-overs | ${ms(lagStats.medianMs)} ms (${ms(lagStats.minMs)} / ${ms(lagStats.maxMs)}) | | |`,
+    `| every hand-over, interface → \`/status\`, ms | ${lag.statusMs.map((v) => ms(v)).join(', ')} | | |`,
     '',
   ].join('\n');
 }

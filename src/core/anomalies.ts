@@ -10,8 +10,13 @@
  *   pass at once (start, replace) rather than waiting for a resync.
  * - `split-brain`: several nodes carry the address. When each of them is MASTER, VRRP itself is
  *   broken between them, and only a person can fix the cause.
+ * - `vrid-clash`: the VIP's keepalived on some nodes drops VRRP adverts for its own
+ *   virtual_router_id (a wrong password, other addresses, another VRRP version, multicast): some
+ *   other VRRP router uses that ID. Our peers are rendered alike, so it is a foreign one; it may
+ *   claim the address too (a split brain) and only a person can fix it. An alarm, no repair.
  */
 import { compareStrings } from './compare-strings.js';
+import type { AdvertRejection } from './container-reports.js';
 import type { VrrpState } from './status.js';
 
 /** One VIP as the anomaly rules need it. */
@@ -31,6 +36,8 @@ export interface ContainerFacts {
   name: string;
   running: boolean;
   state: VrrpState;
+  /** The latest advert its keepalived dropped lately (see core/container-reports.ts), if any. */
+  rejected?: { rejection: AdvertRejection; detail: string };
 }
 
 /** One node as observed. */
@@ -56,7 +63,8 @@ export type Anomaly =
       reason: string;
     }
   | { kind: 'no-holder'; vip: string; reachableTargets: string[] }
-  | { kind: 'split-brain'; vip: string; nodes: string[]; cause: string };
+  | { kind: 'split-brain'; vip: string; nodes: string[]; cause: string }
+  | { kind: 'vrid-clash'; vip: string; nodes: string[]; rejection: AdvertRejection; cause: string };
 
 export type AnomalyKind = Anomaly['kind'];
 
@@ -99,14 +107,16 @@ function vipAnomalies(vip: VipFacts, nodes: readonly NodeFacts[]): Anomaly[] {
       addresses: h.held,
       reason: h.wrong ?? '',
     }));
+  const clash = vridClash(vip.vip, observed);
   if (holdings.length > 1) {
     anomalies.push({
       kind: 'split-brain',
       vip: vip.vip,
       nodes: holdings.map((h) => h.node),
-      cause: splitBrainCause(holdings),
+      cause: clash ? `${clash.cause}; it likely claims the address too` : splitBrainCause(holdings),
     });
   }
+  if (clash) anomalies.push(clash);
   const reachable = nodes.filter((n) => n.reachable && vip.targets.includes(n.node));
   const reachableTargets = reachable.map((n) => n.node).sort(compareStrings);
   // Only when every reachable target's interfaces are known can "nobody holds it" be a fact.
@@ -115,6 +125,39 @@ function vipAnomalies(vip: VipFacts, nodes: readonly NodeFacts[]): Anomaly[] {
     anomalies.push({ kind: 'no-holder', vip: vip.vip, reachableTargets });
   }
   return anomalies;
+}
+
+/** Words for each kind of dropped advert: what is likely going on. */
+const REJECTION_CAUSE: Record<AdvertRejection, string> = {
+  authentication:
+    'an authentication mismatch: another VRRP router uses the same virtual_router_id with another password',
+  addresses: 'a virtual_router_id clash: another VRRP router uses the same ID for other addresses',
+  version: 'a virtual_router_id clash: another VRRP router uses the same ID with another VRRP version',
+  cast: 'multicast and unicast mixed: another VRRP router with the same virtual_router_id sends multicast',
+  'advert-interval':
+    'a virtual_router_id clash: another VRRP router uses the same ID with another advert interval',
+};
+
+/** Nodes whose keepalived of this VIP drops adverts for its own ID, and the likely cause. */
+function vridClash(
+  vip: string,
+  nodes: readonly NodeFacts[],
+): Extract<Anomaly, { kind: 'vrid-clash' }> | undefined {
+  const rejecting = nodes.flatMap((n) =>
+    n.containers
+      .filter((c) => c.vip === vip && c.rejected)
+      .map((c) => ({ node: n.node, rejected: c.rejected })),
+  );
+  const first = rejecting[0]?.rejected;
+  if (!first) return undefined;
+  const names = rejecting.map((r) => r.node);
+  return {
+    kind: 'vrid-clash',
+    vip,
+    nodes: names,
+    rejection: first.rejection,
+    cause: `keepalived on ${names.join(', ')} drops VRRP adverts for its virtual_router_id ("${first.detail}"): likely ${REJECTION_CAUSE[first.rejection]}`,
+  };
 }
 
 function whyWrong(container: ContainerFacts | undefined): string | undefined {
@@ -146,6 +189,8 @@ export function anomalyKey(anomaly: Anomaly): string {
       return `no-holder/${anomaly.vip}`;
     case 'split-brain':
       return `split-brain/${anomaly.vip}`;
+    case 'vrid-clash':
+      return `vrid-clash/${anomaly.vip}`;
     default: {
       const unknown: never = anomaly;
       throw new Error(`unknown anomaly ${JSON.stringify(unknown)}`);
@@ -188,6 +233,8 @@ export function describeAnomaly(anomaly: Anomaly): string {
       return `VIP ${anomaly.vip}: no node holds the address although ${anomaly.reachableTargets.join(', ')} ${anomaly.reachableTargets.length === 1 ? 'is' : 'are'} reachable`;
     case 'split-brain':
       return `VIP ${anomaly.vip}: held by ${anomaly.nodes.join(' and ')} at once: ${anomaly.cause}`;
+    case 'vrid-clash':
+      return `VIP ${anomaly.vip}: ${anomaly.cause}`;
     default: {
       const unknown: never = anomaly;
       throw new Error(`unknown anomaly ${JSON.stringify(unknown)}`);

@@ -9,7 +9,39 @@ import { NOTIFY_STATES, type NotifyState } from './notify-script.js';
 
 /** What one report line says. Addresses are canonical, without prefix, de-duplicated. */
 export type ContainerReport =
-  { kind: 'state'; state: NotifyState; addresses: string[] } | { kind: 'addresses'; addresses: string[] };
+  | { kind: 'state'; state: NotifyState; addresses: string[] }
+  | { kind: 'addresses'; addresses: string[] }
+  | { kind: 'rejected-advert'; instance: string; rejection: AdvertRejection; detail: string };
+
+/**
+ * Why keepalived threw away a VRRP advert for its own virtual_router_id: someone else on the
+ * network speaks VRRP with that ID and a different setup. Our own peers are rendered alike, so a
+ * rejection points at a foreign VRRP router (or a hand-run keepalived).
+ */
+export type AdvertRejection = 'authentication' | 'addresses' | 'version' | 'cast' | 'advert-interval';
+
+/** keepalived's own words when it drops an advert (vrrp.c, vrrp_check_packet), by cause. */
+const REJECTIONS: readonly { pattern: RegExp; rejection: AdvertRejection }[] = [
+  { pattern: /received an invalid passwd|received a \d+ auth, expecting \d+/, rejection: 'authentication' },
+  {
+    pattern: /received an unexpected ip number count|not present in (?:MASTER advert|received packet)/,
+    rejection: 'addresses',
+  },
+  { pattern: /wrong version\. Received \d+ and expect \d+/, rejection: 'version' },
+  { pattern: /Expected (?:mult|un)icast packet but received (?:mult|un)icast packet/, rejection: 'cast' },
+  { pattern: /advertisement interval mismatch/, rejection: 'advert-interval' },
+];
+
+/** keepalived's line about a dropped advert, or undefined. Its instance is our VIP's name. */
+function parseRejection(text: string): ContainerReport | undefined {
+  const instance = /\(([a-z0-9-]{1,63})\):? /.exec(text);
+  if (!instance?.[1]) return undefined;
+  for (const { pattern, rejection } of REJECTIONS) {
+    const match = pattern.exec(text);
+    if (match) return { kind: 'rejected-advert', instance: instance[1], rejection, detail: match[0] };
+  }
+  return undefined;
+}
 
 /** Bound on one line: a node with thousands of addresses is not a VIP node we can help. */
 const MAX_LINE_LENGTH = 64 * 1024;
@@ -23,7 +55,7 @@ export function parseContainerReport(line: string): ContainerReport | undefined 
     if (rest !== '' && !rest.startsWith(' ')) return undefined;
     return { kind: 'addresses', addresses: parseAddressList(rest) };
   }
-  if (!text.startsWith(REPORT_STATE)) return undefined;
+  if (!text.startsWith(REPORT_STATE)) return parseRejection(text);
   const [state, marker, ...tokens] = text.slice(REPORT_STATE.length).split(' ');
   if (!isNotifyState(state) || marker !== 'addrs') return undefined;
   return { kind: 'state', state, addresses: parseAddressList(tokens.join(' ')) };

@@ -37,7 +37,7 @@ export function vipTraits(world: Pick<WorldView, 'desired' | 'manifests'>): VipT
  * through it; a split brain gets a second, since preemption briefly shows two holders.
  */
 export function anomalyGraceMs(
-  kind: 'stale-address' | 'no-holder' | 'split-brain',
+  kind: 'stale-address' | 'no-holder' | 'split-brain' | 'vrid-clash',
   advertIntervalSeconds: number,
 ): number {
   switch (kind) {
@@ -46,6 +46,7 @@ export function anomalyGraceMs(
     case 'no-holder':
       return Math.round(advertIntervalSeconds * 4 * 1000) + 500;
     case 'split-brain':
+    case 'vrid-clash':
       return 1000 + Math.round(advertIntervalSeconds * 1000);
     default: {
       const unknown: never = kind;

@@ -9,7 +9,7 @@ import {
 } from '../core/anomalies.js';
 import { backoffDelayMs, type BackoffOptions } from '../core/backoff.js';
 import { stopCountsAsCrash } from '../core/container-exit.js';
-import type { ContainerReport } from '../core/container-reports.js';
+import type { AdvertRejection, ContainerReport } from '../core/container-reports.js';
 import { buildStatus, type ContainerProbe, type VipStatus, type VrrpState } from '../core/status.js';
 import type { ActualContainer, NodeObservation } from '../core/types.js';
 import { describeError } from '../errors.js';
@@ -87,7 +87,12 @@ interface Followed {
   subscription: Subscription;
   state: VrrpState;
   faultSinceMs: number | undefined;
+  /** The latest advert its keepalived dropped, and when. */
+  rejected?: { rejection: AdvertRejection; detail: string; atMs: number };
 }
+
+/** A dropped advert counts this long: a foreign router keeps sending, once per advert interval. */
+const REJECTION_MEMORY_MS = 5000;
 
 interface Sickness {
   failures: number;
@@ -239,6 +244,13 @@ export class VrrpWatch {
   }
 
   private take(entry: Followed, report: ContainerReport): void {
+    if (report.kind === 'rejected-advert') {
+      const fresh = entry.rejected === undefined || this.now() - entry.rejected.atMs >= REJECTION_MEMORY_MS;
+      entry.rejected = { rejection: report.rejection, detail: report.detail, atMs: this.now() };
+      // One evaluation per episode: a foreign router repeats its advert many times a second.
+      if (fresh) this.evaluate();
+      return;
+    }
     this.nodeAddresses.set(entry.container.node, new Set(report.addresses));
     if (report.kind === 'state' && report.state !== entry.state) {
       entry.state = report.state;
@@ -364,10 +376,17 @@ export class VrrpWatch {
           name: c.name,
           running: this.isRunning(c),
           state: this.followed.get(c.id)?.state ?? 'UNKNOWN',
+          ...this.recentRejection(c.id),
         })),
         foreignClaims: claims,
       };
     });
+  }
+
+  private recentRejection(id: string): { rejected?: { rejection: AdvertRejection; detail: string } } {
+    const rejected = this.followed.get(id)?.rejected;
+    if (!rejected || this.now() - rejected.atMs >= REJECTION_MEMORY_MS) return {};
+    return { rejected: { rejection: rejected.rejection, detail: rejected.detail } };
   }
 
   private isRunning(c: ActualContainer): boolean {
@@ -409,6 +428,7 @@ export class VrrpWatch {
       case 'no-holder':
         return this.throttled(anomalyKey(anomaly), 5000, () => this.deps.requestPass());
       case 'split-brain':
+      case 'vrid-clash':
         return;
       default: {
         const unknown: never = anomaly;
@@ -557,21 +577,30 @@ export class VrrpWatch {
       });
   }
 
+  /** When a FAULT becomes sick, and when a dropped advert is forgotten. */
+  private containerTimers(now: number): number[] {
+    const due: number[] = [];
+    for (const f of this.followed.values()) {
+      if (f.faultSinceMs !== undefined) due.push(f.faultSinceMs + this.deps.faultReplaceMs);
+      if (f.rejected && f.rejected.atMs + REJECTION_MEMORY_MS > now)
+        due.push(f.rejected.atMs + REJECTION_MEMORY_MS);
+    }
+    return due;
+  }
+
   /** Evaluates again when the earliest pending anomaly or FAULT timer is due. */
   private scheduleWakeUp(traits: readonly VipTraits[]): void {
     this.wakeUp?.unsubscribe();
     const now = this.now();
     const due: number[] = [];
     for (const [key, since] of this.firstSeenMs) {
-      const [kind, vip] = key.split('/') as ['stale-address' | 'no-holder' | 'split-brain', string];
+      const [kind, vip] = key.split('/') as [Anomaly['kind'], string];
       const grace = anomalyGraceMs(kind, traits.find((t) => t.vip === vip)?.advertIntervalSeconds ?? 1);
       if (since + grace > now) due.push(since + grace);
       // Confirmed ones are looked at again while they last, so repairs are retried.
       else due.push(now + 1000);
     }
-    for (const f of this.followed.values()) {
-      if (f.faultSinceMs !== undefined) due.push(f.faultSinceMs + this.deps.faultReplaceMs);
-    }
+    due.push(...this.containerTimers(now));
     if (this.world && this.idleNodes(this.world).length > 0) due.push(now + this.deps.addressReadIntervalMs);
     if (due.length === 0) return;
     const delay = Math.max(10, Math.min(...due) - now);

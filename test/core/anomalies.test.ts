@@ -103,6 +103,75 @@ describe('detectAnomalies', () => {
       ],
     ],
     [
+      'a foreign VRRP router with our ID claims the address on n3: the split brain names the likely cause',
+      [web],
+      [
+        node(
+          'n1',
+          [
+            {
+              ...kept('MASTER')[0]!,
+              rejected: { rejection: 'version', detail: 'wrong version. Received 2 and expect 3' },
+            },
+          ],
+          [VIP],
+        ),
+        node(
+          'n2',
+          [
+            {
+              ...kept('BACKUP')[0]!,
+              rejected: { rejection: 'version', detail: 'wrong version. Received 2 and expect 3' },
+            },
+          ],
+          [],
+        ),
+        node('n3', kept('BACKUP'), [VIP]),
+      ],
+      [
+        expect.objectContaining({ kind: 'stale-address', node: 'n3' }) as Anomaly,
+        {
+          kind: 'split-brain',
+          vip: 'web',
+          nodes: ['n1', 'n3'],
+          cause:
+            'keepalived on n1, n2 drops VRRP adverts for its virtual_router_id ("wrong version. Received 2 and expect 3"): likely a virtual_router_id clash: another VRRP router uses the same ID with another VRRP version; it likely claims the address too',
+        },
+        {
+          kind: 'vrid-clash',
+          vip: 'web',
+          nodes: ['n1', 'n2'],
+          rejection: 'version',
+          cause:
+            'keepalived on n1, n2 drops VRRP adverts for its virtual_router_id ("wrong version. Received 2 and expect 3"): likely a virtual_router_id clash: another VRRP router uses the same ID with another VRRP version',
+        },
+      ],
+    ],
+    [
+      'a wrong password heard while one node holds: an alarm, no split brain',
+      [web],
+      [
+        node(
+          'n1',
+          [
+            {
+              ...kept('MASTER')[0]!,
+              rejected: { rejection: 'authentication', detail: 'received an invalid passwd' },
+            },
+          ],
+          [VIP],
+        ),
+        node('n2', kept('BACKUP'), []),
+      ],
+      [
+        expect.objectContaining({
+          kind: 'vrid-clash',
+          nodes: ['n1'],
+          cause: expect.stringContaining('likely an authentication mismatch') as string,
+        }) as Anomaly,
+      ],
+    ],
+    [
       'nobody holds while targets are reachable',
       [web],
       [

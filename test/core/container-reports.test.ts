@@ -28,6 +28,46 @@ describe('parseContainerReport', () => {
       'swarm-vip:addrs 1.2.3 999.1.1.1 zz 10.0.0.1 fd00::1',
       { kind: 'addresses', addresses: ['10.0.0.1', 'fd00::1'] },
     ],
+    [
+      'keepalived dropping an advert with a wrong password (2.2.7 wording)',
+      'Tue Dec  1 07:32:34 2026: (ev0) received an invalid passwd!',
+      {
+        kind: 'rejected-advert',
+        instance: 'ev0',
+        rejection: 'authentication',
+        detail: 'received an invalid passwd',
+      },
+    ],
+    [
+      'an advert of another VRRP version (older wording with a colon)',
+      '(web-1): wrong version. Received 2 and expect 3',
+      {
+        kind: 'rejected-advert',
+        instance: 'web-1',
+        rejection: 'version',
+        detail: 'wrong version. Received 2 and expect 3',
+      },
+    ],
+    [
+      'an advert for other addresses',
+      '(api) ip address associated with VRID 51 not present in MASTER advert : 198.18.0.100',
+      {
+        kind: 'rejected-advert',
+        instance: 'api',
+        rejection: 'addresses',
+        detail: 'not present in MASTER advert',
+      },
+    ],
+    [
+      'a multicast advert to a unicast instance',
+      '(api) Expected unicast packet but received multicast packet',
+      {
+        kind: 'rejected-advert',
+        instance: 'api',
+        rejection: 'cast',
+        detail: 'Expected unicast packet but received multicast packet',
+      },
+    ],
   ])('%s', (_name, line, expected) => {
     expect(parseContainerReport(line)).toEqual(expected);
   });
@@ -38,6 +78,7 @@ describe('parseContainerReport', () => {
     ['an unknown state', 'swarm-vip:state GONE addrs 10.0.0.1'],
     ['a state without the addrs marker', 'swarm-vip:state MASTER 10.0.0.1'],
     ['a marker glued to a word', 'swarm-vip:addrsX 10.0.0.1'],
+    ['a rejection without an instance', 'received an invalid passwd!'],
     ['a line too long to be ours', `swarm-vip:addrs ${'10.0.0.1 '.repeat(10_000)}`],
   ])('ignores %s', (_name, line) => {
     expect(parseContainerReport(line)).toBeUndefined();

@@ -10,7 +10,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type Docker from 'dockerode';
-import { KEEPALIVED_TEST_IMAGE, dockerOf, holdersOf, inNode, waitFor } from '../cluster/index.js';
+import { deriveVirtualRouterId } from '../../src/core/virtual-router-id.js';
+import {
+  KEEPALIVED_TEST_IMAGE,
+  dockerOf,
+  holdersOf,
+  inNode,
+  startKeepalived,
+  stopAndRemove,
+  unicastConfig,
+  waitFor,
+} from '../cluster/index.js';
 import {
   RunningReconciler,
   containersOnNodes,
@@ -201,6 +211,42 @@ describe('one holder per VIP, repaired by the reconciler', () => {
     await waitFor(async () => (await onNodes(main.address)).join() === n1.name, {
       timeoutMs: 15_000,
       description: `${n1.name} holding again`,
+    });
+  });
+
+  it('a foreign VRRP router with the same virtual_router_id: /status and the log name the nodes that hear it and the likely cause', async () => {
+    // Hand-run on tbnode3 beside our keepalived: VRRPv2 (ours speak v3), higher priority, our address.
+    const rogue = 'rogue-keepalived';
+    const config = unicastConfig(cluster, n3, {
+      name: 'rogue',
+      virtualRouterId: deriveVirtualRouterId('avail'),
+      priority: 250,
+      vip: main.cidr,
+      advertIntervalSeconds: 1,
+    });
+    await startKeepalived(n3, { name: rogue, image: KEEPALIVED_TEST_IMAGE, config });
+    try {
+      const clash = await waitFor(
+        async () => (await status()).anomalies.find((a) => a.kind === 'vrid-clash' && a.vip === 'avail'),
+        { timeoutMs: 20_000, intervalMs: 100, description: '/status to show the clash' },
+      );
+      expect(clash.message).toContain(`keepalived on ${n1.name}, ${n2.name} drops VRRP adverts`);
+      expect(clash.message).toContain('another VRRP router uses the same ID with another VRRP version');
+      const logged = await reconciler.waitForLog(
+        (l) => l.anomaly === 'vrid-clash' && l.vip === 'avail',
+        'the alarm in the log',
+      );
+      expect(logged.msg).toBe(clash.message);
+    } finally {
+      await stopAndRemove(dockerOf(n3), rogue);
+    }
+    await waitFor(async () => (await status()).anomalies.every((a) => a.kind !== 'vrid-clash'), {
+      timeoutMs: 20_000,
+      description: 'the alarm to clear once the rogue is gone',
+    });
+    await waitFor(async () => (await onNodes(main.address)).join() === n1.name, {
+      timeoutMs: 15_000,
+      description: `${n1.name} alone holding again`,
     });
   });
 
