@@ -7,7 +7,11 @@
 export interface ManifestLimits {
   /** Bytes of one manifest file. */
   maxFileBytes: number;
-  /** Bytes of all manifest files of one load together. */
+  /**
+   * Bytes of all manifest files of one load together. 1 MiB: YAML parsing with positions runs
+   * at well under 1 MB/s on a 2-core machine, and `validate` must answer within 5 s (8 MiB of
+   * small documents took over 60 s; BENCHMARKS.md, bench:hostile).
+   */
   maxTotalBytes: number;
   /** Manifest files of one load. */
   maxFiles: number;
@@ -33,7 +37,7 @@ export interface ManifestLimits {
 
 export const DEFAULT_MANIFEST_LIMITS: Readonly<ManifestLimits> = {
   maxFileBytes: 1024 * 1024,
-  maxTotalBytes: 8 * 1024 * 1024,
+  maxTotalBytes: 1024 * 1024,
   maxFiles: 1000,
   maxDirectoryEntries: 1000,
   maxDirectoryDepth: 8,
