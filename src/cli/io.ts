@@ -11,9 +11,23 @@ export interface CommandIo {
  * inside the text stays one, for multi-line tables) so nothing printed can drive a terminal.
  */
 export const processIo: CommandIo = {
-  stdout: (line) => void process.stdout.write(`${escapeControl(line, { keepNewlines: true })}\n`),
+  stdout: (line) => {
+    // After the reader went away (see tolerateClosedReader) there is no one left to tell.
+    if (!process.stdout.destroyed) process.stdout.write(`${escapeControl(line, { keepNewlines: true })}\n`);
+  },
   stderr: (line) => void process.stderr.write(`${escapeControl(line, { keepNewlines: true })}\n`),
 };
+
+/**
+ * A reader that stops reading (`reconciler validate DIR | head -3`) is the reader's choice, not a
+ * failure of ours: stdout's EPIPE would otherwise crash the process with a stack trace. Later lines
+ * are dropped; the command finishes and exits with its own code.
+ */
+export function tolerateClosedReader(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
 
 /**
  * Resolves once everything written to stdout and stderr so far has been handed to the OS: a

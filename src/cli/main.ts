@@ -18,9 +18,10 @@ import {
 import { describeError } from '../errors.js';
 import { EXIT, exitCodeHelp } from './exit-codes.js';
 import { createLogger } from '../log.js';
-import { drainOutput, processIo } from './io.js';
+import { drainOutput, processIo, tolerateClosedReader } from './io.js';
 
 const io = processIo;
+tolerateClosedReader();
 let exitCode = 0;
 
 const program = new Command('reconciler')

@@ -20,16 +20,28 @@ const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066
  * Runs `reconciler validate DIR`, its stdout piped (by a real shell) into a reader that sleeps
  * `readDelay` seconds before reading: a full pipe the CLI must wait on before it exits.
  */
-function validate(dir: string, readDelay = 0): Promise<{ code: number | null; stdout: string }> {
+function validate(
+  dir: string,
+  readDelay = 0,
+  reader = 'cat',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cli = [process.execPath, '--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'validate', dir]
     .map((word) => `'${word.replaceAll("'", `'\\''`)}'`)
     .join(' ');
-  const script = `${cli} | { sleep ${readDelay}; cat; }; exit \${PIPESTATUS[0]}`;
+  const script = `${cli} | { sleep ${readDelay}; ${reader}; }; exit \${PIPESTATUS[0]}`;
   return new Promise((resolve) => {
     const child = spawn('/usr/bin/bash', ['-c', script], { cwd: root });
     const chunks: Buffer[] = [];
+    const errors: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(chunks).toString('utf8') }));
+    child.stderr.on('data', (chunk: Buffer) => errors.push(chunk));
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(chunks).toString('utf8'),
+        stderr: Buffer.concat(errors).toString('utf8'),
+      }),
+    );
   });
 }
 
@@ -64,6 +76,14 @@ describe('reconciler validate on hostile manifests', () => {
       `… and ${2 * 999 - MAX_PRINTED_PROBLEMS} more problems in 1 file not shown (fix the ones above first)`,
     );
     expect(lines.at(-1)).toBe(`${2 * 999} problems in 1 file`);
+  });
+
+  it('a reader gone before the first line (| true) ends nothing but the output: no crash, exit code 1', async () => {
+    await writeFile(path.join(dir, 'many.yaml'), Array(999).fill('kind: Nope\n').join('---\n'));
+    const { code, stdout, stderr } = await validate(dir, 0, 'true');
+    expect(stdout).toBe('');
+    expect(stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
+    expect(code).toBe(1);
   });
 });
 
