@@ -125,6 +125,11 @@ export interface NodeEvent {
 
 export interface CreateOptions {
   awaitVrrp?: boolean;
+  /**
+   * Then wait (at most this long) until the new keepalived is MASTER: it outranks the holder that
+   * a later step takes away, and preempting it first leaves no moment without the address.
+   */
+  takeOverWithinMs?: number;
 }
 
 /** One node's Docker engine, seen through swarm-vip's eyes. */

@@ -12,6 +12,7 @@ import { canonicalAddress, parseIpAddress, parseIpCidr, type IpFamily } from './
 import { renderNotifyScript } from './notify-script.js';
 import { renderKeepalivedConf } from './render-keepalived-conf.js';
 import { specHash } from './spec-hash.js';
+import { advertIntervalOf } from './vrrp-version.js';
 import { resolveTargets, type Target } from './targets.js';
 import {
   DEFAULT_IMAGE,
@@ -146,7 +147,17 @@ function buildContainer(
     specHash: hash,
     priority: self.target.priority,
     addresses,
+    ...(vip.spec.preempt === false ? {} : { preemptWithinMs: preemptWithinMs(vip, self.target.priority) }),
   };
+}
+
+/** Slack for scheduling and the report reaching the reconciler. */
+const PREEMPT_MARGIN_MS = 1000;
+
+/** VRRP master-down interval of this node (3 x advert interval + skew), plus a margin. */
+function preemptWithinMs(vip: VirtualIP, priority: number): number {
+  const advertMs = advertIntervalOf(vip.spec) * 1000;
+  return Math.ceil(3 * advertMs + ((256 - priority) / 256) * advertMs) + PREEMPT_MARGIN_MS;
 }
 
 /** The VIP's address as `ip addr` prints it, so probes can match it; unparsable text as written. */

@@ -57,7 +57,7 @@ export function planActions(desired: DesiredState, actual: ActualState, options:
     if (isFrozen(desired, vip, wanted.length > 0) || (claims.length > 0 && !options.adopt)) continue;
     const planned = planVip(vip, wanted, actualByVip.get(vip) ?? [], observed);
     const adopted = adopt(planned, claims);
-    actions.push(...orderVipActions(adopted, actual.holders[vip]));
+    actions.push(...markTakeOver(orderVipActions(adopted, actual.holders[vip]), actual.holders[vip], wanted));
   }
   return actions;
 }
@@ -172,6 +172,37 @@ function orderVipActions(actions: Action[], holder: string | undefined): Action[
       compareStrings(a.node, b.node) ||
       compareStrings(a.container, b.container),
   );
+}
+
+/**
+ * When a later step takes the holder's keepalived away, the first new keepalived that outranks it
+ * (by the manifest's priorities; preemption on) is to preempt it first: the address then moves
+ * without a moment unheld. Without one, the holder hands over by priority 0 and the best backup
+ * waits out its skew time; VRRP has no faster way to a lower priority.
+ */
+export function markTakeOver(
+  actions: Action[],
+  holder: string | undefined,
+  wanted: readonly DesiredContainer[],
+): Action[] {
+  if (holder === undefined) return actions;
+  const holderTouched = actions.some(
+    (a) => a.node === holder && (a.kind === 'replace' || a.kind === 'remove'),
+  );
+  if (!holderTouched) return actions;
+  const holderPriority = wanted.find((c) => c.node === holder)?.priority ?? 0;
+  const index = actions.findIndex(
+    (a) =>
+      (a.kind === 'create' || a.kind === 'replace') &&
+      a.node !== holder &&
+      a.desired.preemptWithinMs !== undefined &&
+      a.desired.priority > holderPriority,
+  );
+  const chosen = actions[index];
+  if (!chosen || (chosen.kind !== 'create' && chosen.kind !== 'replace')) return actions;
+  const marked = [...actions];
+  marked[index] = { ...chosen, takeOver: { holder, withinMs: chosen.desired.preemptWithinMs ?? 0 } };
+  return marked;
 }
 
 function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {

@@ -116,6 +116,11 @@ export interface DesiredContainer {
   priority: number;
   /** The VIP's addresses, without prefix, for holder lookups. */
   addresses: readonly string[];
+  /**
+   * With preemption on: how long a started keepalived that outranks the holder takes to preempt
+   * it at the latest (VRRP master-down interval, 3 x advert interval + skew), plus a margin.
+   */
+  preemptWithinMs?: number;
 }
 
 export interface DesiredState {
@@ -189,9 +194,19 @@ interface ActionBase {
 
 /** One step of a plan. Steps of one VIP run in order; VIPs run in parallel. */
 export type Action =
-  | (ActionBase & { kind: 'create'; desired: DesiredContainer })
-  | (ActionBase & { kind: 'replace'; existingId: string; desired: DesiredContainer })
+  | (ActionBase & { kind: 'create'; desired: DesiredContainer; takeOver?: TakeOver })
+  | (ActionBase & { kind: 'replace'; existingId: string; desired: DesiredContainer; takeOver?: TakeOver })
   | (ActionBase & { kind: 'start'; existingId: string })
   | (ActionBase & { kind: 'remove'; existingId: string });
 
 export type ActionKind = Action['kind'];
+
+/**
+ * The new keepalived outranks the VIP's current holder, which a later step takes away: wait
+ * (at most `withinMs`) until it has preempted the holder, so the address moves with no moment
+ * unheld instead of waiting out a backup's skew time after the holder's priority-0 advert.
+ */
+export interface TakeOver {
+  holder: string;
+  withinMs: number;
+}

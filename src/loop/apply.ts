@@ -3,7 +3,7 @@ import type { Action } from '../core/types.js';
 import { groupActionsByVip } from '../core/plan.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { NodeRuntime } from '../ports.js';
+import type { CreateOptions, NodeRuntime } from '../ports.js';
 
 export type ActionOutcome =
   | { action: Action; result: 'done' }
@@ -136,6 +136,10 @@ async function applyOne(action: Action, awaitVrrp: boolean, context: ApplyContex
   }
 }
 
+function createOptions(action: Action & { kind: 'create' | 'replace' }, awaitVrrp: boolean): CreateOptions {
+  return action.takeOver ? { awaitVrrp, takeOverWithinMs: action.takeOver.withinMs } : { awaitVrrp };
+}
+
 async function runAction(
   action: Action,
   awaitVrrp: boolean,
@@ -145,11 +149,11 @@ async function runAction(
   if (!runtime) throw new Error(`node ${action.node} has no Docker endpoint`);
   switch (action.kind) {
     case 'create':
-      return runtime.create(action.desired, { awaitVrrp });
+      return runtime.create(action.desired, createOptions(action, awaitVrrp));
     case 'replace':
       // Same name, same VRRP instance: the old one must be gone before the new one starts.
       await runtime.remove(action.existingId);
-      return runtime.create(action.desired, { awaitVrrp });
+      return runtime.create(action.desired, createOptions(action, awaitVrrp));
     case 'start':
       return runtime.start(action.existingId);
     case 'remove':

@@ -210,3 +210,70 @@ describe('planActions order', () => {
     expect(two).toEqual(one);
   });
 });
+
+describe('planActions take-over: a new keepalived that outranks the holder preempts it first', () => {
+  const preempting = (
+    vip: string,
+    node: string,
+    hash: string,
+    priority: number,
+    preemptWithinMs?: number,
+  ) => ({
+    ...d(vip, node, hash, priority),
+    ...(preemptWithinMs === undefined ? {} : { preemptWithinMs }),
+  });
+  const takeOvers = (actions: ReturnType<typeof planActions>) =>
+    actions.flatMap((x) =>
+      (x.kind === 'create' || x.kind === 'replace') && x.takeOver
+        ? [`${x.node} ${JSON.stringify(x.takeOver)}`]
+        : [],
+    );
+  type Row = [
+    what: string,
+    priorities: Record<string, number>,
+    holder: string,
+    preemptMs: number | undefined,
+    marked: string[],
+  ];
+  const ROWS: Row[] = [
+    [
+      'the holder is outranked: the first outranking step waits for MASTER before the holder goes',
+      { n1: 200, n2: 100, n3: 50 },
+      'n3',
+      4200,
+      ['n1 {"holder":"n3","withinMs":4200}'],
+    ],
+    [
+      'the holder has the highest priority: nobody can preempt it, no wait',
+      { n1: 200, n2: 100, n3: 50 },
+      'n1',
+      4200,
+      [],
+    ],
+    [
+      'preemption off (nopreempt): it never would, no wait',
+      { n1: 200, n2: 100, n3: 50 },
+      'n3',
+      undefined,
+      [],
+    ],
+    ['equal priorities do not preempt', { n1: 100, n2: 100, n3: 100 }, 'n3', 4200, []],
+  ];
+
+  it.each(ROWS)('%s', (_what, priorities, holder, preemptMs, marked) => {
+    const want = desired(Object.entries(priorities).map(([n, p]) => preempting('v', n, 'new', p, preemptMs)));
+    const have = actual(
+      Object.keys(priorities).map((n) => a('v', n, 'old')),
+      { holders: { v: holder } },
+    );
+    const actions = planActions(want, have);
+    expect(actions.at(-1)?.node).toBe(holder);
+    expect(takeOvers(actions)).toEqual(marked);
+  });
+
+  it('no wait when the holder is not taken away', () => {
+    const want = desired([preempting('v', 'n1', 'new', 200, 4200), preempting('v', 'n3', 'same', 50, 4200)]);
+    const have = actual([a('v', 'n3', 'same')], { reachable: ['n1'], holders: { v: 'n3' } });
+    expect(takeOvers(planActions(want, have))).toEqual([]);
+  });
+});

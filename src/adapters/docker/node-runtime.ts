@@ -121,6 +121,19 @@ export class DockerNodeRuntime implements NodeRuntime {
     }
     await this.start(container.id);
     if (options.awaitVrrp ?? true) await this.waitForVrrpState(container.id, desired);
+    if (options.takeOverWithinMs !== undefined)
+      await this.waitForMaster(container.id, options.takeOverWithinMs);
+  }
+
+  /** Until the keepalived reports MASTER, at most `withinMs`; a timeout is no error (nothing lost). */
+  private async waitForMaster(containerId: string, withinMs: number): Promise<void> {
+    await firstValueFrom(
+      this.reports(containerId).pipe(
+        filter((r) => r.kind === 'state' && r.state === 'MASTER'),
+        timeout({ first: withinMs, with: () => of(undefined) }),
+      ),
+      { defaultValue: undefined },
+    ).catch(() => undefined);
   }
 
   async start(containerId: string): Promise<void> {
