@@ -311,15 +311,28 @@ describe('one holder per VIP, repaired by the reconciler', () => {
       timeoutMs: 30_000,
       description: `${crashing.address} gone from ${n2.name}`,
     });
-    await reconciler.waitForLog(
-      (l) => l.msg.startsWith('removed stale') && l.vip === 'avail-crash' && l.node === n2.name,
-      'the removal in the log',
+    // Two removers race, both correct: the reconciler's helper container (its log says so), or
+    // Docker's restart policy starting the crashing container again, whose command clears its
+    // VIP's addresses before keepalived runs (the container's log says so).
+    await waitFor(
+      async () =>
+        reconciler.logs.some(
+          (l) => l.msg.startsWith('removed stale') && l.vip === 'avail-crash' && l.node === n2.name,
+        ) ||
+        (await containerLog(dockerOf(n2), 'keepalived-avail-crash')).includes(
+          `swarm-vip: removed ${crashing.address}/`,
+        ),
+      {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        description: 'the removal in the reconciler log or the container log',
+      },
     );
 
     // Not thrashing: over 40 s from the manifest on, the engine created the container at most 4
     // times (first create, then replacements after 10 s and 20 s of backoff; without a backoff a
-    // replacement follows every third exit, a few seconds apart), and the reconciler started it
-    // only a few times (Docker's restart policy restarts it, with its own backoff).
+    // replacement follows every third exit, a few seconds apart), and the reconciler started each
+    // of those containers only a few times (Docker's restart policy restarts it too).
     const windowEndMs = sinceMs + 40_000;
     await waitFor(() => Date.now() >= windowEndMs, { timeoutMs: 45_000, intervalMs: 500 });
     const creates = (await engineEvents(cluster, sinceMs, windowEndMs)).filter(
@@ -330,7 +343,9 @@ describe('one holder per VIP, repaired by the reconciler', () => {
     const starts = reconciler.logs
       .slice(startsBefore)
       .filter((l) => l.msg === 'start keepalived-avail-crash' && Number(l.time) <= windowEndMs);
-    expect(starts.length).toBeLessThanOrEqual(6);
+    // Each container it created is started again at most until its third stop within 60 s marks
+    // it sick (then it waits out the backoff): without the backoff this was ~20 starts in 40 s.
+    expect(starts.length).toBeLessThanOrEqual(3 * creates.length);
 
     // The fix (a working image) is a new spec: replaced at once, backoff or not.
     await writeFile(path.join(dir, 'avail-crash.yaml'), crashing.yaml({ [n2.name]: 100 }));
@@ -349,3 +364,9 @@ describe('one holder per VIP, repaired by the reconciler', () => {
     });
   });
 });
+
+/** Everything a container wrote so far (stdout and stderr, frame headers left in: search only). */
+async function containerLog(docker: Docker, name: string): Promise<string> {
+  const log = await docker.getContainer(name).logs({ stdout: true, stderr: true, follow: false });
+  return log.toString('latin1');
+}
