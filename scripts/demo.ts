@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       `the reconciler saw the container die and started it again; tbnode1 took the VIP back after ${elapsed(killedAt)}`,
     );
 
-    const status = await runStatus(dir);
+    const status = await runStatus(dir, lockFile);
     say(`reconciler status:\n${status.replace(/^/gm, '    ')}`);
     say('what happened: one manifest became one keepalived container per node; VRRP kept the address on');
     say('the highest-priority healthy node; when its keepalived died another node took over within a');
@@ -128,11 +128,20 @@ async function main(): Promise<void> {
   }
 }
 
-function runStatus(dir: string): Promise<string> {
+function runStatus(dir: string, lockFile: string): Promise<string> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), 'status', '--manifests', dir],
+      [
+        '--import',
+        'tsx',
+        path.join(repo, 'src/cli/main.ts'),
+        'status',
+        '--manifests',
+        dir,
+        '--lock-file',
+        lockFile,
+      ],
       {
         cwd: repo,
       },
