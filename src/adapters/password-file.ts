@@ -1,14 +1,6 @@
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  readSync,
-  realpathSync,
-  statSync,
-  type Stats,
-} from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { BoundedFileError, fileKind, readBoundedFile } from './bounded-file.js';
 
 /**
  * Bytes read from one password file at most. A VRRP password has at most 8 characters; the
@@ -57,41 +49,20 @@ export function readPasswordFile(file: string, dirs: readonly string[]): Passwor
 }
 
 function readRegularFile(file: string, real: string): PasswordFileRead {
-  let fd: number;
   try {
     const kind = fileKind(statSync(real));
     if (kind !== 'regular file') return notRegular(file, kind);
-    // O_NONBLOCK: should the file have been swapped for a FIFO since, opening it does not wait
-    // for a writer; O_NOFOLLOW: nor for a link. fstat below looks at what was really opened.
-    fd = openSync(
-      real,
-      constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_NOFOLLOW,
-    );
+    // Opened without following a link, and checked again by fstat: should the file have been
+    // swapped for a FIFO or a link since, what was really opened is what counts.
+    return { password: readBoundedFile(real, MAX_PASSWORD_FILE_BYTES, { noFollow: true }).toString('utf8') };
   } catch (error) {
-    return { problem: `cannot read passwordFile ${file}: ${reason(error)}` };
-  }
-  try {
-    const stats = fstatSync(fd);
-    const kind = fileKind(stats);
-    if (kind !== 'regular file') return notRegular(file, kind);
-    const tooLarge = {
+    if (!(error instanceof BoundedFileError)) {
+      return { problem: `cannot read passwordFile ${file}: ${reason(error)}` };
+    }
+    if (error.code === 'not-regular') return notRegular(file, error.kind);
+    return {
       problem: `passwordFile ${file} is refused: it holds more than ${MAX_PASSWORD_FILE_BYTES} bytes (a VRRP password has at most 8 characters)`,
     };
-    if (stats.size > MAX_PASSWORD_FILE_BYTES) return tooLarge;
-    // Files such as those of /proc say size 0 and have more: the read itself is bounded too.
-    const buffer = Buffer.alloc(MAX_PASSWORD_FILE_BYTES + 1);
-    let length = 0;
-    for (let reads = 0; reads <= buffer.length && length < buffer.length; reads += 1) {
-      const got = readSync(fd, buffer, length, buffer.length - length, null);
-      if (got === 0) break;
-      length += got;
-    }
-    if (length > MAX_PASSWORD_FILE_BYTES) return tooLarge;
-    return { password: buffer.subarray(0, length).toString('utf8') };
-  } catch (error) {
-    return { problem: `cannot read passwordFile ${file}: ${reason(error)}` };
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -113,16 +84,6 @@ function realDir(dir: string): string {
   } catch {
     return path.resolve(dir);
   }
-}
-
-function fileKind(stats: Stats): string {
-  if (stats.isFile()) return 'regular file';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isFIFO()) return 'FIFO';
-  if (stats.isCharacterDevice()) return 'character device';
-  if (stats.isBlockDevice()) return 'block device';
-  if (stats.isSocket()) return 'socket';
-  return 'special file';
 }
 
 /** Why a file could not be read, by its error code only (the message may carry more than that). */
