@@ -4,9 +4,9 @@
  * limits.ts): a broken, huge or hostile entry is a problem of its own and never stops the files
  * beside it from being read.
  */
-import { constants } from 'node:fs';
-import { open, opendir, readlink, realpath, stat } from 'node:fs/promises';
+import { opendir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { BoundedFileError, readBoundedFileAsync } from '../adapters/bounded-file.js';
 import { compareStrings } from '../core/compare-strings.js';
 import type { ManifestProblem } from '../core/types.js';
 import type { ManifestFile, ManifestSnapshot, ValidatedManifests } from '../ports.js';
@@ -33,8 +33,9 @@ export interface DirListing {
 export interface ManifestDirDeps {
   readDir(dir: string, maxEntries: number): Promise<DirListing>;
   /**
-   * At most `maxBytes + 1` bytes of a regular file (one more than allowed, to tell "too big"),
-   * never blocking on a FIFO or a device; `expectedRealPath` is where the file must really be.
+   * A regular file whole, never blocking on a FIFO or a device; `expectedRealPath` is where the
+   * file must really be. A file that is no regular file, holds more than `maxBytes` or is not where
+   * expected is refused with a {@link BoundedFileError} (`readBoundedFileAsync`).
    */
   readFile(file: string, maxBytes: number, expectedRealPath?: string): Promise<Uint8Array>;
   /** The real path of the manifest directory itself. */
@@ -58,11 +59,6 @@ export class ManifestDirError extends Error {
     super(message, options);
   }
 }
-
-/** A file that is not a regular file (FIFO, device, socket): never opened for reading. */
-class NotRegularFileError extends Error {}
-/** A file that is not where its link said, by the time it was opened. */
-class MovedFileError extends Error {}
 
 /** The real file system. Symlinks are followed (a Kubernetes-style `..data` mount is all links). */
 export const nodeFileSystem: ManifestDirDeps = {
@@ -97,29 +93,8 @@ export const nodeFileSystem: ManifestDirDeps = {
     );
     return { entries, truncated };
   },
-  async readFile(file, maxBytes, expectedRealPath) {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; then fstat refuses it anyway.
-    const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-    try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) throw new NotRegularFileError('not a regular file');
-      // The link may have been swapped since it was checked: make sure of what was opened.
-      const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
-      if (expectedRealPath !== undefined && opened !== undefined && opened !== expectedRealPath) {
-        throw new MovedFileError('changed while being read');
-      }
-      const buffer = Buffer.alloc(Math.min(maxBytes + 1, stats.size + 1));
-      let length = 0;
-      while (length < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-        if (bytesRead === 0) break;
-        length += bytesRead;
-      }
-      return buffer.subarray(0, length);
-    } finally {
-      await handle.close();
-    }
-  },
+  readFile: (file, maxBytes, expectedRealPath) =>
+    readBoundedFileAsync(file, maxBytes, expectedRealPath === undefined ? {} : { expectedRealPath }),
   realPath: (dir) => realpath(dir),
   now: () => performance.now(),
 };
@@ -285,8 +260,7 @@ function refusalOf(context: Walk, entry: DirEntry): [code: string, message: stri
     ];
   }
   // A FIFO, device or socket named like a manifest is refused, never opened.
-  if (entry.type === 'other')
-    return ['read-error', `cannot read: ${describeReadError(new NotRegularFileError())}`];
+  if (entry.type === 'other') return ['read-error', `cannot read: ${NOT_REGULAR}`];
   return undefined;
 }
 
@@ -352,47 +326,57 @@ async function readFiles(context: Walk): Promise<ManifestFile[]> {
       context.files.splice(index);
       break;
     }
-    const name = context.label(file.relative);
-    try {
-      const bytes = await context.deps.readFile(
-        path.join(context.dir, file.relative),
-        limits.maxFileBytes,
-        file.realPath,
+    const bytes = await readOneFile(context, file);
+    if (bytes === undefined) continue;
+    totalBytes += bytes.length;
+    if (totalBytes > limits.maxTotalBytes) {
+      problem(
+        context,
+        file.relative,
+        'limit-exceeded',
+        `not read: the manifest files together exceed ${formatBytes(limits.maxTotalBytes)} (limit maxTotalBytes)`,
       );
-      if (bytes.length > limits.maxFileBytes) {
-        problem(
-          context,
-          file.relative,
-          'limit-exceeded',
-          `not read: larger than ${formatBytes(limits.maxFileBytes)} (limit maxFileBytes)`,
-        );
-        continue;
-      }
-      totalBytes += bytes.length;
-      if (totalBytes > limits.maxTotalBytes) {
-        problem(
-          context,
-          file.relative,
-          'limit-exceeded',
-          `not read: the manifest files together exceed ${formatBytes(limits.maxTotalBytes)} (limit maxTotalBytes)`,
-        );
-        continue;
-      }
-      const decoded = decodeUtf8(bytes);
-      if (typeof decoded === 'string') files.push({ path: name, text: decoded });
-      else
-        context.problems.push({
-          code: 'invalid-utf8',
-          file: name,
-          ...decoded,
-          path: '',
-          message: decoded.message,
-        });
-    } catch (error) {
-      problem(context, file.relative, 'read-error', `cannot read: ${describeReadError(error)}`);
+      continue;
     }
+    const name = context.label(file.relative);
+    const decoded = decodeUtf8(bytes);
+    if (typeof decoded === 'string') files.push({ path: name, text: decoded });
+    else
+      context.problems.push({
+        code: 'invalid-utf8',
+        file: name,
+        ...decoded,
+        path: '',
+        message: decoded.message,
+      });
   }
   return files;
+}
+
+/** The file's bytes within maxFileBytes, or undefined once a problem says why not. */
+async function readOneFile(context: Walk, file: FoundFile): Promise<Uint8Array | undefined> {
+  const { maxFileBytes } = context.limits;
+  const tooLarge = () =>
+    problem(
+      context,
+      file.relative,
+      'limit-exceeded',
+      `not read: larger than ${formatBytes(maxFileBytes)} (limit maxFileBytes)`,
+    );
+  try {
+    const bytes = await context.deps.readFile(
+      path.join(context.dir, file.relative),
+      maxFileBytes,
+      file.realPath,
+    );
+    // An injected reader is held to the bound as well.
+    if (bytes.length <= maxFileBytes) return bytes;
+    tooLarge();
+  } catch (error) {
+    if (error instanceof BoundedFileError && error.code === 'too-large') tooLarge();
+    else problem(context, file.relative, 'read-error', `cannot read: ${describeReadError(error)}`);
+  }
+  return undefined;
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -452,11 +436,20 @@ function sequenceLength(bytes: Uint8Array, i: number): number {
   return length;
 }
 
+const NOT_REGULAR = 'not a regular file (a FIFO, device or socket is never read)';
+
 /** The reason, never the content: an error from reading a file must not echo what it read. */
 function describeReadError(error: unknown): string {
-  if (error instanceof NotRegularFileError)
-    return 'not a regular file (a FIFO, device or socket is never read)';
-  if (error instanceof MovedFileError) return 'the file changed while being read';
+  if (error instanceof BoundedFileError) {
+    switch (error.code) {
+      case 'not-regular':
+        return NOT_REGULAR;
+      case 'moved':
+        return 'the file changed while being read';
+      case 'too-large':
+        return 'it grew too large while being read';
+    }
+  }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const reasons: Record<string, string> = {
     EACCES: 'permission denied',
