@@ -15,6 +15,7 @@ import { describeClaim } from '../core/foreign-claims.js';
 export async function planCommand(config: Config, log: Logger, io: CommandIo): Promise<number> {
   const world = await readWorld(composePassDeps(config, log));
   const unreachable = world.actual.nodes.filter((n) => !n.reachable);
+  const blocked = config.adopt ? [] : world.claims;
   if (config.output === 'json') {
     const view = {
       actions: world.plan.map(planStepView),
@@ -24,10 +25,17 @@ export async function planCommand(config: Config, log: Logger, io: CommandIo): P
     };
     io.stdout(JSON.stringify(view, null, 2));
   } else {
-    io.stdout(planText(world.plan, world.problems, world.actual.nodes));
-    if (!config.adopt) for (const claim of world.claims) io.stdout(describeClaim(claim));
+    io.stdout(
+      planText({
+        actions: world.plan,
+        problems: world.problems,
+        nodes: world.actual.nodes,
+        desired: world.desired,
+        blockedVips: new Set(blocked.map((claim) => claim.vip)).size,
+      }),
+    );
+    for (const claim of blocked) io.stdout(describeClaim(claim));
   }
-  const blocked = !config.adopt && world.claims.length > 0;
-  if (world.problems.length > 0 || unreachable.length > 0 || blocked) return EXIT.plan.error;
+  if (world.problems.length > 0 || unreachable.length > 0 || blocked.length > 0) return EXIT.plan.error;
   return world.plan.length > 0 ? EXIT.plan.changesPending : EXIT.plan.noChanges;
 }

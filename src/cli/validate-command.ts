@@ -82,7 +82,7 @@ function summary(set: ManifestSet): string {
   return `${plural(total, 'manifest')} valid (${set.virtualIPs.length} VirtualIP, ${set.endpoints.length} NodeEndpoint)`;
 }
 
-function plural(count: number, noun: string): string {
+export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
