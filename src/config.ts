@@ -332,18 +332,19 @@ export const addClusterOptions = (command: Command): Command => addFlags(command
 export const addRunOptions = (command: Command): Command => addFlags(command, RUN_FLAGS);
 export const addAdoptOption = (command: Command): Command => addFlags(command, ADOPT_FLAGS);
 export const addOutputOption = (command: Command): Command => addFlags(command, OUTPUT_FLAGS);
-/** Where the manifests come from (a git repository) and the lock file beside which the revision audit lives. */
-const SOURCE_FLAG_SPECS = new Set([
-  '--git <url>',
-  '--ref <ref>',
-  '--path <path>',
-  '--git-checkout <dir>',
-  '--lock-file <path>',
-]);
-export const addSourceOptions = (command: Command): Command =>
+/** Where the manifests come from: a git repository instead of --manifests. */
+const GIT_FLAG_SPECS = new Set(['--git <url>', '--ref <ref>', '--path <path>', '--git-checkout <dir>']);
+/** `plan`: the git source of the daemon and `--once`. */
+export const addGitOptions = (command: Command): Command =>
   addFlags(
     command,
-    RUN_FLAGS.filter((flag) => SOURCE_FLAG_SPECS.has(flag.spec)),
+    RUN_FLAGS.filter((flag) => GIT_FLAG_SPECS.has(flag.spec)),
+  );
+/** `status`: the git source, and the lock file beside which the revision audit lives. */
+export const addSourceOptions = (command: Command): Command =>
+  addFlags(
+    addGitOptions(command),
+    RUN_FLAGS.filter((flag) => flag.spec === '--lock-file <path>'),
   );
 
 /**

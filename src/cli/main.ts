@@ -9,6 +9,7 @@ import {
   addAdoptOption,
   addAgentOptions,
   addClusterOptions,
+  addGitOptions,
   addOutputOption,
   addSourceOptions,
   addRunOptions,
@@ -51,7 +52,7 @@ program
     exitCode = await validateCommand({ dir }, io);
   });
 
-addAdoptOption(addOutputOption(addClusterOptions(program.command('plan'))))
+addGitOptions(addAdoptOption(addOutputOption(addClusterOptions(program.command('plan')))))
   .description(
     `show what a pass would do, changing nothing (exit ${EXIT.plan.noChanges} nothing to do, ${EXIT.plan.changesPending} changes pending, ${EXIT.plan.error} error)`,
   )

@@ -100,6 +100,32 @@ describe('GitOps (--git) on three real nodes', () => {
     expect(audit.attempted).toMatchObject({ revision: good, outcome: 'applied', reasons: [] });
   });
 
+  it('`plan --git` on a proposal branch shows what merging it would do, and changes nothing', async () => {
+    const before = await gitopsContainers();
+    await remote.commit(
+      { 'cluster/gitops.yaml': vip({ tbnode1: 150, tbnode2: 200 }) },
+      'proposal: tbnode1 at 150',
+      'proposal',
+    );
+    // The working clone goes back to main: later commits build on what the daemon follows.
+    await remote.git('reset', '--quiet', '--hard', good);
+    const planArgs = (ref: string) => [
+      'plan',
+      ...['--git', url, '--ref', ref, '--path', 'cluster'],
+      ...['--git-checkout', path.join(remote.root, `plan-${ref}`)],
+    ];
+    const [proposal, main] = await Promise.all([runCli(planArgs('proposal')), runCli(planArgs('main'))]);
+    expect(proposal.code).toBe(2);
+    expect(proposal.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^gitops +tbnode1 +replace +keepalived-gitops {2}\(spec hash /),
+    ]);
+    expect([main.code, main.stdout.trim()]).toEqual([
+      0,
+      'Nothing to do: every node runs what the manifests say.',
+    ]);
+    expect((await gitopsContainers()).map((c) => c.id)).toEqual(before.map((c) => c.id));
+  });
+
   it('a bad commit changes nothing and is reported with the repository path; the next good commit applies', async () => {
     const before = await gitopsContainers();
     const bad = await commit(

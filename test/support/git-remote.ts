@@ -14,8 +14,11 @@ export interface GitRemote {
   url: string;
   /** Runs git in the working clone, as a committer named `test`. */
   git(...args: string[]): Promise<string>;
-  /** Writes the files (paths relative to the repository), commits everything and pushes to main; returns the commit. */
-  commit(files: Record<string, string>, message: string): Promise<string>;
+  /**
+   * Writes the files (paths relative to the repository), commits everything and pushes to
+   * `branch` (default main); returns the commit.
+   */
+  commit(files: Record<string, string>, message: string, branch?: string): Promise<string>;
 }
 
 export async function gitRemote(prefix: string): Promise<GitRemote> {
@@ -31,14 +34,14 @@ export async function gitRemote(prefix: string): Promise<GitRemote> {
     root,
     url: `file://${bare}`,
     git,
-    async commit(files, message) {
+    async commit(files, message, branch = 'main') {
       for (const [file, text] of Object.entries(files)) {
         await mkdir(path.dirname(path.join(work, file)), { recursive: true });
         await writeFile(path.join(work, file), text);
       }
       await git('add', '-A');
       await git('commit', '--quiet', '-m', message);
-      await git('push', '--quiet', 'origin', 'HEAD:main');
+      await git('push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
       return (await git('rev-parse', 'HEAD')).trim();
     },
   };
