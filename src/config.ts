@@ -8,6 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import ms from 'ms';
+import { DEFAULT_PASSWORD_ENV_PREFIX, type PasswordRules } from './core/password-rules.js';
 import { ConfigError } from './errors.js';
 import { parseListen } from './listen-address.js';
 
@@ -69,13 +70,8 @@ export interface Config {
   passwords: PasswordConfig;
 }
 
-/** The operator's bounds on the password sources a manifest may name. */
-export interface PasswordConfig {
-  /** Directories (made absolute); `passwordFile` must lie inside one of them. Empty: passwordFile refused. */
-  dirs: string[];
-  /** `passwordEnv` must start with this. */
-  envPrefix: string;
-}
+/** The operator's bounds on the password sources a manifest may name (directories made absolute). */
+export type PasswordConfig = PasswordRules;
 
 /** Paths of a CA certificate, a client certificate and its key (PEM). */
 export interface TlsFiles {
@@ -102,9 +98,6 @@ interface Flag {
   /** May be given several times; the values are collected in a list. */
   repeatable?: boolean;
 }
-
-/** Variables a manifest's `passwordEnv` may name unless `--password-env-prefix` says otherwise. */
-export const DEFAULT_PASSWORD_ENV_PREFIX = 'VRRP_PASSWORD';
 
 /** Flags shared by the run, plan and status commands. */
 const CLUSTER_FLAGS: Flag[] = [
@@ -329,6 +322,12 @@ export function toAgentConfig(raw: Record<string, unknown>): AgentConfig {
 }
 
 export const addClusterOptions = (command: Command): Command => addFlags(command, CLUSTER_FLAGS);
+/** `validate`: the password rules of the daemon, so that it checks manifests against them. */
+export const addPasswordOptions = (command: Command): Command =>
+  addFlags(
+    command,
+    CLUSTER_FLAGS.filter((flag) => flag.spec.startsWith('--password-')),
+  );
 export const addRunOptions = (command: Command): Command => addFlags(command, RUN_FLAGS);
 export const addAdoptOption = (command: Command): Command => addFlags(command, ADOPT_FLAGS);
 export const addOutputOption = (command: Command): Command => addFlags(command, OUTPUT_FLAGS);
@@ -420,8 +419,11 @@ export function toConfig(raw: Record<string, unknown>): Config {
   };
 }
 
-/** `--password-dir` (each value may hold several, ":"-separated) and `--password-env-prefix`. */
-function passwordConfig(raw: Record<string, unknown>): PasswordConfig {
+/**
+ * `--password-dir` (each value may hold several, ":"-separated) and `--password-env-prefix`: the
+ * daemon's rules, and what `validate` checks manifests against.
+ */
+export function passwordConfig(raw: Record<string, unknown>): PasswordConfig {
   const given = Array.isArray(raw.passwordDir) ? raw.passwordDir.map(String) : [];
   const dirs = given.flatMap((value) => value.split(':')).filter((dir) => dir !== '');
   const envPrefix = String(raw.passwordEnvPrefix ?? DEFAULT_PASSWORD_ENV_PREFIX);

@@ -1,5 +1,6 @@
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { isInsideDir, outsidePasswordDirsRefusal, passwordFileRefusal } from '../core/password-rules.js';
 import { BoundedFileError, fileKind, readBoundedFile } from './bounded-file.js';
 
 /**
@@ -20,31 +21,19 @@ export type PasswordFileRead = { password: string } | { problem: string };
  * never quote the file's content, nor say how long it is.
  */
 export function readPasswordFile(file: string, dirs: readonly string[]): PasswordFileRead {
-  if (dirs.length === 0) {
-    return {
-      problem:
-        `passwordFile ${file} is refused: no password directory is configured; start the reconciler with ` +
-        '--password-dir DIR (or SWARM_VIP_PASSWORD_DIRS=DIR1:DIR2) naming the directory that holds it',
-    };
-  }
-  const outside = {
-    problem:
-      `passwordFile ${file} is refused: it is not inside a password directory (${dirs.join(', ')}) ` +
-      'once links are resolved; put the file there or add its directory with --password-dir',
-  };
   // Lexically first (against each directory as given and as it really is): nothing outside the
   // directories is looked up at all.
-  const written = path.resolve(file);
-  if (!dirs.some((dir) => isInside(written, path.resolve(dir)) || isInside(written, realDir(dir)))) {
-    return outside;
-  }
+  const refusal = passwordFileRefusal(file, dirs, dirs.map(realDir));
+  if (refusal !== undefined) return { problem: refusal };
   let real: string;
   try {
     real = realpathSync(file);
   } catch (error) {
     return { problem: `cannot read passwordFile ${file}: ${reason(error)}` };
   }
-  if (!dirs.some((dir) => isInside(real, realDir(dir)))) return outside;
+  if (!dirs.some((dir) => isInsideDir(real, realDir(dir)))) {
+    return { problem: outsidePasswordDirsRefusal(file, dirs) };
+  }
   return readRegularFile(file, real);
 }
 
@@ -68,13 +57,6 @@ function readRegularFile(file: string, real: string): PasswordFileRead {
 
 function notRegular(file: string, kind: string): PasswordFileRead {
   return { problem: `passwordFile ${file} is refused: it is a ${kind}, not a regular file` };
-}
-
-function isInside(candidate: string, dir: string): boolean {
-  const relative = path.relative(dir, candidate);
-  // `..data` (Kubernetes, git-sync) is a name inside; only `..` itself climbs out.
-  const climbs = relative === '..' || relative.startsWith(`..${path.sep}`);
-  return relative !== '' && !climbs && !path.isAbsolute(relative);
 }
 
 /** A configured directory with its links resolved; as given when it does not exist (nothing is inside it then). */

@@ -1,3 +1,4 @@
+import { passwordEnvRefusal } from '../core/password-rules.js';
 import { problemAt } from '../core/problem-location.js';
 import type { LoadedVirtualIP, ManifestProblem } from '../core/types.js';
 import { vrrpPasswordProblem } from '../core/vrrp-password.js';
@@ -38,7 +39,7 @@ export function readVrrpPasswords(vips: readonly LoadedVirtualIP[], sources: Pas
     const auth = vip.manifest.spec.authentication;
     if (!auth) continue;
     const name = vip.manifest.metadata.name;
-    const read = readOne(auth, sources);
+    const read = readOne(name, auth, sources);
     const problem = 'problem' in read ? read.problem : vrrpPasswordProblem(read.password);
     if (problem === undefined && 'password' in read) {
       result.passwords.set(name, read.password);
@@ -55,19 +56,14 @@ export function readVrrpPasswords(vips: readonly LoadedVirtualIP[], sources: Pas
 type Read = { password: string } | { problem: string; pointer: string };
 
 function readOne(
+  vipName: string,
   auth: { passwordEnv?: string | undefined; passwordFile?: string | undefined },
   sources: PasswordSources,
 ): Read {
   if (auth.passwordEnv !== undefined) {
     // Checked before the variable is looked up: a refusal says nothing about whether it is set.
-    if (!auth.passwordEnv.startsWith(sources.envPrefix)) {
-      return {
-        pointer: '/spec/authentication/passwordEnv',
-        problem:
-          `passwordEnv ${auth.passwordEnv} is refused: the reconciler reads passwords only from variables ` +
-          `whose name starts with ${sources.envPrefix} (--password-env-prefix, SWARM_VIP_PASSWORD_ENV_PREFIX)`,
-      };
-    }
+    const refusal = passwordEnvRefusal(auth.passwordEnv, sources.envPrefix, vipName);
+    if (refusal !== undefined) return { pointer: '/spec/authentication/passwordEnv', problem: refusal };
     const value = sources.env[auth.passwordEnv];
     if (value) return { password: value.replace(/\r?\n$/, '') };
     return {

@@ -114,7 +114,7 @@ export async function importCommand(
   const manifests = parseSnapshot(await deps.manifests.snapshot());
   const { nodes, runtimes } = await deps.directory.nodes(manifests);
   const { found, unreadable } = await readHandRun(nodes, runtimes, io);
-  const result = importHandRunKeepalived(found);
+  const result = importHandRunKeepalived(found, { passwordEnvPrefix: config.passwords.envPrefix });
   for (const problem of result.problems)
     io.stderr(`${problem.node}: ${shown(problem.container)}: ${problem.message}`);
   const endpoints = endpointsToCopy(config, options.outDir, result.vips, manifests.endpoints);

@@ -11,8 +11,10 @@ import {
   addClusterOptions,
   addGitOptions,
   addOutputOption,
+  addPasswordOptions,
   addSourceOptions,
   addRunOptions,
+  passwordConfig,
   toAgentConfig,
   toConfig,
 } from '../config.js';
@@ -39,17 +41,18 @@ addAdoptOption(addRunOptions(addClusterOptions(program))).action(async (raw: Rec
   exitCode = await runCommand(config, config.once, log, io);
 });
 
-program
-  .command('validate')
-  .description('check every manifest in DIR; print each problem as file:line:col  path  message')
+addPasswordOptions(program.command('validate'))
+  .description(
+    "check every manifest in DIR, against the reconciler's password rules too; print each problem as file:line:col  path  message",
+  )
   .argument(
     '[dir]',
     'manifest directory (env SWARM_VIP_MANIFESTS)',
     process.env['SWARM_VIP_MANIFESTS'] ?? 'manifests',
   )
-  .action(async (dir: string) => {
+  .action(async (dir: string, raw: Record<string, unknown>) => {
     const { validateCommand } = await import('./validate-command.js');
-    exitCode = await validateCommand({ dir }, io);
+    exitCode = await validateCommand({ dir, passwords: passwordConfig(raw) }, io);
   });
 
 addGitOptions(addAdoptOption(addOutputOption(addClusterOptions(program.command('plan')))))

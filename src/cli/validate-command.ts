@@ -1,12 +1,19 @@
 /**
  * `reconciler validate [DIR]`: every problem of a manifest directory as `file:line:col  path
  * message`, for the CI of a GitOps repository. Exit code 0 when all is valid, 1 otherwise.
- * Notices (what a valid manifest costs, e.g. the slow failover that authentication forces) print
+ * The VRRP password sources are checked against the reconciler's rules (given as the same flags),
+ * without reading any secret. Notices (what a valid manifest costs, e.g. the slow failover that authentication forces) print
  * the same way with `notice:` before the message and never change the exit code.
  */
 import path from 'node:path';
 import { manifestNotices } from '../core/manifest-checks/notices.js';
+import {
+  DEFAULT_PASSWORD_ENV_PREFIX,
+  passwordRuleProblems,
+  type PasswordRules,
+} from '../core/password-rules.js';
 import { escapeControl } from '../core/printable.js';
+import { sortProblems } from '../core/problem-location.js';
 import type { ManifestProblem } from '../core/types.js';
 import { loadManifestDir, ManifestDirError, type ManifestDirDeps } from '../manifest/load-manifest-dir.js';
 import type { ManifestSet } from '../ports.js';
@@ -14,6 +21,12 @@ import { EXIT } from './exit-codes.js';
 
 export interface ValidateArgs {
   dir: string;
+  /**
+   * The reconciler's password rules (`--password-env-prefix`, `--password-dir`): a manifest that
+   * names a source they refuse is an error here as it is in the daemon. Default: the daemon's
+   * defaults (prefix VRRP_PASSWORD, no password directory).
+   */
+  passwords?: PasswordRules;
 }
 
 export interface ValidateIo {
@@ -25,7 +38,7 @@ export interface ValidateIo {
   fs?: ManifestDirDeps;
 }
 
-export async function validateCommand({ dir }: ValidateArgs, io: ValidateIo): Promise<number> {
+export async function validateCommand({ dir, passwords }: ValidateArgs, io: ValidateIo): Promise<number> {
   const cwd = io.cwd ?? process.cwd();
   let set: ManifestSet;
   try {
@@ -36,12 +49,15 @@ export async function validateCommand({ dir }: ValidateArgs, io: ValidateIo): Pr
     io.stderr(`error: ${describeLoadError(error, dir)}`);
     return EXIT.validate.invalid;
   }
-  for (const line of formatProblems(set.problems, cwd)) io.stdout(line);
+  // Only the rules: no variable is looked up and no file read (they live on the reconciler's host).
+  const rules = passwords ?? { envPrefix: DEFAULT_PASSWORD_ENV_PREFIX, dirs: [] };
+  const problems = sortProblems([...set.problems, ...passwordRuleProblems(set.virtualIPs, rules)], set.files);
+  for (const line of formatProblems(problems, cwd)) io.stdout(line);
   const notices = manifestNotices(set.virtualIPs);
   for (const notice of notices)
     io.stdout(formatProblem({ ...notice, message: `notice: ${notice.message}` }, cwd));
-  io.stdout(summary(set) + (notices.length > 0 ? `; ${plural(notices.length, 'notice')}` : ''));
-  return set.problems.length === 0 ? EXIT.validate.valid : EXIT.validate.invalid;
+  io.stdout(summary(set, problems) + (notices.length > 0 ? `; ${plural(notices.length, 'notice')}` : ''));
+  return problems.length === 0 ? EXIT.validate.valid : EXIT.validate.invalid;
 }
 
 /**
@@ -73,10 +89,10 @@ export function formatProblems(problems: readonly ManifestProblem[], cwd: string
   return lines;
 }
 
-function summary(set: ManifestSet): string {
-  if (set.problems.length > 0) {
-    const files = new Set(set.problems.map((problem) => problem.file)).size;
-    return `${plural(set.problems.length, 'problem')} in ${plural(files, 'file')}`;
+function summary(set: ManifestSet, problems: readonly ManifestProblem[]): string {
+  if (problems.length > 0) {
+    const files = new Set(problems.map((problem) => problem.file)).size;
+    return `${plural(problems.length, 'problem')} in ${plural(files, 'file')}`;
   }
   const total = set.virtualIPs.length + set.endpoints.length;
   return `${plural(total, 'manifest')} valid (${set.virtualIPs.length} VirtualIP, ${set.endpoints.length} NodeEndpoint)`;

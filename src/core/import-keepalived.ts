@@ -15,6 +15,7 @@
  */
 import { compareStrings } from './compare-strings.js';
 import { canonicalAddress, parseIpAddress } from './ip-address.js';
+import { DEFAULT_PASSWORD_ENV_PREFIX, passwordEnvFor } from './password-rules.js';
 
 /** One hand-run keepalived container, as the adapter read it (password reduced to facts). */
 export interface HandRunKeepalived {
@@ -55,6 +56,14 @@ export interface ImportProblem {
   node: string;
   container: string;
   message: string;
+}
+
+export interface ImportOptions {
+  /**
+   * The reconciler's `--password-env-prefix`: each VIP's `passwordEnv` is this prefix and its
+   * name, so the daemon admits what import writes.
+   */
+  passwordEnvPrefix: string;
 }
 
 export interface ImportResult {
@@ -172,11 +181,6 @@ export function vipNameFor(cidr: string): string {
   return `vip-${address.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`.replace(/-+$/, '').slice(0, 63);
 }
 
-/** VRRP_PASSWORD_<NAME>: the variable the operator sets for the reconciler. */
-export function passwordEnvFor(name: string): string {
-  return `VRRP_PASSWORD_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
-}
-
 interface Member {
   from: HandRunKeepalived;
   settings: Settings;
@@ -217,7 +221,10 @@ function imageOf(members: readonly Member[]): { image?: string; note?: string } 
   return { image };
 }
 
-function buildVip(members: Member[]): { vip?: ImportedVip; problems: ImportProblem[] } {
+function buildVip(
+  members: Member[],
+  options: ImportOptions,
+): { vip?: ImportedVip; problems: ImportProblem[] } {
   const first = members[0] as Member;
   const name = vipNameFor(first.settings.addresses[0] ?? '');
   const problems: ImportProblem[] = [];
@@ -240,7 +247,8 @@ function buildVip(members: Member[]): { vip?: ImportedVip; problems: ImportProbl
     notes.push(
       `the nodes use different interfaces (${[...interfaces].join(', ')}); using ${first.settings.interface}`,
     );
-  const env = passwordEnvFor(name);
+  // The variable the operator sets for the reconciler: named so that the daemon's own rule admits it.
+  const env = passwordEnvFor(name, options.passwordEnvPrefix);
   notes.push(...passwordNotes(kept, env));
   const { image, note } = imageOf(kept);
   if (note) notes.push(note);
@@ -276,7 +284,10 @@ function buildVip(members: Member[]): { vip?: ImportedVip; problems: ImportProbl
  * Groups the hand-run containers into VRRP groups (same router id and addresses) and gives one
  * VirtualIP per group; containers that cannot be read come back as problems.
  */
-export function importHandRunKeepalived(containers: readonly HandRunKeepalived[]): ImportResult {
+export function importHandRunKeepalived(
+  containers: readonly HandRunKeepalived[],
+  options: ImportOptions = { passwordEnvPrefix: DEFAULT_PASSWORD_ENV_PREFIX },
+): ImportResult {
   const problems: ImportProblem[] = [];
   const groups = new Map<string, Member[]>();
   for (const from of containers) {
@@ -290,7 +301,7 @@ export function importHandRunKeepalived(containers: readonly HandRunKeepalived[]
   }
   const vips: ImportedVip[] = [];
   for (const members of groups.values()) {
-    const built = buildVip(members);
+    const built = buildVip(members, options);
     problems.push(...built.problems);
     if (built.vip) vips.push(built.vip);
   }

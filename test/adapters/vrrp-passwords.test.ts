@@ -71,7 +71,8 @@ describe('readVrrpPasswords', () => {
       expect(set.problems).toEqual(unset.problems);
       expect(set.problems[0]?.message).toBe(
         `VirtualIP a: passwordEnv ${name} is refused: the reconciler reads passwords only from variables ` +
-          'whose name starts with VRRP_PASSWORD (--password-env-prefix, SWARM_VIP_PASSWORD_ENV_PREFIX)',
+          'whose name starts with VRRP_PASSWORD (--password-env-prefix, SWARM_VIP_PASSWORD_ENV_PREFIX), ' +
+          'e.g. passwordEnv: VRRP_PASSWORD_A',
       );
     },
   );

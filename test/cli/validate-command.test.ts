@@ -1,9 +1,11 @@
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { formatProblem, validateCommand } from '../../src/cli/validate-command.js';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatProblem, validateCommand, type ValidateArgs } from '../../src/cli/validate-command.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -151,4 +153,90 @@ describe('formatProblem', () => {
   ])('%o from %s', (problem, cwd, line) => {
     expect(formatProblem({ code: 'schema', ...problem }, cwd)).toBe(line);
   });
+});
+
+describe('validate against the reconciler’s password rules', () => {
+  let addresses = 100;
+  /** A VirtualIP of its own address (`authentication` on line 9). */
+  const manifest = (name: string, authentication: string) => `apiVersion: swarm-vip/v1
+kind: VirtualIP
+metadata: { name: ${name} }
+spec:
+  addresses: [198.18.0.${(addresses += 1)}/24]
+  nodes: [{ name: node-1, priority: 100 }]
+  advertInterval: 1
+  authentication:
+    ${authentication}
+`;
+  let dir = '';
+  let secrets = '';
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'validate-pw-'));
+    secrets = await mkdtemp(path.join(tmpdir(), 'validate-pw-secrets-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rm(secrets, { recursive: true, force: true });
+  });
+  const runWith = async (passwords: ValidateArgs['passwords']) => {
+    const stdout: string[] = [];
+    const code = await validateCommand(
+      { dir, passwords },
+      { stdout: (l) => stdout.push(l), stderr: () => {}, cwd: dir },
+    );
+    // Every VIP here has authentication, so each has its notice of what that costs: not the point.
+    return { code, stdout: stdout.filter((line) => !line.includes('  notice: ')) };
+  };
+
+  it('reports each refused source at its line with what would be right; allowed ones pass unread', async () => {
+    await writeFile(path.join(dir, 'thief.yaml'), manifest('thief', 'passwordEnv: AWS_SECRET_ACCESS_KEY'));
+    await writeFile(path.join(dir, 'shadow.yaml'), manifest('shadow', 'passwordFile: /etc/shadow'));
+    // Allowed, though the variable is set nowhere and the file does not exist: validate reads no secret.
+    await writeFile(path.join(dir, 'env.yaml'), manifest('env', 'passwordEnv: OPS_VRRP_ENV'));
+    await writeFile(path.join(dir, 'file.yaml'), manifest('file', `passwordFile: ${secrets}/absent`));
+    // A FIFO in the password directory would block a read: there is none.
+    execFileSync('mkfifo', [path.join(secrets, 'fifo')]);
+    await writeFile(path.join(dir, 'fifo.yaml'), manifest('fifo', `passwordFile: ${secrets}/fifo`));
+    const { code, stdout } = await runWith({ envPrefix: 'OPS_VRRP', dirs: [secrets] });
+    expect(code).toBe(1);
+    expect(stdout).toEqual([
+      `shadow.yaml:9:19  /spec/authentication/passwordFile  VirtualIP shadow: passwordFile /etc/shadow is refused: it is not inside a password directory (${secrets}) once links are resolved; put the file there or add its directory with --password-dir`,
+      'thief.yaml:9:18  /spec/authentication/passwordEnv  VirtualIP thief: passwordEnv AWS_SECRET_ACCESS_KEY is refused: the reconciler reads passwords only from variables whose name starts with OPS_VRRP (--password-env-prefix, SWARM_VIP_PASSWORD_ENV_PREFIX), e.g. passwordEnv: OPS_VRRP_THIEF',
+      '2 problems in 2 files; 5 notices',
+    ]);
+  });
+
+  it('by default holds manifests to the daemon’s defaults: prefix VRRP_PASSWORD, no passwordFile', async () => {
+    await writeFile(path.join(dir, 'env.yaml'), manifest('env', 'passwordEnv: VRRP_PASSWORD_ENV'));
+    await writeFile(path.join(dir, 'file.yaml'), manifest('file', `passwordFile: ${secrets}/vrrp`));
+    const { code, stdout } = await runWith(undefined);
+    expect(code).toBe(1);
+    expect(stdout).toEqual([
+      `file.yaml:9:19  /spec/authentication/passwordFile  VirtualIP file: passwordFile ${secrets}/vrrp is refused: no password directory is configured; start the reconciler with --password-dir DIR (or SWARM_VIP_PASSWORD_DIRS=DIR1:DIR2) naming the directory that holds it`,
+      '1 problem in 1 file; 2 notices',
+    ]);
+  });
+
+  it('the real CLI takes the daemon’s flags and variables for the rules', async () => {
+    await writeFile(path.join(dir, 'file.yaml'), manifest('file', `passwordFile: ${secrets}/vrrp`));
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'validate', ...args],
+        {
+          cwd: root,
+          timeout: 30_000,
+          env: { ...process.env, ...env },
+        },
+      ).then(
+        () => 0,
+        (error: { code: number }) => error.code,
+      );
+    const [refused, byFlag, byVariable] = await Promise.all([
+      cli([dir]),
+      cli(['--password-dir', secrets, dir]),
+      cli([dir], { SWARM_VIP_PASSWORD_DIRS: `/elsewhere:${secrets}` }),
+    ]);
+    expect({ refused, byFlag, byVariable }).toEqual({ refused: 1, byFlag: 0, byVariable: 0 });
+  }, 30_000);
 });

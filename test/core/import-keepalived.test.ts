@@ -73,6 +73,21 @@ describe('importHandRunKeepalived', () => {
     expect(vips[0]?.notes.join('\n')).toContain('set VRRP_PASSWORD_VIP_198_51_100_7');
   });
 
+  it.each([
+    ['VRRP_PASSWORD', 'VRRP_PASSWORD_VIP_198_51_100_7'],
+    ['OPS_VRRP', 'OPS_VRRP_VIP_198_51_100_7'],
+    ['OPS_VRRP_', 'OPS_VRRP_VIP_198_51_100_7'],
+  ])(
+    'under --password-env-prefix %s the password variable is %s, in the manifest and the notes',
+    (prefix, variable) => {
+      const { vips } = importHandRunKeepalived([handRun('node-1', recipe('200'))], {
+        passwordEnvPrefix: prefix,
+      });
+      expect(vips[0]?.manifest.spec.authentication).toEqual({ passwordEnv: variable });
+      expect(vips[0]?.notes.join('\n')).toContain(`set ${variable} in the reconciler's environment`);
+    },
+  );
+
   it('the image defaults (priority 150, router id 51) apply when a variable is unset', () => {
     const { vips } = importHandRunKeepalived([handRun('n', { KEEPALIVED_VIRTUAL_IPS: '2001:db8::7/64' })]);
     expect(vips[0]?.manifest.spec).toMatchObject({

@@ -4,7 +4,8 @@
  * manifests, `validate` accepts them, and `--once --adopt` replaces the hand-run containers while
  * the address is watched on every node's interfaces the whole time.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -167,6 +168,33 @@ describe('reconciler import, then adopt', () => {
     expect(vip).toContain(`passwordEnv: ${PASSWORD_ENV}`);
     const validate = await runCli(['validate', outDir]);
     expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+  });
+
+  it('with --password-env-prefix, names the variable the daemon admits; validate holds each output to its prefix', async () => {
+    // Nodes of their own: the first test's output lies inside nodesDir and would be read twice.
+    const nodes = await manifestDir(cluster);
+    const dir = await mkdtemp(path.join(tmpdir(), 'swarm-vip-import-prefix-'));
+    try {
+      const result = await runCli(['import', '--manifests', nodes, '--password-env-prefix', 'OPS_VRRP']);
+      expect(result.code, result.stderr).toBe(0);
+      const variable = `OPS_VRRP_VIP_${address.replace(/\./g, '_')}`;
+      expect(result.stdout).toContain(`passwordEnv: ${variable}`);
+      expect(result.stderr).toContain(`set ${variable} in the reconciler's environment`);
+      await writeFile(path.join(dir, 'imported.yaml'), result.stdout);
+      const same = await runCli(['validate', '--password-env-prefix', 'OPS_VRRP', dir]);
+      expect(same.code, same.stdout).toBe(0);
+      // Under the default prefix the daemon would refuse it, and validate says so at its line.
+      const other = await runCli(['validate', dir]);
+      expect(other.code).toBe(1);
+      expect(other.stdout).toMatch(
+        new RegExp(
+          `imported\\.yaml:\\d+:\\d+  /spec/authentication/passwordEnv  VirtualIP vip-[\\d-]+: passwordEnv ${variable} is refused: .*, e\\.g\\. passwordEnv: VRRP_PASSWORD_VIP_`,
+        ),
+      );
+    } finally {
+      await removeDir(dir);
+      await removeDir(nodes);
+    }
   });
 
   it("--once --adopt replaces every hand-run container; the address is unheld only for the successor's skew time when the hand-run holder has the highest priority", async () => {
