@@ -97,6 +97,12 @@ export class SimulatedNodeRuntime implements NodeRuntime {
     return '';
   }
 
+  async recentRejection(): Promise<undefined> {
+    this.counts.probes++;
+    await sleep(this.costs.probeMs);
+    return undefined;
+  }
+
   async removeAddresses(): Promise<{ removed: string[]; skippedMaster: boolean }> {
     this.counts.writes++;
     await sleep(this.costs.probeMs);

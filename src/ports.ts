@@ -3,7 +3,8 @@
  * their own. The pure core (src/core/) needs none of them.
  */
 import type { Observable } from 'rxjs';
-import type { ContainerReport } from './core/container-reports.js';
+import type { CrashLoopSnapshot } from './core/crash-loops.js';
+import type { ContainerReport, RejectedAdvert } from './core/container-reports.js';
 import type { HandRunKeepalived } from './core/import-keepalived.js';
 import type { RevisionAudit } from './core/revision-audit.js';
 import type {
@@ -83,6 +84,13 @@ export interface RevisionRecord {
   write(audit: RevisionAudit): Promise<void>;
 }
 
+/** Where the daemon's crash loops outlive it, for `reconciler status` (see core/crash-loops.ts). */
+export interface CrashLoopRecord {
+  /** The recorded snapshot; undefined when there is none (or it is unreadable). */
+  read(): Promise<CrashLoopSnapshot | undefined>;
+  write(snapshot: CrashLoopSnapshot): Promise<void>;
+}
+
 /** A remote source's upkeep, for `/status` and `status`: what it follows and its latest failure. */
 export interface ManifestSourceStatus {
   /** What is followed, credentials hidden: `git://127.0.0.1:9418/ops.git main (path cluster)`. */
@@ -158,6 +166,11 @@ export interface NodeRuntime {
   reports(containerId: string): Observable<ContainerReport>;
   /** The container's last log lines, printable, joined with ` | ` (for reasons shown to people). */
   recentLogs(containerId: string): Promise<string>;
+  /**
+   * The latest VRRP advert the container's keepalived dropped within the last `withinMs`, read
+   * from its log once (bounded), for the one-shot commands; the daemon follows the log instead.
+   */
+  recentRejection(containerId: string, withinMs: number): Promise<RejectedAdvert | undefined>;
   /**
    * Removes addresses from the node's interfaces: inside the VIP's own running container (which
    * refuses when its keepalived is MASTER by then), or else in a short-lived helper container of

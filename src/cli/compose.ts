@@ -1,6 +1,7 @@
 import { DockerNodeDirectory } from '../adapters/docker/node-directory.js';
 import { GitManifestSource } from '../adapters/git-manifest-source.js';
 import { ManifestDirSource } from '../adapters/manifest-dir-source.js';
+import { CrashLoopRecordFile } from '../adapters/crash-loop-record-file.js';
 import { RevisionRecordFile } from '../adapters/revision-record-file.js';
 import { RevisionTracker } from '../loop/revision-tracker.js';
 import type { Config } from '../config.js';
@@ -53,4 +54,12 @@ export function revisionRecord(config: Config): RevisionRecordFile {
 
 export function composeRevisionTracker(config: Config, log: Logger): Promise<RevisionTracker> {
   return RevisionTracker.open({ log, nowMs: Date.now, record: revisionRecord(config) });
+}
+
+/**
+ * The daemon's crash loops (sick containers replaced, their reasons and backoff), recorded beside
+ * the lock file, so that `reconciler status` can show them.
+ */
+export function crashLoopRecord(config: Config): CrashLoopRecordFile {
+  return new CrashLoopRecordFile(`${config.lockFile}.crash-loops.json`);
 }

@@ -11,7 +11,8 @@ import { describeRepair, probeAnomalies, repairStaleAddresses } from '../loop/pr
 import { ReconcileLoop } from '../loop/reconcile-loop.js';
 import type { RevisionTracker } from '../loop/revision-tracker.js';
 import type { SingleActor } from '../loop/single-actor.js';
-import { composePassDeps, composeRevisionTracker } from './compose.js';
+import { CrashLoopRecorder } from '../loop/crash-loop-recorder.js';
+import { composePassDeps, composeRevisionTracker, crashLoopRecord } from './compose.js';
 import { composeSingleActor } from './compose-single-actor.js';
 import { EXIT, onceExitCode } from './exit-codes.js';
 import type { CommandIo } from './io.js';
@@ -128,6 +129,7 @@ async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
   await actor.run(stop.signal, async (lost) => {
     const deps = composePassDeps(config, log);
     server?.setSource(() => deps.manifests.status?.());
+    const crashLoops = new CrashLoopRecorder({ record: crashLoopRecord(config), log, nowMs: Date.now });
     const loop = new ReconcileLoop({
       ...deps,
       revisions: await composeRevisionTracker(config, log),
@@ -137,7 +139,10 @@ async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
       settleMs: config.healthSettleMs,
       watch: { faultReplaceMs: config.faultReplaceMs },
       requeue: { baseMs: config.requeueBaseMs, maxMs: config.requeueMaxMs },
-      onStatus: (status) => server?.update(status),
+      onStatus: (status) => {
+        server?.update(status);
+        crashLoops.note(status.crashLoops);
+      },
       onPassError: (error) => server?.passFailed(error),
       onHeartbeat: () => server?.heartbeat(),
     });
@@ -145,6 +150,7 @@ async function watchUntilSignal(config: Config, log: Logger): Promise<number> {
     loop.start();
     await new Promise((resolve) => lost.addEventListener('abort', resolve, { once: true }));
     await loop.stop();
+    await crashLoops.flush();
   });
   await server?.close();
   log.info('stopped');

@@ -5,7 +5,8 @@ import { passResult, readWorld } from '../loop/pass.js';
 import { probeAnomalies } from '../loop/probe-anomalies.js';
 import { describeAnomaly } from '../core/anomalies.js';
 import type { VipConditions } from '../core/conditions.js';
-import { composePassDeps, revisionRecord } from './compose.js';
+import { composePassDeps, crashLoopRecord, revisionRecord } from './compose.js';
+import { describeCrashLoop, type CrashLoopSnapshot } from '../core/crash-loops.js';
 import type { RevisionAudit } from '../core/revision-audit.js';
 import type { ManifestSourceStatus } from '../ports.js';
 import { EXIT, statusExitCode } from './exit-codes.js';
@@ -21,6 +22,7 @@ export async function statusCommand(config: Config, log: Logger, io: CommandIo):
   const { vips, anomalies } = await probeAnomalies(world);
   const { conditions, revision } = passResult(world, [], config.adopt, vips);
   const revisions = await revisionRecord(config).read();
+  const crashLoops = await crashLoopRecord(config).read();
   const source = deps.manifests.status?.();
   if (config.output === 'json') {
     const view = {
@@ -30,6 +32,9 @@ export async function statusCommand(config: Config, log: Logger, io: CommandIo):
       conditions,
       vips,
       anomalies: anomalies.map((a) => ({ ...a, message: describeAnomaly(a) })),
+      crashLoops: crashLoops
+        ? { recordedAt: new Date(crashLoops.recordedAtMs).toISOString(), containers: crashLoops.crashLoops }
+        : null,
       claims: world.claims.map(claimView),
       problems: world.problems,
     };
@@ -37,6 +42,8 @@ export async function statusCommand(config: Config, log: Logger, io: CommandIo):
   } else {
     io.stdout(statusText(vips));
     for (const anomaly of anomalies) io.stdout(`anomaly ${anomaly.kind}: ${describeAnomaly(anomaly)}`);
+    const loops = crashLoopsText(crashLoops);
+    if (loops) io.stdout(loops);
     const notReady = conditionsText(conditions);
     if (notReady) io.stdout(notReady);
     io.stdout(`revision ${revision.manifests} (nodes ${revision.nodes})`);
@@ -64,6 +71,19 @@ export function revisionsText(audit: RevisionAudit | undefined, source?: Manifes
     : ['applied   unknown: no reconciler has recorded a pass for these manifests (same --lock-file?)'];
   if (source?.error) lines.push(`source    ${source.source}: ${source.error.code}: ${source.error.message}`);
   return lines.join('\n');
+}
+
+/**
+ * The sick containers the acting reconciler replaced, as it recorded them (this command has no
+ * memory across runs): one line each, the reason quoted and capped; nothing when there are none.
+ */
+export function crashLoopsText(snapshot: CrashLoopSnapshot | undefined): string {
+  if (!snapshot || snapshot.crashLoops.length === 0) return '';
+  const at = new Date(snapshot.recordedAtMs).toISOString();
+  return [
+    `crash loops, as the acting reconciler recorded them at ${at}:`,
+    ...snapshot.crashLoops.map((loop) => `  ${describeCrashLoop(loop)}`),
+  ].join('\n');
 }
 
 /** One line per VIP that is not Ready: its reason and message. */

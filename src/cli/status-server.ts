@@ -40,7 +40,7 @@ export class StatusServer {
   });
   private readonly anomalies = new Gauge({
     name: 'swarm_vip_anomalies',
-    help: 'Anomalies that outlasted their grace period, by VIP and kind (stale-address, no-holder, split-brain)',
+    help: 'Anomalies that outlasted their grace period, by VIP and kind (stale-address, no-holder, split-brain, vrid-clash)',
     labelNames: ['vip', 'kind'],
     registers: [this.registry],
   });

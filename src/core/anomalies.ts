@@ -64,7 +64,16 @@ export type Anomaly =
     }
   | { kind: 'no-holder'; vip: string; reachableTargets: string[] }
   | { kind: 'split-brain'; vip: string; nodes: string[]; cause: string }
-  | { kind: 'vrid-clash'; vip: string; nodes: string[]; rejection: AdvertRejection; cause: string };
+  | {
+      kind: 'vrid-clash';
+      vip: string;
+      /** Nodes whose keepalived of this VIP drops the adverts. */
+      nodes: string[];
+      /** That keepalived's container (named alike on every node). */
+      container: string;
+      rejection: AdvertRejection;
+      cause: string;
+    };
 
 export type AnomalyKind = Anomaly['kind'];
 
@@ -113,7 +122,7 @@ function vipAnomalies(vip: VipFacts, nodes: readonly NodeFacts[]): Anomaly[] {
       kind: 'split-brain',
       vip: vip.vip,
       nodes: holdings.map((h) => h.node),
-      cause: clash ? `${clash.cause}; it likely claims the address too` : splitBrainCause(holdings),
+      cause: splitBrainCause(holdings, clash),
     });
   }
   if (clash) anomalies.push(clash);
@@ -146,17 +155,18 @@ function vridClash(
   const rejecting = nodes.flatMap((n) =>
     n.containers
       .filter((c) => c.vip === vip && c.rejected)
-      .map((c) => ({ node: n.node, rejected: c.rejected })),
+      .map((c) => ({ node: n.node, container: c.name, rejected: c.rejected })),
   );
-  const first = rejecting[0]?.rejected;
-  if (!first) return undefined;
+  const first = rejecting[0];
+  if (!first?.rejected) return undefined;
   const names = rejecting.map((r) => r.node);
   return {
     kind: 'vrid-clash',
     vip,
     nodes: names,
-    rejection: first.rejection,
-    cause: `keepalived on ${names.join(', ')} drops VRRP adverts for its virtual_router_id ("${first.detail}"): likely ${REJECTION_CAUSE[first.rejection]}`,
+    container: first.container,
+    rejection: first.rejected.rejection,
+    cause: `keepalived on ${names.join(', ')} drops VRRP adverts for its virtual_router_id ("${first.rejected.detail}"): likely ${REJECTION_CAUSE[first.rejected.rejection]}`,
   };
 }
 
@@ -168,11 +178,24 @@ function whyWrong(container: ContainerFacts | undefined): string | undefined {
   return undefined;
 }
 
-function splitBrainCause(holdings: readonly Holding[]): string {
+/**
+ * Why several nodes carry the address: a keepalived that is not MASTER left it (being removed);
+ * holders that each drop the adverts they hear (they do not accept each other: a password that
+ * differs, another VRRP version); a foreign router that others hear, which likely claims the
+ * address too; or, without such evidence, the usual suspects.
+ */
+function splitBrainCause(
+  holdings: readonly Holding[],
+  clash: Extract<Anomaly, { kind: 'vrid-clash' }> | undefined,
+): string {
   const stale = holdings.filter((h) => h.wrong !== undefined).map((h) => h.node);
-  if (stale.length > 0) {
+  if (stale.length > 0 && !clash) {
     return `address left on ${stale.join(', ')} where keepalived is not MASTER (being removed)`;
   }
+  if (clash && stale.length === 0 && holdings.every((h) => clash.nodes.includes(h.node))) {
+    return `every holder is MASTER and drops the VRRP adverts it hears: ${clash.cause}`;
+  }
+  if (clash) return `${clash.cause}; it likely claims the address too`;
   return (
     'every holder is MASTER, so they do not hear each other: likely a virtual_router_id clash ' +
     'with another VRRP router on the network, an authentication mismatch, peers mixing multicast ' +
@@ -234,7 +257,7 @@ export function describeAnomaly(anomaly: Anomaly): string {
     case 'split-brain':
       return `VIP ${anomaly.vip}: held by ${anomaly.nodes.join(' and ')} at once: ${anomaly.cause}`;
     case 'vrid-clash':
-      return `VIP ${anomaly.vip}: ${anomaly.cause}`;
+      return `VIP ${anomaly.vip}: ${anomaly.cause} (container ${anomaly.container})`;
     default: {
       const unknown: never = anomaly;
       throw new Error(`unknown anomaly ${JSON.stringify(unknown)}`);

@@ -13,6 +13,15 @@ export type ContainerReport =
   | { kind: 'addresses'; addresses: string[] }
   | { kind: 'rejected-advert'; instance: string; rejection: AdvertRejection; detail: string };
 
+/** One advert that keepalived dropped, as its log line says. */
+export type RejectedAdvert = Extract<ContainerReport, { kind: 'rejected-advert' }>;
+
+/**
+ * How long a dropped advert counts as evidence of a foreign VRRP router: it keeps sending, once per
+ * advert interval (1 s for a stock keepalived), so one that stopped is forgotten after this.
+ */
+export const REJECTION_MEMORY_MS = 5000;
+
 /**
  * Why keepalived threw away a VRRP advert for its own virtual_router_id: someone else on the
  * network speaks VRRP with that ID and a different setup. Our own peers are rendered alike, so a

@@ -66,6 +66,7 @@ function fencedRuntime(runtime: NodeRuntime, mayAct: () => boolean): NodeRuntime
     readAddresses: (image) => runtime.readAddresses(image),
     reports: (id) => runtime.reports(id),
     recentLogs: (id) => runtime.recentLogs(id),
+    recentRejection: (id, withinMs) => runtime.recentRejection(id, withinMs),
     events: () => runtime.events(),
   };
 }

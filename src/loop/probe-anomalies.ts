@@ -1,4 +1,5 @@
-import { detectAnomalies, type Anomaly, type NodeFacts } from '../core/anomalies.js';
+import { detectAnomalies, type Anomaly, type ContainerFacts, type NodeFacts } from '../core/anomalies.js';
+import { REJECTION_MEMORY_MS, type RejectedAdvert } from '../core/container-reports.js';
 import { buildStatus, type ContainerProbe, type VipStatus } from '../core/status.js';
 import type { NodeObservation } from '../core/types.js';
 import { describeError } from '../errors.js';
@@ -11,7 +12,9 @@ type ProbeWorld = Pick<WorldView, 'desired' | 'actual' | 'runtimes' | 'manifests
 /**
  * One look at the cluster for the one-shot commands (`status`, `--once`): every running managed
  * container is probed once (`docker exec`: keepalived's state and which VIP addresses the node's
- * interfaces carry), and the status table and the anomalies are built from what was found. A
+ * interfaces carry) and its log of the last few seconds is read once (bounded) for VRRP adverts
+ * its keepalived dropped (a foreign router on the VIP's virtual_router_id, a password that
+ * differs), and the status table and the anomalies are built from what was found. A
  * target node that runs no managed container has nothing to probe, so its addresses are read in a
  * short-lived helper container (else an address put there by hand, or left by a keepalived that
  * then died for good, would go unseen). The daemon never does this for nodes that run a
@@ -22,6 +25,7 @@ export async function probeAnomalies(
 ): Promise<{ vips: VipStatus[]; anomalies: Anomaly[] }> {
   const all = [...new Set(world.desired.containers.flatMap((c) => c.addresses))];
   const probes = new Map<string, ContainerProbe>();
+  const rejections = new Map<string, RejectedAdvert>();
   const nodeAddresses = new Map<string, Set<string>>();
   const noteHeld = (node: string, held: readonly string[]): void => {
     const set = nodeAddresses.get(node) ?? new Set<string>();
@@ -35,7 +39,11 @@ export async function probeAnomalies(
       return node.containers
         .filter((c) => c.running)
         .map(async (c) => {
-          const probe = await runtime.probe(c.id, all).catch(() => undefined);
+          const [probe, rejected] = await Promise.all([
+            runtime.probe(c.id, all).catch(() => undefined),
+            runtime.recentRejection(c.id, REJECTION_MEMORY_MS).catch(() => undefined),
+          ]);
+          if (rejected) rejections.set(c.id, rejected);
           if (!probe) return;
           noteHeld(node.node, probe.heldAddresses);
           const own = world.desired.containers.find((d) => d.vip === c.vip)?.addresses ?? [];
@@ -66,6 +74,7 @@ export async function probeAnomalies(
           name: c.name,
           running: c.running,
           state: probes.get(c.id)?.state ?? (c.running ? 'UNKNOWN' : 'STOP'),
+          ...rejectedFact(rejections.get(c.id)),
         }))
       : [],
     foreignClaims: new Set(world.claims.filter((c) => c.container.node === n.node).map((c) => c.vip)),
@@ -74,6 +83,10 @@ export async function probeAnomalies(
     vips: buildStatus(world.desired, world.actual.nodes, probes),
     anomalies: detectAnomalies(vipTraits(world), facts),
   };
+}
+
+function rejectedFact(rejected: RejectedAdvert | undefined): Pick<ContainerFacts, 'rejected'> {
+  return rejected ? { rejected: { rejection: rejected.rejection, detail: rejected.detail } } : {};
 }
 
 /**

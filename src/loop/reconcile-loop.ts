@@ -49,7 +49,7 @@ export interface LoopStatus {
   /** The revision applied by the latest successful pass and the latest one attempted, with why. */
   revisions?: RevisionAudit;
   vips: VipStatus[];
-  /** Anomalies that outlasted their grace period (stale address, no holder, split brain). */
+  /** Anomalies that outlasted their grace period (stale address, no holder, split brain, VRID clash). */
   anomalies: Anomaly[];
   /** Stale addresses removed so far, by VIP and node. */
   repairs: WatchView['repairs'];

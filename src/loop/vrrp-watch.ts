@@ -9,7 +9,12 @@ import {
 } from '../core/anomalies.js';
 import { backoffDelayMs, type BackoffOptions } from '../core/backoff.js';
 import { stopCountsAsCrash } from '../core/container-exit.js';
-import type { AdvertRejection, ContainerReport } from '../core/container-reports.js';
+import { crashLoopForgiven, healthySince, type CrashLoopView } from '../core/crash-loops.js';
+import {
+  REJECTION_MEMORY_MS,
+  type AdvertRejection,
+  type ContainerReport,
+} from '../core/container-reports.js';
 import { buildStatus, type ContainerProbe, type VipStatus, type VrrpState } from '../core/status.js';
 import type { ActualContainer, NodeObservation } from '../core/types.js';
 import { describeError } from '../errors.js';
@@ -57,18 +62,7 @@ export interface WatchView {
   crashLoops: CrashLoopView[];
 }
 
-/** A VIP's keepalived on one node that had to be replaced (FAULT, restarting in a loop). */
-export interface CrashLoopView {
-  vip: string;
-  node: string;
-  container: string;
-  /** Replacements so far (each one doubles the wait before the next). */
-  replacements: number;
-  /** Why it was last found sick, with the container's last log lines. */
-  reason: string;
-  /** No start and no replacement before this time (ISO); absent once the backoff is over. */
-  backoffUntil?: string;
-}
+export type { CrashLoopView };
 
 /** Running managed containers on reachable nodes, by id, with their node's runtime. */
 function liveContainers(world: WorldView): Map<string, { container: ActualContainer; runtime: NodeRuntime }> {
@@ -87,12 +81,11 @@ interface Followed {
   subscription: Subscription;
   state: VrrpState;
   faultSinceMs: number | undefined;
+  /** Since when its keepalived has been MASTER or BACKUP without a break (see core/crash-loop-reset.ts). */
+  healthySinceMs: number | undefined;
   /** The latest advert its keepalived dropped, and when. */
   rejected?: { rejection: AdvertRejection; detail: string; atMs: number };
 }
-
-/** A dropped advert counts this long: a foreign router keeps sending, once per advert interval. */
-const REJECTION_MEMORY_MS = 5000;
 
 interface Sickness {
   failures: number;
@@ -231,6 +224,7 @@ export class VrrpWatch {
       subscription: undefined as unknown as Subscription,
       state: 'UNKNOWN',
       faultSinceMs: undefined,
+      healthySinceMs: undefined,
     };
     this.followed.set(container.id, entry);
     entry.subscription = runtime.reports(container.id).subscribe({
@@ -252,6 +246,8 @@ export class VrrpWatch {
       return;
     }
     this.nodeAddresses.set(entry.container.node, new Set(report.addresses));
+    if (report.kind === 'state')
+      entry.healthySinceMs = healthySince(entry.healthySinceMs, report.state, this.now());
     if (report.kind === 'state' && report.state !== entry.state) {
       entry.state = report.state;
       entry.faultSinceMs = report.state === 'FAULT' ? this.now() : undefined;
@@ -294,6 +290,7 @@ export class VrrpWatch {
     this.confirmed = result.confirmed;
     for (const anomaly of result.confirmed) this.act(anomaly, traits);
     this.checkFaults(traits);
+    this.forgiveHealthyRuns();
     this.readIdleNodes(world);
     this.deps.onChange({
       vips: this.status(world),
@@ -536,6 +533,28 @@ export class VrrpWatch {
     }
   }
 
+  /**
+   * A VIP's keepalived on a node that has done its job for a whole crash-loop window starts again
+   * with a clean record: no stops, no replacements, no backoff.
+   */
+  private forgiveHealthyRuns(): void {
+    for (const f of this.followed.values()) {
+      const key = `${f.container.vip}/${f.container.node}`;
+      const entry = this.sickness.get(key);
+      if (!entry || this.sick.has(f.container.id)) continue;
+      const run = { healthySinceMs: f.healthySinceMs, lastStopMs: entry.stopsMs.at(-1) };
+      if (!crashLoopForgiven(run, this.now(), this.deps.crashLoopWindowMs)) continue;
+      this.sickness.delete(key);
+      if (entry.failures > 0) {
+        const seconds = Math.round(this.deps.crashLoopWindowMs / 1000);
+        this.deps.log.info(
+          { vip: f.container.vip, node: f.container.node, container: f.container.name },
+          `${f.container.name} on ${f.container.node} ran healthy for ${seconds} s: its crash-loop record (${entry.failures} replacements) is cleared`,
+        );
+      }
+    }
+  }
+
   private countStop(container: ActualContainer): void {
     const key = `${container.vip}/${container.node}`;
     const entry = this.sickness.get(key) ?? { failures: 0, nextAllowedMs: 0, stopsMs: [] };
@@ -577,11 +596,18 @@ export class VrrpWatch {
       });
   }
 
-  /** When a FAULT becomes sick, and when a dropped advert is forgotten. */
+  /** When a FAULT becomes sick, a healthy run clears a crash loop, and a dropped advert is forgotten. */
   private containerTimers(now: number): number[] {
     const due: number[] = [];
     for (const f of this.followed.values()) {
       if (f.faultSinceMs !== undefined) due.push(f.faultSinceMs + this.deps.faultReplaceMs);
+      const forgivenAtMs = (f.healthySinceMs ?? 0) + this.deps.crashLoopWindowMs;
+      if (
+        f.healthySinceMs !== undefined &&
+        forgivenAtMs > now &&
+        this.sickness.has(`${f.container.vip}/${f.container.node}`)
+      )
+        due.push(forgivenAtMs);
       if (f.rejected && f.rejected.atMs + REJECTION_MEMORY_MS > now)
         due.push(f.rejected.atMs + REJECTION_MEMORY_MS);
     }

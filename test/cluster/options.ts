@@ -153,7 +153,7 @@ export const NODE_INTERFACE = 'eth0';
 export const HUB_BRIDGE = 'br0';
 /** First host number handed out as a spare (VIP) address: 198.18.x.100 and up. */
 export const FIRST_SPARE_HOST = 100;
-export const SPARE_COUNT = 20;
+export const SPARE_COUNT = 24;
 
 /** Local address pool of node `index`, distinct per node, inside 198.19.0.0/16 and below the swarm pool. */
 export function nodeAddressPool(index: number): { base: string; size: number } {

@@ -65,6 +65,8 @@ export async function unhealthyReason(
     return `has ${description.nodes.length} nodes, ${options.nodes} wanted`;
   if (description.managers !== options.managers)
     return `has ${description.managers} managers, ${options.managers} wanted`;
+  if (description.spareIpv4.length !== SPARE_COUNT)
+    return `has ${description.spareIpv4.length} spare addresses, ${SPARE_COUNT} wanted`;
   for (const node of description.nodes) {
     if ((await namespaceInode(`/run/netns/${node.netns}`)) !== node.netnsInode)
       return `namespace ${node.netns} changed`;

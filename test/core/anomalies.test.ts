@@ -16,6 +16,13 @@ const kept = (state: ContainerFacts['state'], running = true): ContainerFacts[] 
   { vip: 'web', name: 'keepalived-web', running, state },
 ];
 
+/** The VIP's keepalived in `state`, which drops adverts for its ID (keepalived's words in `detail`). */
+const hearing = (
+  state: ContainerFacts['state'],
+  rejection: NonNullable<ContainerFacts['rejected']>['rejection'],
+  detail: string,
+): ContainerFacts[] => [{ ...kept(state)[0]!, rejected: { rejection, detail } }];
+
 function node(
   name: string,
   containers: ContainerFacts[],
@@ -106,26 +113,8 @@ describe('detectAnomalies', () => {
       'a foreign VRRP router with our ID claims the address on n3: the split brain names the likely cause',
       [web],
       [
-        node(
-          'n1',
-          [
-            {
-              ...kept('MASTER')[0]!,
-              rejected: { rejection: 'version', detail: 'wrong version. Received 2 and expect 3' },
-            },
-          ],
-          [VIP],
-        ),
-        node(
-          'n2',
-          [
-            {
-              ...kept('BACKUP')[0]!,
-              rejected: { rejection: 'version', detail: 'wrong version. Received 2 and expect 3' },
-            },
-          ],
-          [],
-        ),
+        node('n1', hearing('MASTER', 'version', 'wrong version. Received 2 and expect 3'), [VIP]),
+        node('n2', hearing('BACKUP', 'version', 'wrong version. Received 2 and expect 3'), []),
         node('n3', kept('BACKUP'), [VIP]),
       ],
       [
@@ -141,6 +130,7 @@ describe('detectAnomalies', () => {
           kind: 'vrid-clash',
           vip: 'web',
           nodes: ['n1', 'n2'],
+          container: 'keepalived-web',
           rejection: 'version',
           cause:
             'keepalived on n1, n2 drops VRRP adverts for its virtual_router_id ("wrong version. Received 2 and expect 3"): likely a virtual_router_id clash: another VRRP router uses the same ID with another VRRP version',
@@ -148,19 +138,56 @@ describe('detectAnomalies', () => {
       ],
     ],
     [
+      "two MASTERs whose passwords differ: each drops the other's adverts, the split brain says so",
+      [web],
+      [
+        node('n1', hearing('MASTER', 'authentication', 'received an invalid passwd'), [VIP]),
+        node('n2', hearing('MASTER', 'authentication', 'received an invalid passwd'), [VIP]),
+        node('n3', kept('BACKUP'), []),
+      ],
+      [
+        {
+          kind: 'split-brain',
+          vip: 'web',
+          nodes: ['n1', 'n2'],
+          cause:
+            'every holder is MASTER and drops the VRRP adverts it hears: keepalived on n1, n2 drops VRRP adverts for its virtual_router_id ("received an invalid passwd"): likely an authentication mismatch: another VRRP router uses the same virtual_router_id with another password',
+        },
+        {
+          kind: 'vrid-clash',
+          vip: 'web',
+          nodes: ['n1', 'n2'],
+          container: 'keepalived-web',
+          rejection: 'authentication',
+          cause:
+            'keepalived on n1, n2 drops VRRP adverts for its virtual_router_id ("received an invalid passwd"): likely an authentication mismatch: another VRRP router uses the same virtual_router_id with another password',
+        },
+      ],
+    ],
+    [
+      'a foreign router heard while a SIGKILLed keepalived left the address: the foreign router is named',
+      [web],
+      [
+        node('n1', hearing('MASTER', 'cast', 'Expected unicast packet but received multicast packet'), [VIP]),
+        node('n2', kept('STOP', false), [VIP]),
+      ],
+      [
+        expect.objectContaining({ kind: 'stale-address', node: 'n2' }) as Anomaly,
+        expect.objectContaining({
+          kind: 'split-brain',
+          nodes: ['n1', 'n2'],
+          cause: expect.stringMatching(
+            /^keepalived on n1 drops .*likely multicast and unicast mixed: .*; it likely claims the address too$/,
+          ) as string,
+        }) as Anomaly,
+        expect.objectContaining({ kind: 'vrid-clash', nodes: ['n1'], rejection: 'cast' }) as Anomaly,
+      ],
+    ],
+    [
       'a wrong password heard while one node holds: an alarm, no split brain',
       [web],
       [
-        node(
-          'n1',
-          [
-            {
-              ...kept('MASTER')[0]!,
-              rejected: { rejection: 'authentication', detail: 'received an invalid passwd' },
-            },
-          ],
-          [VIP],
-        ),
+        node('n1', hearing('MASTER', 'authentication', 'received an invalid passwd'), [VIP]),
         node('n2', kept('BACKUP'), []),
       ],
       [
@@ -246,6 +273,18 @@ describe('describeAnomaly', () => {
       }),
     ).toBe(
       'VIP web: node n3 carries 198.18.0.100 but its keepalived (keepalived-web) is BACKUP, not MASTER (container keepalived-web)',
+    );
+    expect(
+      describeAnomaly({
+        kind: 'vrid-clash',
+        vip: 'web',
+        nodes: ['n1', 'n2'],
+        container: 'keepalived-web',
+        rejection: 'authentication',
+        cause: 'keepalived on n1, n2 drops VRRP adverts for its virtual_router_id',
+      }),
+    ).toBe(
+      'VIP web: keepalived on n1, n2 drops VRRP adverts for its virtual_router_id (container keepalived-web)',
     );
   });
 });

@@ -3,14 +3,25 @@
  * shows each anomaly (VIP, node, container) and exits 4; `--once` removes each stale address from
  * its node, names VIP, node and container, and exits 1; the next `--once` exits 0. A target node
  * whose keepalived is stopped has no container to ask: its addresses are read in a helper
- * container, so a stray address there is still seen. Who holds an address is read from the
+ * container, so a stray address there is still seen. A foreign VRRP router on a VIP's
+ * virtual_router_id is found in the keepalived containers' recent log lines. Who holds an address is read from the
  * nodes' interfaces (`ip addr` in each namespace), never from the reconciler.
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { dockerOf, holdersOf, inNode, waitFor } from '../cluster/index.js';
+import { deriveVirtualRouterId } from '../../src/core/virtual-router-id.js';
+import {
+  KEEPALIVED_TEST_IMAGE,
+  dockerOf,
+  holdersOf,
+  inNode,
+  startKeepalived,
+  stopAndRemove,
+  unicastConfig,
+  waitFor,
+} from '../cluster/index.js';
 import {
   containersOnNodes,
   manifestDir,
@@ -25,9 +36,18 @@ const [n1, n2, n3] = cluster.nodes;
 if (!n1 || !n2 || !n3) throw new Error('these tests need a cluster of three nodes');
 const all = testVip(cluster, 'oa', 18);
 const pair = testVip(cluster, 'ob', 19);
+/** A keepalived run by hand on tbnode3 with ob's virtual_router_id: a foreign VRRP router. */
+const ROGUE = 'rogue-ob';
 
 interface StatusJson {
-  anomalies: { kind: string; vip: string; node?: string; container?: string | null; message: string }[];
+  anomalies: {
+    kind: string;
+    vip: string;
+    node?: string;
+    nodes?: string[];
+    container?: string | null;
+    message: string;
+  }[];
 }
 
 describe('--once and status with addresses held wrongly', () => {
@@ -55,6 +75,7 @@ describe('--once and status with addresses held wrongly', () => {
   });
 
   afterAll(async () => {
+    await stopAndRemove(dockerOf(n3), ROGUE).catch(() => undefined);
     await removeManagedContainers(cluster);
     for (const vip of [all, pair]) {
       await inNode(n3, 'ip', ['addr', 'del', vip.cidr, 'dev', n3.interface]).catch(() => undefined);
@@ -125,5 +146,56 @@ describe('--once and status with addresses held wrongly', () => {
     expect(await held(all.address)).toEqual([n1.name]);
     const after = await status();
     expect(after.code, JSON.stringify(after.json.anomalies)).toBe(0);
+  });
+
+  it("a foreign VRRP router on a VIP's virtual_router_id: status shows the clash (exit 4) and --once names VIP, nodes and container (exit 1)", async () => {
+    // VRRPv2 (ours speak v3) on tbnode3, which ob does not target, with ob's router ID and address.
+    const config = unicastConfig(cluster, n3, {
+      name: 'rogue',
+      virtualRouterId: deriveVirtualRouterId('ob'),
+      priority: 250,
+      vip: pair.cidr,
+      advertIntervalSeconds: 1,
+    });
+    await startKeepalived(n3, { name: ROGUE, image: KEEPALIVED_TEST_IMAGE, config });
+    try {
+      const seen = await waitFor(
+        async () => {
+          const result = await status();
+          const clash = result.json.anomalies.find((a) => a.kind === 'vrid-clash' && a.vip === 'ob');
+          return clash ? { code: result.code, clash } : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 500, description: 'status to show the clash on ob' },
+      );
+      expect(seen.code).toBe(4);
+      expect(seen.clash.nodes).toContain(n1.name);
+      expect(seen.clash.nodes).not.toContain(n3.name);
+      expect(seen.clash.container).toBe('keepalived-ob');
+      expect(seen.clash.message).toContain('another VRRP router uses the same ID with another VRRP version');
+
+      const text = await runCli(['status', '--manifests', dir]);
+      expect(text.code).toBe(4);
+      expect(text.stdout).toMatch(
+        /^anomaly vrid-clash: VIP ob: keepalived on tbnode1\b.*\(container keepalived-ob\)$/m,
+      );
+
+      const repaired = await once();
+      expect(repaired.code, repaired.stdout + repaired.stderr).toBe(1);
+      expect(repaired.stdout).toMatch(
+        /^anomaly vrid-clash: VIP ob: keepalived on tbnode1\b.* drops VRRP adverts for its virtual_router_id .*\(container keepalived-ob\)$/m,
+      );
+      // Our keepalived for ob still holds on tbnode1 (what the rogue put on tbnode3 is another matter).
+      expect(await held(pair.address)).toContain(n1.name);
+    } finally {
+      await stopAndRemove(dockerOf(n3), ROGUE);
+      await inNode(n3, 'ip', ['addr', 'del', pair.cidr, 'dev', n3.interface]).catch(() => undefined);
+    }
+    // The foreign adverts stop: once they are older than the window read, status is clean again.
+    await waitFor(async () => (await status()).code === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 1000,
+      description: 'status to exit 0 once the foreign router is gone',
+    });
+    expect(await held(pair.address)).toEqual([n1.name]);
   });
 });

@@ -164,6 +164,32 @@ export class RunningReconciler {
 }
 
 /**
+ * A watching reconciler on `dir` with resync and health listing slowed to 10 minutes, so what
+ * reacts does so from manifest changes, Docker events and keepalived's own reports; it serves
+ * `/status` on a free port, whose URL is `base`.
+ */
+export async function startEventDrivenDaemon(
+  dir: string,
+  lockFile: string,
+  extraArgs: readonly string[] = [],
+): Promise<{ reconciler: RunningReconciler; base: string }> {
+  const reconciler = new RunningReconciler([
+    '--manifests',
+    dir,
+    '--resync-interval',
+    '10m',
+    '--health-interval',
+    '10m',
+    '--lock-file',
+    lockFile,
+    '--listen',
+    '127.0.0.1:0',
+    ...extraArgs,
+  ]);
+  return { reconciler, base: await reconciler.listenUrl() };
+}
+
+/**
  * YAML of the NodeEndpoint of a cluster node: its unix socket, and its address for unicast VRRP
  * (IPv4 unless `family` says 6: a NodeEndpoint carries one address, so IPv6 VIPs need their own).
  */

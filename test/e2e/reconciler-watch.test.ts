@@ -18,14 +18,15 @@ import {
   waitFor,
 } from '../cluster/index.js';
 import {
-  RunningReconciler,
   containersOnNodes,
   manifestDir,
   removeDir,
   removeManagedContainers,
   runCli,
+  startEventDrivenDaemon,
   testVip,
   type LogLine,
+  type RunningReconciler,
   type SeenContainer,
 } from './reconciler-harness.js';
 
@@ -55,20 +56,7 @@ describe('reconciler (watch mode) on three real nodes', () => {
     ).start();
     // Resync and health probes are slowed to 10 minutes: whatever reacts below does so from
     // manifest changes and Docker events.
-    reconciler = new RunningReconciler([
-      '--manifests',
-      dir,
-      '--resync-interval',
-      '10m',
-      '--health-interval',
-      '10m',
-      '--lock-file',
-      lockFile,
-      '--listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'debug',
-    ]);
+    ({ reconciler } = await startEventDrivenDaemon(dir, lockFile, ['--log-level', 'debug']));
     await reconciler.waitForLog((l) => l.msg === 'watching', 'the reconciler to start watching');
   });
 

@@ -27,6 +27,7 @@ function recordingRuntimes(nodes: string[], failOn: string[] = []) {
       removeAddresses: async () => ({ removed: [], skippedMaster: false }),
       readAddresses: async () => [],
       recentLogs: async () => '',
+      recentRejection: async () => undefined,
     });
   }
   return { calls, runtimes };
@@ -177,6 +178,7 @@ describe('applyPlan concurrency', () => {
         removeAddresses: async () => ({ removed: [], skippedMaster: false }),
         readAddresses: async () => [],
         recentLogs: async () => '',
+        recentRejection: async () => undefined,
       });
     }
     const plan = ['a', 'b', 'c'].flatMap((vip) => nodes.map((node) => create(vip, node)));
@@ -211,6 +213,7 @@ describe('applyPlan concurrency', () => {
         removeAddresses: async () => ({ removed: [], skippedMaster: false }),
         readAddresses: async () => [],
         recentLogs: async () => '',
+        recentRejection: async () => undefined,
       });
     }
     // 30 VIPs on the busy node, one each on the two others.

@@ -16,6 +16,7 @@ describe('fencedDirectory', () => {
       events: () => EMPTY,
       reports: () => EMPTY,
       recentLogs: async () => '',
+      recentRejection: async () => (calls.push('recentRejection'), undefined),
       removeAddresses: async () => (calls.push('removeAddresses'), { removed: [], skippedMaster: false }),
       readAddresses: async () => (calls.push('readAddresses'), []),
     };
@@ -36,7 +37,8 @@ describe('fencedDirectory', () => {
     await fenced.probe('c1', []);
     // Reading a node's addresses changes nothing: allowed without the right to act.
     await fenced.readAddresses('image');
-    expect(calls).toEqual(['start', 'list', 'probe', 'readAddresses']);
+    await fenced.recentRejection('c1', 5000);
+    expect(calls).toEqual(['start', 'list', 'probe', 'readAddresses', 'recentRejection']);
     // The same runtime object every pass, so event streams keyed by it are kept.
     expect((await directory.nodes({} as ManifestSet)).runtimes.get('n1')).toBe(fenced);
   });

@@ -65,6 +65,10 @@ function countingRuntime(node: string, counts: Counts): NodeRuntime {
       counts.probes += 1;
       return '';
     },
+    recentRejection: async () => {
+      counts.probes += 1;
+      return undefined;
+    },
     readAddresses: async () => {
       counts.probes += 1;
       return [];

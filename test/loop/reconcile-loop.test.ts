@@ -43,6 +43,7 @@ function fakeLoop(options: { passMs?: number; resyncMs?: number } = {}) {
     removeAddresses: async () => ({ removed: [], skippedMaster: false }),
     readAddresses: async () => [],
     recentLogs: async () => '',
+    recentRejection: async () => undefined,
   };
   const loop = new ReconcileLoop({
     adopt: false,

@@ -199,6 +199,7 @@ class UnusableNodeRuntime implements NodeRuntime {
   removeAddresses = async (): Promise<never> => this.fail();
   readAddresses = async (): Promise<never> => this.fail();
   recentLogs = async (): Promise<never> => this.fail();
+  recentRejection = async (): Promise<never> => this.fail();
   reports(): Observable<never> {
     return EMPTY;
   }

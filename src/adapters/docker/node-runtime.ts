@@ -5,7 +5,11 @@ import {
   REMOVED_LINE,
   addressRemovalCommand,
 } from '../../core/address-removal-command.js';
-import type { ContainerReport } from '../../core/container-reports.js';
+import {
+  parseContainerReport,
+  type ContainerReport,
+  type RejectedAdvert,
+} from '../../core/container-reports.js';
 import {
   LABEL_MANAGED,
   LABEL_SPEC_HASH,
@@ -44,6 +48,15 @@ const VRRP_STATES = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
 export const LABEL_HELPER = 'swarm-vip.helper';
 
 /** swarm-vip's view of one node's Docker engine (see NodeRuntime). */
+/**
+ * Bound on the log lines read for dropped adverts: a foreign router at keepalived's shortest
+ * interval (0.01 s) still leaves hundreds within the window, and the latest is what counts.
+ */
+const REJECTION_LOG_LINES = 500;
+
+/** How much of each of a container's last log lines a reason quotes. */
+const LOG_LINE_MAX_CHARS = 200;
+
 export class DockerNodeRuntime implements NodeRuntime {
   /**
    * @param docker client for API calls, each bounded by a timeout
@@ -379,6 +392,21 @@ export class DockerNodeRuntime implements NodeRuntime {
     return this.logTail(containerId);
   }
 
+  async recentRejection(containerId: string, withinMs: number): Promise<RejectedAdvert | undefined> {
+    const since = Math.floor((Date.now() - withinMs) / 1000);
+    const raw = await this.call('logs', () =>
+      this.docker
+        .getContainer(containerId)
+        .logs({ stdout: true, stderr: true, since, tail: REJECTION_LOG_LINES }),
+    );
+    let latest: RejectedAdvert | undefined;
+    for (const line of demuxFrames(raw).toString('utf8').split('\n')) {
+      const report = parseContainerReport(line);
+      if (report?.kind === 'rejected-advert') latest = report;
+    }
+    return latest;
+  }
+
   /**
    * The last lines a person would read: the report lines (for the reconciler, long and frequent)
    * are left out, so more are fetched than shown.
@@ -390,7 +418,11 @@ export class DockerNodeRuntime implements NodeRuntime {
         .split('\n')
         .map((l) => l.trim())
         .filter((l) => l !== '' && !l.startsWith(REPORT_STATE) && !l.startsWith(REPORT_ADDRESSES));
-      return lines.slice(-5).join(' | ');
+      // Bounded: a reason that carries them is kept in memory, recorded and shown.
+      return lines
+        .slice(-5)
+        .map((l) => (l.length > LOG_LINE_MAX_CHARS ? `${l.slice(0, LOG_LINE_MAX_CHARS)}...` : l))
+        .join(' | ');
     } catch (error) {
       return `(logs unavailable: ${describeError(error)})`;
     }

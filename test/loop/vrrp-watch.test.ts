@@ -1,0 +1,149 @@
+/**
+ * The watch's crash-loop bookkeeping on a fake clock and fake report streams (the pure rules are
+ * table-tested in test/core; here: that the watch applies them). A keepalived that stops on its
+ * own 3 times is replaced with a backoff; one that then runs healthy for a whole crash-loop window
+ * starts again with a clean record, so its next crash loop waits the first backoff step again.
+ */
+import { pino } from 'pino';
+import { Subject, Subscription, type SchedulerLike } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import type { ContainerReport } from '../../src/core/container-reports.js';
+import type { ActualContainer } from '../../src/core/types.js';
+import type { WorldView } from '../../src/loop/pass.js';
+import { VrrpWatch, type WatchView } from '../../src/loop/vrrp-watch.js';
+import type { NodeRuntime } from '../../src/ports.js';
+
+const WINDOW_MS = 60_000;
+const BASE_BACKOFF_MS = 10_000;
+
+/** A clock that moves only when told, running what was scheduled for the time passed. */
+class FakeScheduler {
+  nowMs = 0;
+  private pending: { atMs: number; work: () => void; subscription: Subscription }[] = [];
+
+  now = (): number => this.nowMs;
+
+  schedule = (work: () => void, delay = 0): Subscription => {
+    const subscription = new Subscription();
+    this.pending.push({ atMs: this.nowMs + delay, work, subscription });
+    return subscription;
+  };
+
+  advance(ms: number): void {
+    const until = this.nowMs + ms;
+    for (let steps = 0; steps < 10_000; steps += 1) {
+      const due = this.pending
+        .filter((p) => !p.subscription.closed && p.atMs <= until)
+        .sort((a, b) => a.atMs - b.atMs)[0];
+      if (!due) break;
+      this.pending = this.pending.filter((p) => p !== due);
+      this.nowMs = Math.max(this.nowMs, due.atMs);
+      due.work();
+    }
+    this.nowMs = until;
+  }
+}
+
+function setUp() {
+  const scheduler = new FakeScheduler();
+  const streams = new Map<string, Subject<ContainerReport>>();
+  const runtime = {
+    node: 'n1',
+    reports: (id: string) => {
+      const stream = new Subject<ContainerReport>();
+      streams.set(id, stream);
+      return stream;
+    },
+    recentLogs: async () => 'keepalived: broken',
+    readAddresses: async () => [],
+  } as unknown as NodeRuntime;
+  let view: WatchView | undefined;
+  const watch = new VrrpWatch({
+    log: pino({ level: 'silent' }),
+    scheduler: scheduler as unknown as SchedulerLike,
+    requestPass: () => undefined,
+    onChange: (v) => (view = v),
+    faultReplaceMs: 10_000,
+    crashLoopStops: 3,
+    crashLoopWindowMs: WINDOW_MS,
+    replaceBackoff: { baseMs: BASE_BACKOFF_MS, maxMs: 300_000 },
+    addressReadIntervalMs: 5000,
+  });
+  const container = (id: string): ActualContainer => ({
+    id,
+    name: 'keepalived-web',
+    node: 'n1',
+    vip: 'web',
+    specHash: 'h1',
+    running: true,
+  });
+  /** What a pass would hand the watch: one VIP on one node, running `id`. */
+  const world = (id: string) =>
+    ({
+      desired: {
+        containers: [
+          { vip: 'web', node: 'n1', specHash: 'h1', addresses: ['198.18.0.100'], image: 'keepalived' },
+        ],
+        frozen: { names: new Set<string>(), unknownNames: [] },
+      },
+      manifests: { virtualIPs: [] },
+      actual: { nodes: [{ node: 'n1', reachable: true, containers: [container(id)] }], holders: {} },
+      runtimes: new Map([['n1', runtime]]),
+      claims: [],
+    }) as unknown as WorldView;
+  /** `id`'s keepalived exits on its own (code 1) three times, as a broken one would. */
+  const crashThrice = async (id: string) => {
+    streams.get(id)?.complete();
+    for (let i = 0; i < 3; i += 1) {
+      watch.noteEvent({ action: 'die', containerId: id, exitCode: 1 } as never);
+      scheduler.advance(1000);
+    }
+    await new Promise((resolve) => setImmediate(resolve)); // its last log lines arrive
+  };
+  const loops = () => view?.crashLoops ?? [];
+  return { scheduler, streams, watch, world, crashThrice, loops };
+}
+
+describe('VrrpWatch crash loops', () => {
+  it('a replacement that runs healthy for the crash-loop window starts again with a clean record', async () => {
+    const { scheduler, streams, watch, world, crashThrice, loops } = setUp();
+    watch.follow(world('c1'));
+    await crashThrice('c1');
+    // The pass replaced it; the new one is BACKUP, and stays so.
+    watch.follow(world('c2'));
+    expect(loops()).toEqual([
+      expect.objectContaining({
+        vip: 'web',
+        node: 'n1',
+        replacements: 1,
+        reason: expect.stringContaining('keepalived: broken') as string,
+      }),
+    ]);
+    streams.get('c2')?.next({ kind: 'state', state: 'BACKUP', addresses: [] });
+    scheduler.advance(WINDOW_MS - 1000);
+    expect(loops()).toHaveLength(1);
+    scheduler.advance(1000);
+    expect(loops()).toEqual([]);
+
+    // Failing again later: the first backoff step, not the second.
+    const startMs = scheduler.nowMs;
+    await crashThrice('c2');
+    watch.follow(world('c3'));
+    const [again] = loops();
+    expect(again?.replacements).toBe(1);
+    expect(Date.parse(again?.backoffUntil ?? '')).toBe(startMs + 3000 + BASE_BACKOFF_MS - 1000);
+  });
+
+  it('a replacement that never gets going (no VRRP state) keeps the record: the next replacement waits longer', async () => {
+    const { scheduler, watch, world, crashThrice, loops } = setUp();
+    watch.follow(world('c1'));
+    await crashThrice('c1');
+    watch.follow(world('c2'));
+    scheduler.advance(WINDOW_MS * 2);
+    expect(loops()).toEqual([expect.objectContaining({ replacements: 1 })]);
+    scheduler.advance(BASE_BACKOFF_MS); // the first backoff is over: c2 may be replaced
+    await crashThrice('c2');
+    watch.follow(world('c3'));
+    expect(loops()).toEqual([expect.objectContaining({ replacements: 2 })]);
+  });
+});
