@@ -16,13 +16,14 @@
  * a node whose link is cut is not a reachable holder. Container state (for convergence) is read
  * from the engines every 250 ms.
  */
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   cutLink,
   dockerOf,
+  keepalivedPids,
   restoreLink,
   startNodeDockerd,
   stopNodeDockerd,
@@ -222,7 +223,7 @@ class Chaos {
         const roots = await Promise.all(
           list.map(async (c) => (await docker.getContainer(c.Id).inspect()).State.Pid),
         );
-        const pids = (await Promise.all(roots.filter((p) => p > 1).map(keepalivedPids))).flat();
+        const pids = (await Promise.all(roots.filter((p) => p > 1).map(keepalivedOrRoot))).flat();
         const at = nowMs();
         for (const pid of pids) process.kill(pid, 'SIGKILL');
         return at;
@@ -299,25 +300,9 @@ class Chaos {
   }
 }
 
-/** The keepalived processes of a container: those among `root` and its descendants (`root` itself when none is named keepalived). */
-async function keepalivedPids(root: number): Promise<number[]> {
-  const tree: number[] = [];
-  const queue = [root];
-  // Bounded: a container's process tree, at most 1000 processes.
-  while (queue.length > 0 && tree.length < 1000) {
-    const pid = queue.shift() as number;
-    tree.push(pid);
-    const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
-    for (const task of tasks) {
-      const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
-      queue.push(...children.split(' ').filter(Boolean).map(Number));
-    }
-  }
-  const named = [];
-  for (const pid of tree) {
-    if ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'keepalived')
-      named.push(pid);
-  }
+/** The keepalived processes of a container (`root` itself when none is named keepalived). */
+async function keepalivedOrRoot(root: number): Promise<number[]> {
+  const named = await keepalivedPids(root);
   return named.length > 0 ? named : [root];
 }
 

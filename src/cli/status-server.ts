@@ -115,16 +115,23 @@ export class StatusServer {
     this.heartbeat();
   }
 
+  /** Holders per VIP (the nodes whose interfaces carry it) and containers per VIP and spec. */
+  private countVips(vips: LoopStatus['vips']): void {
+    this.holders.reset();
+    this.containers.reset();
+    for (const vip of vips) {
+      this.holders.set({ vip: vip.vip }, vip.holders.length);
+      // A node that only carries the address has no container to count.
+      for (const node of vip.nodes)
+        if (node.spec !== 'none') this.containers.inc({ vip: vip.vip, spec: node.spec });
+    }
+  }
+
   update(status: LoopStatus): void {
     if (status.lastPass && status.lastPass !== this.status.lastPass) this.passError = undefined;
     this.status = status;
     this.heartbeat();
-    this.holders.reset();
-    this.containers.reset();
-    for (const vip of status.vips) {
-      this.holders.set({ vip: vip.vip }, vip.holders.length);
-      for (const node of vip.nodes) this.containers.inc({ vip: vip.vip, spec: node.spec });
-    }
+    this.countVips(status.vips);
     this.anomalies.reset();
     for (const anomaly of status.anomalies) this.anomalies.inc({ vip: anomaly.vip, kind: anomaly.kind });
     for (const repair of status.repairs) {

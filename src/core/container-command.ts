@@ -131,7 +131,7 @@ function containerScript(input: ContainerCommandInput): string {
  * node at once — milliseconds, where a restart by the restart policy takes a second or more on a
  * busy node — and exits with keepalived's status, so the restart policy still restarts it.
  * SIGTERM and SIGINT are passed on to keepalived, which then releases the VIP as usual (priority
- * 0) before it exits; the shell waits for it. Killing the container itself (`docker kill`,
+ * 0) before it exits; the shell waits for it. Either way it reports the node's addresses last. Killing the container itself (`docker kill`,
  * `rm -f`) still leaves the addresses: the next start removes them (see containerScript).
  */
 function superviseKeepalived(addresses: readonly string[]): string[] {
@@ -146,6 +146,9 @@ function superviseKeepalived(addresses: readonly string[]): string[] {
     '  if ! kill -0 "$keepalived" 2>/dev/null; then break; fi',
     'done',
     ...addressRemovalLines(addresses, REMOVED_PREFIX),
+    // The node's addresses afresh, as the container's last word: the reconciler sees at once that
+    // this node no longer holds the VIP (nothing else here reports it once the container is gone).
+    `if [ -x ${NOTIFY_SCRIPT_PATH} ]; then ${NOTIFY_SCRIPT_PATH} report || :; fi`,
     'exit "$status"',
   ];
 }

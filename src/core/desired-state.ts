@@ -62,17 +62,23 @@ export interface DesiredStateInput {
 export function desiredState(input: DesiredStateInput): DesiredState {
   const frozen = new Set(input.frozen.names);
   const containers: DesiredContainer[] = [];
+  const suspendedAddresses = new Map<string, string[]>();
   for (const vip of input.virtualIPs) {
     const name = vip.metadata.name;
     if (frozen.has(name)) continue;
     if (vip.spec.suspend === true) {
       frozen.add(name);
+      suspendedAddresses.set(name, vip.spec.addresses.map(canonicalVip));
       continue;
     }
     containers.push(...renderVip(vip, input));
   }
   containers.sort((a, b) => compareStrings(a.vip, b.vip) || compareStrings(a.node, b.node));
-  return { containers, frozen: { names: frozen, unknownNames: input.frozen.unknownNames } };
+  return {
+    containers,
+    frozen: { names: frozen, unknownNames: input.frozen.unknownNames },
+    suspendedAddresses,
+  };
 }
 
 interface NodePlacement {

@@ -126,6 +126,11 @@ export interface DesiredContainer {
 export interface DesiredState {
   containers: readonly DesiredContainer[];
   frozen: FrozenVips;
+  /**
+   * Addresses (canonical, without prefix) of suspended VIPs, which have no desired containers:
+   * the status still shows who holds them.
+   */
+  suspendedAddresses?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** A managed container as observed on a node. */

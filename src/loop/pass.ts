@@ -7,7 +7,7 @@ import {
 } from '../core/conditions.js';
 import { describeClaim, foreignClaims, type ForeignClaim } from '../core/foreign-claims.js';
 import { planActions } from '../core/plan.js';
-import type { VipStatus } from '../core/status.js';
+import { isOutOfDate, type VipStatus } from '../core/status.js';
 import { positionOf } from '../core/problem-location.js';
 import type { Action, ActualState, NodeObservation } from '../core/types.js';
 import { applyPlan, type ActionOutcome } from './apply.js';
@@ -154,7 +154,7 @@ export function passResult(
 function probedFacts(vips: readonly VipStatus[]): Pick<ConditionsInput, 'holders' | 'outOfDate'> {
   const outOfDate = new Map<string, string>();
   for (const vip of vips) {
-    const stale = vip.nodes.filter((n) => n.reachable && (n.spec !== 'current' || !n.running));
+    const stale = vip.nodes.filter(isOutOfDate);
     if (!vip.frozen && stale.length > 0) {
       outOfDate.set(vip.vip, stale.map((n) => `${n.node}: ${n.running ? n.spec : 'not running'}`).join(', '));
     }

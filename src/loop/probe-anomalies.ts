@@ -1,6 +1,6 @@
 import { detectAnomalies, type Anomaly, type ContainerFacts, type NodeFacts } from '../core/anomalies.js';
 import { REJECTION_MEMORY_MS, type RejectedAdvert } from '../core/container-reports.js';
-import { buildStatus, type ContainerProbe, type VipStatus } from '../core/status.js';
+import { buildStatus, type VipStatus, type VrrpState } from '../core/status.js';
 import type { NodeObservation } from '../core/types.js';
 import { describeError } from '../errors.js';
 import type { NodeRuntime } from '../ports.js';
@@ -24,7 +24,7 @@ export async function probeAnomalies(
   world: ProbeWorld,
 ): Promise<{ vips: VipStatus[]; anomalies: Anomaly[] }> {
   const all = [...new Set(world.desired.containers.flatMap((c) => c.addresses))];
-  const probes = new Map<string, ContainerProbe>();
+  const states = new Map<string, VrrpState>();
   const rejections = new Map<string, RejectedAdvert>();
   const nodeAddresses = new Map<string, Set<string>>();
   const noteHeld = (node: string, held: readonly string[]): void => {
@@ -46,11 +46,7 @@ export async function probeAnomalies(
           if (rejected) rejections.set(c.id, rejected);
           if (!probe) return;
           noteHeld(node.node, probe.heldAddresses);
-          const own = world.desired.containers.find((d) => d.vip === c.vip)?.addresses ?? [];
-          probes.set(c.id, {
-            state: probe.state,
-            heldAddresses: probe.heldAddresses.filter((a) => own.includes(a)),
-          });
+          states.set(c.id, probe.state);
         });
     }),
   );
@@ -73,14 +69,14 @@ export async function probeAnomalies(
           vip: c.vip,
           name: c.name,
           running: c.running,
-          state: probes.get(c.id)?.state ?? (c.running ? 'UNKNOWN' : 'STOP'),
+          state: states.get(c.id) ?? (c.running ? 'UNKNOWN' : 'STOP'),
           ...rejectedFact(rejections.get(c.id)),
         }))
       : [],
     foreignClaims: new Set(world.claims.filter((c) => c.container.node === n.node).map((c) => c.vip)),
   }));
   return {
-    vips: buildStatus(world.desired, world.actual.nodes, probes),
+    vips: buildStatus(world.desired, world.actual.nodes, { states, nodeAddresses }),
     anomalies: detectAnomalies(vipTraits(world), facts),
   };
 }

@@ -13,7 +13,7 @@ import {
 import type { Anomaly } from '../core/anomalies.js';
 import type { RevisionAudit } from '../core/revision-audit.js';
 import type { BackoffOptions } from '../core/backoff.js';
-import { buildStatus, needsReconcile, type VipStatus } from '../core/status.js';
+import { NO_FACTS, buildStatus, needsReconcile, type VipStatus } from '../core/status.js';
 import { describeError } from '../errors.js';
 import type { ManifestSource, NodeRuntime } from '../ports.js';
 import { observeNodes } from './observe.js';
@@ -185,7 +185,7 @@ export class ReconcileLoop {
     this.probing = true;
     try {
       const nodes = await observeNodes(world.runtimes);
-      const vips = buildStatus(world.desired, nodes, new Map());
+      const vips = buildStatus(world.desired, nodes, NO_FACTS);
       if (needsReconcile(vips)) this.runner.trigger();
     } catch (error) {
       this.deps.log.warn({ err: describeError(error) }, 'health probe failed');

@@ -15,7 +15,7 @@ import {
   type AdvertRejection,
   type ContainerReport,
 } from '../core/container-reports.js';
-import { buildStatus, type ContainerProbe, type VipStatus, type VrrpState } from '../core/status.js';
+import { buildStatus, type VipStatus, type VrrpState } from '../core/status.js';
 import type { ActualContainer, NodeObservation } from '../core/types.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -390,18 +390,17 @@ export class VrrpWatch {
     return c.running && !this.stopped.has(c.id);
   }
 
+  /**
+   * Holders are the nodes whose interfaces carry the address as last reported, not the nodes
+   * whose keepalived we follow: a node whose keepalived stopped or was killed stays a holder (and
+   * a stale address) until a report from it, or a helper's reading, shows the address gone.
+   */
   private status(world: WorldView): VipStatus[] {
-    const probes = new Map<string, ContainerProbe>();
-    const addressesOf = new Map(world.desired.containers.map((c) => [c.vip, c.addresses]));
-    for (const f of this.followed.values()) {
-      const onNode = this.nodeAddresses.get(f.container.node);
-      const held = (addressesOf.get(f.container.vip) ?? []).filter((a) => onNode?.has(a));
-      probes.set(f.container.id, { state: f.state, heldAddresses: held });
-    }
+    const states = new Map([...this.followed].map(([id, f]) => [id, f.state]));
     const nodes = world.actual.nodes.map((n) =>
       n.reachable ? { ...n, containers: n.containers.map((c) => ({ ...c, running: this.isRunning(c) })) } : n,
     );
-    return buildStatus(world.desired, nodes, probes);
+    return buildStatus(world.desired, nodes, { states, nodeAddresses: this.nodeAddresses });
   }
 
   /** Logs each confirmed anomaly once per episode. */

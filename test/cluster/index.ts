@@ -25,6 +25,7 @@ export {
 export { startKeepalived, stopAndRemove, unicastConfig, type VrrpInstanceSpec } from './keepalived.js';
 export { findLeftovers } from './leftovers.js';
 export { down } from './down.js';
+export { keepalivedPids } from './processes.js';
 export { up } from './up.js';
 export { optionsFromEnv, resolveOptions, type ClusterOptions } from './options.js';
 export { ENDPOINT_LABEL } from './swarm.js';

@@ -99,3 +99,21 @@ export async function terminate(
   for (const pid of stubborn) signal(pid, 'SIGKILL');
   return waitForExit(stubborn, killMs);
 }
+
+/**
+ * The keepalived processes of a container, from the host's /proc: `rootPid` (its process 1) and
+ * its descendants named keepalived. Bounded: a container's tree, at most 1000 processes.
+ */
+export async function keepalivedPids(rootPid: number): Promise<number[]> {
+  const found: number[] = [];
+  const queue = [rootPid];
+  for (let seen = 0; queue.length > 0 && seen < 1000; seen++) {
+    const pid = queue.shift() as number;
+    if ((await readOr(`/proc/${pid}/comm`, '')).trim() === 'keepalived') found.push(pid);
+    for (const task of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+      const children = await readOr(`/proc/${pid}/task/${task}/children`, '');
+      queue.push(...children.split(' ').filter(Boolean).map(Number));
+    }
+  }
+  return found;
+}

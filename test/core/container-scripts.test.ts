@@ -16,6 +16,7 @@ import {
   CONFIG_TEMPLATE_PATH,
   HEALTH_CHECK_SCRIPT_PATH,
   INTERFACE_PLACEHOLDER,
+  NOTIFY_SCRIPT_PATH,
   STALE_PID_FILES,
   STATE_DIR,
   STATE_FILE_PATH,
@@ -395,14 +396,25 @@ describe(`container scripts under busybox (${BUSYBOX})`, () => {
         join(stubs, 'keepalived'),
         `#!/bin/sh\necho "keepalived up" >> ${calls}\nkill -KILL $$\n`,
       );
+      // The notify hook records its reports; its address watcher (and the sleep feeding it) ends at once.
+      await writeFile(
+        join(root, NOTIFY_SCRIPT_PATH),
+        `#!/bin/sh\nif [ "$1" = watch ]; then exit 0; fi\necho "notify $*" >> ${calls}\n`,
+      );
+      await chmod(join(root, NOTIFY_SCRIPT_PATH), 0o755);
       const argv = containerCommand({ resolveInterfaceOf: '198.18.0.1', vipAddresses: ['198.18.0.100'] });
-      const result = await runCommand(root, stubs, argv);
+      const ip = `ip() { ${join(stubs, 'ip')} "$@"; }\nsleep() { :; }\n`;
+      const result = await run(BUSYBOX, ['sh', '-c', ip + relocate(argv[2] ?? '', root)], {
+        PATH: `${stubs}:${bin}`,
+      });
       expect(result.code).toBe(137);
-      // Once at start (a predecessor's leftover), once after keepalived died.
+      // Once at start (a predecessor's leftover), once after keepalived died, then the node's
+      // addresses are reported afresh: the reconciler sees the VIP gone from this node at once.
       expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual([
         'ip addr del 198.18.0.100/24 dev eth0',
         'keepalived up',
         'ip addr del 198.18.0.100/24 dev eth0',
+        'notify report',
       ]);
     });
 

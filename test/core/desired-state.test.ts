@@ -140,6 +140,8 @@ describe('desiredState', () => {
     expect(placement(result.containers)).toEqual(['ok@node-1:200', 'ok@node-2:100']);
     expect([...result.frozen.names].sort()).toEqual(['broken', 's']);
     expect(result.frozen.unknownNames).toBe(true);
+    // No containers, but the status still knows which addresses to look for.
+    expect([...(result.suspendedAddresses ?? [])]).toEqual([['s', ['198.18.0.100']]]);
   });
 
   it('throws on an input validation would have refused, rather than render it', () => {

@@ -5,7 +5,7 @@
  * kills from outside are not taken for a crash loop. Who holds an address is read from the nodes'
  * interfaces; the steps build on each other, so they run in order.
  */
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,6 +13,7 @@ import { dockerOf, holdersOf, inNode, waitFor } from '../cluster/index.js';
 import {
   RunningReconciler,
   containersOnNodes,
+  killKeepalived,
   manifestDir,
   removeDir,
   removeManagedContainers,
@@ -25,34 +26,6 @@ const [n1, n2, n3] = cluster.nodes;
 if (!n1 || !n2 || !n3) throw new Error('these tests need a cluster of three nodes');
 const vip = testVip(cluster, 'supervised', 4);
 const NAME = 'keepalived-supervised';
-
-/** The keepalived processes of a container, from the host's /proc (descendants of its process 1). */
-async function keepalivedPids(rootPid: number): Promise<number[]> {
-  const found: number[] = [];
-  const queue = [rootPid];
-  for (let seen = 0; queue.length > 0 && seen < 200; seen++) {
-    const pid = queue.shift() as number;
-    const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
-    if (comm === 'keepalived' && pid !== rootPid) found.push(pid);
-    for (const task of await readdir(`/proc/${pid}/task`).catch(() => [])) {
-      const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
-      queue.push(...children.split(' ').filter(Boolean).map(Number));
-    }
-  }
-  return found;
-}
-
-/** SIGKILLs the keepalived processes (not the shell) of a running container, once keepalived runs. */
-async function killKeepalived(docker: ReturnType<typeof dockerOf>, id: string): Promise<void> {
-  const pids = await waitFor(
-    async () => {
-      const found = await keepalivedPids((await docker.getContainer(id).inspect()).State.Pid);
-      return found.length > 0 ? found : undefined;
-    },
-    { timeoutMs: 10_000, description: `keepalived running in ${id.slice(0, 12)}` },
-  );
-  for (const pid of pids) process.kill(pid, 'SIGKILL');
-}
 
 async function containerOn(node: string) {
   const found = (await containersOnNodes(cluster, NAME)).find((c) => c.node === node && c.name === NAME);

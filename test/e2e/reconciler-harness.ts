@@ -7,8 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
 import type { ClusterDescription, ClusterNodeDescription } from '../cluster/description.js';
-import { KEEPALIVED_TEST_IMAGE, dockerOf, managerOf, waitFor } from '../cluster/index.js';
+import { KEEPALIVED_TEST_IMAGE, dockerOf, keepalivedPids, managerOf, waitFor } from '../cluster/index.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cliEntry = path.join(repo, 'src/cli/main.ts');
@@ -221,6 +222,8 @@ export interface VipOptions {
   priorities: Record<string, number>;
   image: string;
   advertInterval?: number;
+  /** false renders nopreempt: a returning higher-priority node leaves the holder be. */
+  preempt?: boolean;
 }
 
 /** YAML of a VirtualIP manifest (VRRPv3 at a 0.1 s advert interval keeps hand-overs short). */
@@ -233,6 +236,7 @@ export function vipYaml(options: VipOptions): string {
     `  addresses: [${options.address}]`,
     `  advertInterval: ${options.advertInterval ?? 0.1}`,
     `  image: ${options.image}`,
+    ...(options.preempt === undefined ? [] : [`  preempt: ${options.preempt}`]),
     '  nodes:',
     ...Object.entries(options.priorities).map(
       ([name, priority]) => `    - { name: ${name}, priority: ${priority} }`,
@@ -409,4 +413,19 @@ export async function engineEvents(
     }),
   );
   return perNode.flat().sort((a, b) => a.timeMs - b.timeMs);
+}
+
+/**
+ * SIGKILLs the keepalived processes (not the container's shell, which then removes the VIP's
+ * addresses and exits) of a running container, once keepalived runs in it.
+ */
+export async function killKeepalived(docker: Docker, id: string): Promise<void> {
+  const pids = await waitFor(
+    async () => {
+      const found = await keepalivedPids((await docker.getContainer(id).inspect()).State.Pid);
+      return found.length > 0 ? found : undefined;
+    },
+    { timeoutMs: 10_000, description: `keepalived running in ${id.slice(0, 12)}` },
+  );
+  for (const pid of pids) if (pid > 1) process.kill(pid, 'SIGKILL');
 }

@@ -24,6 +24,7 @@ import {
 import {
   containersOnNodes,
   engineEvents,
+  killKeepalived,
   manifestDir,
   removeDir,
   removeManagedContainers,
@@ -46,7 +47,12 @@ const BROKEN_IMAGE = 'swarm-vip/keepalived-broken:test';
 const DEAD_LINK = 'svfault0';
 
 interface StatusBody {
-  vips: { vip: string; holders: string[]; nodes: { node: string; vrrpState: string }[] }[];
+  vips: {
+    vip: string;
+    holders: string[];
+    frozen: boolean;
+    nodes: { node: string; vrrpState: string; holdsAddress: boolean }[];
+  }[];
   anomalies: { kind: string; vip: string; node?: string; message: string }[];
   crashLoops: { vip: string; node: string; container: string; replacements: number; reason: string }[];
 }
@@ -106,30 +112,53 @@ describe('one holder per VIP, repaired by the reconciler', () => {
     expect(code).toBe(0);
   });
 
+  /**
+   * Once the interfaces show `holders` (read in the nodes' namespaces), /status must list exactly
+   * them soon after: far sooner than any timer of the daemon (resync and health listing at 10
+   * minutes here; every node runs a keepalived of ours, so no node's addresses are read on a
+   * timer), so only the containers' reports can have told it.
+   */
+  async function statusFollowsInterfaces(vip: string, address: string, holders: string[]) {
+    await waitFor(async () => (await onNodes(address)).sort().join() === [...holders].sort().join(), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+      description: `${address} on ${holders.join(' and ')} (the interfaces)`,
+    });
+    return waitFor(
+      async () => {
+        const shown = (await status()).vips.find((v) => v.vip === vip);
+        if (shown?.holders.join() === [...holders].sort().join()) return shown;
+        // Named in the timeout's message.
+        throw new Error(`/status lists ${shown?.holders.join(', ') || 'no holder'}`);
+      },
+      { timeoutMs: 3000, intervalMs: 20, description: `/status to list ${holders.join(', ')} as holders` },
+    );
+  }
+
   it('status shows the new holder right after a hand-over, with no probe interval', async () => {
     const before = await status();
     expect(before.vips.find((v) => v.vip === 'avail')?.holders).toEqual([n1.name]);
-    const holder = (await containersOnNodes(cluster, 'keepalived-avail')).find(
-      (c) => c.node === n1.name && c.name === 'keepalived-avail',
-    );
+    const holder = async () => {
+      const found = (await containersOnNodes(cluster, 'keepalived-avail')).find(
+        (c) => c.node === n1.name && c.name === 'keepalived-avail' && c.running,
+      );
+      if (!found) throw new Error(`no running keepalived-avail on ${n1.name}`);
+      return found;
+    };
     // SIGTERM: keepalived hands the VIP over (priority 0) and stops; the reconciler then starts it again.
     await dockerOf(n1)
-      .getContainer(holder?.id ?? '')
+      .getContainer((await holder()).id)
       .stop({ t: 5 });
-    const moved = await waitFor(
-      async () => {
-        const vip = (await status()).vips.find((v) => v.vip === 'avail');
-        return vip?.holders.join() === n2.name ? vip : undefined;
-      },
-      { timeoutMs: 10_000, intervalMs: 20, description: `/status to show ${n2.name} holding` },
-    );
+    const moved = await statusFollowsInterfaces('avail', main.address, [n2.name]);
     expect(moved.nodes.find((n) => n.node === n2.name)?.vrrpState).toBe('MASTER');
-    // What /status said is what the interfaces say (or already the next step: n1 back).
-    expect([[n2.name], [n1.name]]).toContainEqual(await onNodes(main.address));
-    await waitFor(async () => (await onNodes(main.address)).join() === n1.name, {
-      timeoutMs: 20_000,
-      description: `${n1.name} to take the VIP back once restarted`,
-    });
+    // Restarted, n1 takes the VIP back (priority 200, preempt): shown as soon as it holds it.
+    await statusFollowsInterfaces('avail', main.address, [n1.name]);
+
+    // SIGKILL of keepalived: its container's shell removes the address and reports the node's
+    // addresses as it exits; the restart policy starts it again.
+    await killKeepalived(dockerOf(n1), (await holder()).id);
+    await statusFollowsInterfaces('avail', main.address, [n2.name]);
+    await statusFollowsInterfaces('avail', main.address, [n1.name]);
   });
 
   it('an address added by hand on a backup is removed, logged, counted and shown', async () => {
@@ -207,6 +236,38 @@ describe('one holder per VIP, repaired by the reconciler', () => {
     await waitFor(async () => (await onNodes(main.address)).join() === n1.name, {
       timeoutMs: 15_000,
       description: `${n1.name} holding again`,
+    });
+  });
+
+  it('a node whose keepalived is gone stays a holder in /status while its interface carries the address', async () => {
+    // Suspended: the reconciler leaves the VIP's containers as they are, so the address stays put.
+    const resume = side.yaml({ [n1.name]: 200, [n2.name]: 100 });
+    await writeFile(path.join(dir, 'avail-side.yaml'), resume.replace('spec:\n', 'spec:\n  suspend: true\n'));
+    await waitFor(async () => (await status()).vips.find((v) => v.vip === 'avail-side')?.frozen === true, {
+      timeoutMs: 10_000,
+      description: 'avail-side suspended',
+    });
+    await statusFollowsInterfaces('avail-side', side.address, [n1.name]);
+    const killed = (await containersOnNodes(cluster, 'keepalived-avail-side')).find(
+      (c) => c.node === n1.name && c.name === 'keepalived-avail-side',
+    );
+    const container = dockerOf(n1).getContainer(killed?.id ?? '');
+    await container.update({ RestartPolicy: { Name: 'no' } });
+    // SIGKILL of the whole container: nothing is left to remove the address from n1.
+    await container.kill();
+    const both = await statusFollowsInterfaces('avail-side', side.address, [n1.name, n2.name]);
+    expect(both.nodes.find((n) => n.node === n1.name)).toMatchObject({
+      vrrpState: 'STOP',
+      holdsAddress: true,
+    });
+    // Gone from the interface (by hand): gone from /status.
+    await inNode(n1, 'ip', ['addr', 'del', side.cidr, 'dev', n1.interface]);
+    await statusFollowsInterfaces('avail-side', side.address, [n2.name]);
+    await container.remove();
+    await writeFile(path.join(dir, 'avail-side.yaml'), resume);
+    await waitFor(async () => (await onNodes(side.address)).join() === n1.name, {
+      timeoutMs: 20_000,
+      description: `${side.address} back on ${n1.name} once resumed`,
     });
   });
 

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { defer, filter, firstValueFrom, switchMap, timeout, of, type Observable } from 'rxjs';
+import { EMPTY, defer, filter, firstValueFrom, switchMap, timeout, of, type Observable } from 'rxjs';
 import {
   REMOVAL_SKIPPED_MASTER,
   REMOVED_LINE,
@@ -213,6 +213,9 @@ export class DockerNodeRuntime implements NodeRuntime {
   reports(containerId: string): Observable<ContainerReport> {
     return defer(() => this.docker.getContainer(containerId).inspect()).pipe(
       switchMap((info) => {
+        // A container that has stopped meanwhile (a listing can lag its `die` event) has nothing
+        // to report: replaying its last run would show a dead keepalived's last word (MASTER).
+        if (!info.State.Running) return EMPTY;
         // From the latest start on: earlier runs' reports say nothing about now.
         const startedMs = Date.parse(info.State.StartedAt);
         const since = Number.isFinite(startedMs) ? Math.floor(startedMs / 1000) : 0;
