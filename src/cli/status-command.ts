@@ -32,9 +32,7 @@ export async function statusCommand(config: Config, log: Logger, io: CommandIo):
       conditions,
       vips,
       anomalies: anomalies.map((a) => ({ ...a, message: describeAnomaly(a) })),
-      crashLoops: crashLoops
-        ? { recordedAt: new Date(crashLoops.recordedAtMs).toISOString(), containers: crashLoops.crashLoops }
-        : null,
+      ...crashLoopsView(crashLoops),
       claims: world.claims.map(claimView),
       problems: world.problems,
     };
@@ -71,6 +69,17 @@ export function revisionsText(audit: RevisionAudit | undefined, source?: Manifes
     : ['applied   unknown: no reconciler has recorded a pass for these manifests (same --lock-file?)'];
   if (source?.error) lines.push(`source    ${source.source}: ${source.error.code}: ${source.error.message}`);
   return lines.join('\n');
+}
+
+/** As `/status` lists them, plus when the acting reconciler recorded them (null: never). */
+function crashLoopsView(snapshot: CrashLoopSnapshot | undefined): {
+  crashLoops: CrashLoopSnapshot['crashLoops'];
+  crashLoopsRecordedAt: string | null;
+} {
+  return {
+    crashLoops: snapshot?.crashLoops ?? [],
+    crashLoopsRecordedAt: snapshot ? new Date(snapshot.recordedAtMs).toISOString() : null,
+  };
 }
 
 /**

@@ -376,6 +376,15 @@ describe('one holder per VIP, repaired by the reconciler', () => {
         'm',
       ),
     );
+    const statusJson = await runCli(['status', '--manifests', dir, '--lock-file', lockFile, '-o', 'json']);
+    expect((JSON.parse(statusJson.stdout) as { crashLoops: unknown[] }).crashLoops).toContainEqual(
+      expect.objectContaining({
+        vip: 'avail-crash',
+        node: n2.name,
+        container: 'keepalived-avail-crash',
+        reason: expect.stringContaining('keepalived: broken build, cannot start') as string,
+      }),
+    );
 
     // No keepalived of ours runs there to report it: the daemon reads the node's addresses itself.
     await inNode(n2, 'ip', ['addr', 'add', crashing.cidr, 'dev', n2.interface]);
@@ -430,9 +439,12 @@ describe('one holder per VIP, repaired by the reconciler', () => {
       description: 'the crash loop forgotten once the spec changed',
     });
     const json = await runCli(['status', '--manifests', dir, '--lock-file', lockFile, '-o', 'json']);
-    const recorded = (JSON.parse(json.stdout) as { crashLoops: { containers: { vip: string }[] } | null })
-      .crashLoops;
-    expect(recorded?.containers.filter((c) => c.vip === 'avail-crash')).toEqual([]);
+    const recorded = JSON.parse(json.stdout) as {
+      crashLoops: { vip: string }[];
+      crashLoopsRecordedAt: string | null;
+    };
+    expect(recorded.crashLoopsRecordedAt).toMatch(/Z$/);
+    expect(recorded.crashLoops.filter((c) => c.vip === 'avail-crash')).toEqual([]);
     await rm(path.join(dir, 'avail-crash.yaml'));
     await waitFor(async () => (await containersOnNodes(cluster, 'keepalived-avail-crash')).length === 0, {
       timeoutMs: 20_000,

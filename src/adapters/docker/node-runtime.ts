@@ -396,6 +396,8 @@ export class DockerNodeRuntime implements NodeRuntime {
   }
 
   async recentRejection(containerId: string, withinMs: number): Promise<RejectedAdvert | undefined> {
+    // `since` is read against the engine's clock: a node whose clock is off by seconds widens or
+    // narrows the window by as much (the daemon, which follows the log, has no such window).
     const since = Math.floor((Date.now() - withinMs) / 1000);
     const raw = await this.call('logs', () =>
       this.docker
