@@ -16,6 +16,7 @@ import type {
   NodeDirectory,
   NodeEvent,
   NodeRuntime,
+  PriorityReload,
   VrrpProbe,
 } from '../src/ports.js';
 
@@ -78,6 +79,13 @@ export class SimulatedNodeRuntime implements NodeRuntime {
     this.counts.writes++;
     await sleep(this.costs.startMs);
     this.existing(containerId).running = true;
+  }
+
+  /** A reload is one exec in a running container: costed like a probe. */
+  async reloadWithPriority(): Promise<PriorityReload> {
+    this.counts.writes++;
+    await sleep(this.costs.probeMs);
+    return { reloaded: true };
   }
 
   async remove(containerId: string): Promise<void> {

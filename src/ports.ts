@@ -140,6 +140,14 @@ export interface CreateOptions {
   takeOverWithinMs?: number;
 }
 
+/** What a priority reload did. */
+export interface PriorityReload {
+  /** False when the running config had that priority already (nothing was signalled). */
+  reloaded: boolean;
+  /** With `awaitMasterWithinMs`: whether keepalived reported MASTER within it. */
+  master?: boolean;
+}
+
 /** One node's Docker engine, seen through swarm-vip's eyes. */
 export interface NodeRuntime {
   readonly node: string;
@@ -156,6 +164,17 @@ export interface NodeRuntime {
    */
   create(desired: DesiredContainer, options?: CreateOptions): Promise<void>;
   start(containerId: string): Promise<void>;
+  /**
+   * Sets the VRRP priority of the running keepalived in managed container `name` and reloads it
+   * (for a hand-over, see core/priority-boost.ts), unless it runs that priority already; with
+   * `awaitMasterWithinMs`, then waits (at most that long) until it reports MASTER. The manifest's
+   * priority comes back with any restart of the container.
+   */
+  reloadWithPriority(
+    name: string,
+    priority: number,
+    options?: { awaitMasterWithinMs?: number },
+  ): Promise<PriorityReload>;
   /** Stop gracefully (SIGTERM, so keepalived releases the VIP), then remove. */
   remove(containerId: string): Promise<void>;
   probe(containerId: string, addresses: readonly string[]): Promise<VrrpProbe>;

@@ -43,12 +43,11 @@ export const REPORT_STATE = 'swarm-vip:state ';
 /** Prefix of an address report line: `swarm-vip:addrs 127.0.0.1 198.18.0.1 fd00...`. */
 export const REPORT_ADDRESSES = 'swarm-vip:addrs';
 
+/** keepalived's main process writes its pid here (a reload is a SIGHUP to it). */
+export const KEEPALIVED_PID_FILE = '/run/keepalived.pid';
+
 /** Pid files that make a restarted keepalived believe it is already running (and exit 0). */
-export const STALE_PID_FILES: readonly string[] = [
-  '/run/keepalived.pid',
-  '/run/vrrp.pid',
-  '/run/checkers.pid',
-];
+export const STALE_PID_FILES: readonly string[] = [KEEPALIVED_PID_FILE, '/run/vrrp.pid', '/run/checkers.pid'];
 
 /**
  * Stands for the interface in {@link CONFIG_TEMPLATE_PATH} when `spec.interface` is absent; the

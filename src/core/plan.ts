@@ -21,11 +21,14 @@
  *
  * Order within a VIP: the node holding the VIP last, so backups roll first and the VIP moves at
  * most once; before that, creates and starts, then replaces, then removes (new capacity before
- * old goes), then by node and container name. VIPs come in name order; the apply layer may run
+ * old goes), then by node and container name. The holder is taken away only once another node has
+ * taken the address over: a new keepalived that outranks it preempts it first (markTakeOver), or
+ * else the best ready backup is raised above it for the hand-over (priority-boost.ts). VIPs come in name order; the apply layer may run
  * them in parallel but must keep each VIP's order.
  */
 import { compareStrings } from './compare-strings.js';
 import { foreignClaims, type ForeignClaim } from './foreign-claims.js';
+import { planPriorityBoost } from './priority-boost.js';
 import type {
   Action,
   ActionKind,
@@ -36,7 +39,15 @@ import type {
 } from './types.js';
 
 /** Rank of each kind among one VIP's actions on non-holder nodes (and again on the holder). */
-const KIND_ORDER: Readonly<Record<ActionKind, number>> = { create: 0, start: 1, replace: 2, remove: 3 };
+const KIND_ORDER: Readonly<Record<ActionKind, number>> = {
+  create: 0,
+  start: 1,
+  replace: 2,
+  remove: 3,
+  // Placed by planPriorityBoost after ordering, around the holder's steps.
+  'raise-priority': 4,
+  'restore-priority': 5,
+};
 
 export interface PlanOptions {
   /** Replace unmanaged keepalived containers that claim a declared VIP's address. */
@@ -57,7 +68,9 @@ export function planActions(desired: DesiredState, actual: ActualState, options:
     if (isFrozen(desired, vip, wanted.length > 0) || (claims.length > 0 && !options.adopt)) continue;
     const planned = planVip(vip, wanted, actualByVip.get(vip) ?? [], observed);
     const adopted = adopt(planned, claims);
-    actions.push(...markTakeOver(orderVipActions(adopted, actual.holders[vip]), actual.holders[vip], wanted));
+    const holder = actual.holders[vip];
+    const ordered = markTakeOver(orderVipActions(adopted, holder), holder, wanted);
+    actions.push(...planPriorityBoost(ordered, holder, wanted, actualByVip.get(vip) ?? []));
   }
   return actions;
 }
@@ -177,8 +190,9 @@ function orderVipActions(actions: Action[], holder: string | undefined): Action[
 /**
  * When a later step takes the holder's keepalived away, the first new keepalived that outranks it
  * (by the manifest's priorities; preemption on) is to preempt it first: the address then moves
- * without a moment unheld. Without one, the holder hands over by priority 0 and the best backup
- * waits out its skew time; VRRP has no faster way to a lower priority.
+ * without a moment unheld. Without one, the holder would hand over by priority 0 and the best
+ * backup would wait out its skew time (VRRP has no faster way to a lower priority): planPriorityBoost
+ * raises that backup above the holder for the hand-over instead.
  */
 export function markTakeOver(
   actions: Action[],

@@ -10,6 +10,12 @@ import { advertIntervalOf, vrrpVersionOf } from './vrrp-version.js';
 /** Name of the vrrp_script block; one per config, so it needs no uniqueness. */
 export const HEALTH_SCRIPT_NAME = 'swarm_vip_health';
 
+/**
+ * How the instance's priority line starts (the only line that does): a reload for a hand-over
+ * rewrites it in the running config (see priority-reload-command.ts).
+ */
+export const PRIORITY_LINE_PREFIX = '  priority ';
+
 /** Everything that shapes one node's keepalived.conf for one VirtualIP. */
 export interface KeepalivedConfInput {
   vip: VirtualIP;
@@ -93,7 +99,7 @@ function vrrpInstance(input: KeepalivedConfInput, iface: string, checked: boolea
     '  state BACKUP',
     `  interface ${iface}`,
     `  virtual_router_id ${virtualRouterIdOf(vip)}`,
-    `  priority ${input.priority}`,
+    `${PRIORITY_LINE_PREFIX}${input.priority}`,
     `  advert_int ${formatInterval(advertIntervalOf(vip.spec))}`,
     `  version ${version}`,
     ...(vip.spec.preempt === false ? ['  nopreempt'] : []),

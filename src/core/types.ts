@@ -202,7 +202,9 @@ export type Action =
   | (ActionBase & { kind: 'create'; desired: DesiredContainer; takeOver?: TakeOver })
   | (ActionBase & { kind: 'replace'; existingId: string; desired: DesiredContainer; takeOver?: TakeOver })
   | (ActionBase & { kind: 'start'; existingId: string })
-  | (ActionBase & { kind: 'remove'; existingId: string });
+  | (ActionBase & { kind: 'remove'; existingId: string })
+  | (ActionBase & { kind: 'raise-priority'; boost: PriorityBoost })
+  | (ActionBase & { kind: 'restore-priority'; priority: number });
 
 export type ActionKind = Action['kind'];
 
@@ -213,5 +215,21 @@ export type ActionKind = Action['kind'];
  */
 export interface TakeOver {
   holder: string;
+  withinMs: number;
+}
+
+/**
+ * A temporary priority for the running keepalived of a managed container (named by the action,
+ * since it may be created earlier in the same rollout), so that it preempts a holder nobody
+ * outranks before that holder is taken away: the address then moves with no moment unheld. Only
+ * the running config changes (reloaded); every container start writes the manifest's priority
+ * again, and a `restore-priority` step at the end of the rollout reloads it back.
+ */
+export interface PriorityBoost {
+  /** The raised priority. */
+  priority: number;
+  /** The node that holds the address now and is taken away later in the rollout. */
+  holder: string;
+  /** How long to wait, at most, for the raised keepalived to become MASTER (it preempts). */
   withinMs: number;
 }

@@ -16,7 +16,7 @@ export type ActionOutcome =
  * since they take nothing away; every replace or remove runs alone, after everything before it
  * has finished, so a new container is running before the next old one goes and the holder goes
  * last. After a failed step the rest of that VIP's rollout is skipped: going on could take the
- * holder down while no updated backup is ready.
+ * holder down while no updated backup is ready (only a restore-priority step still runs).
  *
  * At most `maxParallelActions` actions are in flight at once over all VIPs and nodes (the
  * reconciler's own sockets, memory and CPU), and at most `maxParallelActionsPerNode` on one node
@@ -96,6 +96,15 @@ export function rolloutBatches(steps: readonly Action[]): Action[][] {
   return batches;
 }
 
+/**
+ * A restore-priority step runs even after a failed step: it undoes a raise that may have happened
+ * (else that node would keep the raised priority until its container restarts), and changes
+ * nothing where none did.
+ */
+function undoesBoost(action: Action): boolean {
+  return action.kind === 'restore-priority';
+}
+
 function addsOnly(action: Action): boolean {
   return action.kind === 'create' || action.kind === 'start';
 }
@@ -104,7 +113,7 @@ async function applyInOrder(steps: readonly Action[], context: ApplyContext): Pr
   const outcomes: ActionOutcome[] = [];
   let done = 0;
   for (const batch of rolloutBatches(steps)) {
-    if (outcomes.some((o) => o.result !== 'done')) {
+    if (outcomes.some((o) => o.result !== 'done') && !batch.every(undoesBoost)) {
       const error = `an earlier step of ${batch[0]?.vip ?? 'this VIP'} failed`;
       outcomes.push(...batch.map((action) => ({ action, result: 'skipped' as const, error })));
       continue;
@@ -126,7 +135,7 @@ async function applyOne(action: Action, awaitVrrp: boolean, context: ApplyContex
   const actionLog = context.log.child({ vip: action.vip, node: action.node, container: action.container });
   try {
     actionLog.info({ action: action.kind, reason: action.reason }, `${action.kind} ${action.container}`);
-    await runAction(action, awaitVrrp, context.runtimes);
+    await runAction(action, awaitVrrp, context.runtimes, actionLog);
     actionLog.debug({ action: action.kind }, `${action.kind} ${action.container} done`);
     return { action, result: 'done' };
   } catch (error) {
@@ -144,6 +153,7 @@ async function runAction(
   action: Action,
   awaitVrrp: boolean,
   runtimes: ReadonlyMap<string, NodeRuntime>,
+  log: Logger,
 ): Promise<void> {
   const runtime = runtimes.get(action.node);
   if (!runtime) throw new Error(`node ${action.node} has no Docker endpoint`);
@@ -158,9 +168,45 @@ async function runAction(
       return runtime.start(action.existingId);
     case 'remove':
       return runtime.remove(action.existingId);
+    case 'raise-priority':
+      return raisePriority(runtime, action, log);
+    case 'restore-priority': {
+      const { reloaded } = await runtime.reloadWithPriority(action.container, action.priority);
+      log.info(
+        { action: action.kind, priority: action.priority, reloaded },
+        `${action.container} ${reloaded ? 'reloaded with' : 'already runs'} priority ${action.priority}`,
+      );
+      return;
+    }
     default: {
       const unknown: never = action;
       throw new Error(`unknown action ${JSON.stringify(unknown)}`);
     }
+  }
+}
+
+/**
+ * Raises the successor's priority and waits until it has preempted the holder. A successor that
+ * does not become MASTER in time is no failure: the holder then hands over by priority 0, as it
+ * would without the raise (the address unheld for a skew time), and the log says so.
+ */
+async function raisePriority(
+  runtime: NodeRuntime,
+  action: Action & { kind: 'raise-priority' },
+  log: Logger,
+): Promise<void> {
+  const { boost } = action;
+  const result = await runtime.reloadWithPriority(action.container, boost.priority, {
+    awaitMasterWithinMs: boost.withinMs,
+  });
+  const fields = { action: action.kind, priority: boost.priority, holder: boost.holder, ...result };
+  if (result.master === true) {
+    log.info(fields, `${action.container} took the address over at priority ${boost.priority}`);
+  } else {
+    log.warn(
+      fields,
+      `${action.container} did not become MASTER within ${boost.withinMs} ms at priority ${boost.priority}; ` +
+        `${boost.holder} hands over by priority 0 (the address is unheld for a backup's skew time)`,
+    );
   }
 }

@@ -9,9 +9,9 @@ export class FencedError extends Error {
 }
 
 /**
- * A NodeDirectory whose runtimes refuse every change (create, start, remove, removeAddresses) once `mayAct` says
- * no: the fence that keeps a reconciler whose lease lapsed mid-pass from acting beside the new
- * holder. Reads pass through, so a fenced pass still reports what it saw.
+ * A NodeDirectory whose runtimes refuse every change (create, start, reloadWithPriority, remove,
+ * removeAddresses) once `mayAct` says no: the fence that keeps a reconciler whose lease lapsed
+ * mid-pass from acting beside the new holder. Reads pass through, so a fenced pass still reports what it saw.
  */
 export function fencedDirectory(directory: NodeDirectory, mayAct: () => boolean): NodeDirectory {
   const wrapped = new WeakMap<NodeRuntime, NodeRuntime>();
@@ -53,6 +53,10 @@ function fencedRuntime(runtime: NodeRuntime, mayAct: () => boolean): NodeRuntime
     start: async (id) => {
       check();
       return runtime.start(id);
+    },
+    reloadWithPriority: async (name, priority, options) => {
+      check();
+      return runtime.reloadWithPriority(name, priority, options);
     },
     remove: async (id) => {
       check();

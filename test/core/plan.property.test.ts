@@ -119,6 +119,10 @@ function apply(state: ActualState, actions: readonly Action[]): ActualState {
       case 'remove':
         containers.splice(indexOf(action.existingId), 1);
         break;
+      case 'raise-priority':
+      case 'restore-priority':
+        // A reload changes the running config only: nothing the listing shows.
+        break;
     }
   }
   return { ...state, nodes };

@@ -228,12 +228,16 @@ describe('planActions take-over: a new keepalived that outranks the holder preem
         ? [`${x.node} ${JSON.stringify(x.takeOver)}`]
         : [],
     );
+  /** The priority boost instead (priority-boost.ts): `node priority` raised, when any. */
+  const boosts = (actions: ReturnType<typeof planActions>) =>
+    actions.flatMap((x) => (x.kind === 'raise-priority' ? [`${x.node} ${x.boost.priority}`] : []));
   type Row = [
     what: string,
     priorities: Record<string, number>,
     holder: string,
     preemptMs: number | undefined,
     marked: string[],
+    boosted: string[],
   ];
   const ROWS: Row[] = [
     [
@@ -242,13 +246,15 @@ describe('planActions take-over: a new keepalived that outranks the holder preem
       'n3',
       4200,
       ['n1 {"holder":"n3","withinMs":4200}'],
+      [],
     ],
     [
-      'the holder has the highest priority: nobody can preempt it, no wait',
+      'the holder has the highest priority: nobody can preempt it, no wait (the best backup is raised instead)',
       { n1: 200, n2: 100, n3: 50 },
       'n1',
       4200,
       [],
+      ['n2 254'],
     ],
     [
       'preemption off (nopreempt): it never would, no wait',
@@ -256,19 +262,24 @@ describe('planActions take-over: a new keepalived that outranks the holder preem
       'n3',
       undefined,
       [],
+      [],
     ],
-    ['equal priorities do not preempt', { n1: 100, n2: 100, n3: 100 }, 'n3', 4200, []],
+    ['equal priorities do not preempt', { n1: 100, n2: 100, n3: 100 }, 'n3', 4200, [], ['n1 254']],
   ];
 
-  it.each(ROWS)('%s', (_what, priorities, holder, preemptMs, marked) => {
+  it.each(ROWS)('%s', (_what, priorities, holder, preemptMs, marked, boosted) => {
     const want = desired(Object.entries(priorities).map(([n, p]) => preempting('v', n, 'new', p, preemptMs)));
     const have = actual(
       Object.keys(priorities).map((n) => a('v', n, 'old')),
       { holders: { v: holder } },
     );
     const actions = planActions(want, have);
-    expect(actions.at(-1)?.node).toBe(holder);
+    const containerSteps = actions.filter(
+      (x) => x.kind !== 'raise-priority' && x.kind !== 'restore-priority',
+    );
+    expect(containerSteps.at(-1)?.node).toBe(holder);
     expect(takeOvers(actions)).toEqual(marked);
+    expect(boosts(actions)).toEqual(boosted);
   });
 
   it('no wait when the holder is not taken away', () => {

@@ -20,6 +20,11 @@ function recordingRuntimes(nodes: string[], failOn: string[] = []) {
       listContainers: async () => ({ managed: [], foreign: [] }),
       create: (d, options) => act(`create ${d.name}${options?.awaitVrrp ? ' +vrrp' : ''}`),
       start: (id) => act(`start ${id}`),
+      reloadWithPriority: async (name, priority, options) => {
+        const wait = options?.awaitMasterWithinMs;
+        await act(`reload ${name} ${priority}${wait === undefined ? '' : ` +master ${wait}`}`);
+        return wait === undefined ? { reloaded: true } : { reloaded: true, master: true };
+      },
       remove: (id) => act(`remove ${id}`),
       probe: async () => ({ state: 'UNKNOWN', heldAddresses: [] }),
       events: () => EMPTY,
@@ -137,6 +142,60 @@ describe('applyPlan', () => {
   });
 });
 
+describe('applyPlan hand-over boost', () => {
+  const at = (vip: string, node: string) => ({ vip, node, container: `keepalived-${vip}` });
+  const raise = (vip: string, node: string): Action => ({
+    kind: 'raise-priority',
+    ...at(vip, node),
+    reason: 'hand-over',
+    boost: { priority: 254, holder: 'n1', withinMs: 3500 },
+  });
+  const restore = (vip: string, node: string): Action => ({
+    kind: 'restore-priority',
+    ...at(vip, node),
+    reason: 'hand-over done',
+    priority: 100,
+  });
+
+  it('raises the successor and waits for MASTER before the holder goes, and restores it after', async () => {
+    const { calls, runtimes } = recordingRuntimes(['n1', 'n2']);
+    const outcomes = await applyPlan(
+      [replace('web', 'n2'), raise('web', 'n2'), replace('web', 'n1'), restore('web', 'n2')],
+      runtimes,
+      silent,
+    );
+    expect(outcomes.every((o) => o.result === 'done')).toBe(true);
+    expect(calls).toEqual([
+      'n2:remove web-n2',
+      'n2:create keepalived-web +vrrp',
+      'n2:reload keepalived-web 254 +master 3500',
+      'n1:remove web-n1',
+      'n1:create keepalived-web',
+      'n2:reload keepalived-web 100',
+    ]);
+  });
+
+  it.each([
+    ['the holder step', ['n1']],
+    ['the raise itself', ['n3']],
+  ])('restores the successor even when %s fails; the rest is skipped', async (_what, failOn) => {
+    const { calls, runtimes } = recordingRuntimes(['n1', 'n3'], failOn);
+    const outcomes = await applyPlan(
+      [raise('web', 'n3'), replace('web', 'n1'), restore('web', 'n3')],
+      runtimes,
+      silent,
+    );
+    const results = outcomes.map((o) => `${o.action.kind}:${o.result}`);
+    expect(calls.at(-1)).toBe('n3:reload keepalived-web 100');
+    expect(results.at(-1)).toBe(failOn.includes('n3') ? 'restore-priority:failed' : 'restore-priority:done');
+    expect(results.slice(0, 2)).toEqual(
+      failOn.includes('n3')
+        ? ['raise-priority:failed', 'replace:skipped']
+        : ['raise-priority:done', 'replace:failed'],
+    );
+  });
+});
+
 describe('mustJoinVrrpFirst', () => {
   it.each([
     {
@@ -171,6 +230,7 @@ describe('applyPlan concurrency', () => {
           inFlight--;
         },
         start: async () => undefined,
+        reloadWithPriority: async () => ({ reloaded: true }),
         remove: async () => undefined,
         probe: async () => ({ state: 'UNKNOWN', heldAddresses: [] }),
         events: () => EMPTY,
@@ -206,6 +266,7 @@ describe('applyPlan concurrency', () => {
           finished.push(node);
         },
         start: async () => undefined,
+        reloadWithPriority: async () => ({ reloaded: true }),
         remove: async () => undefined,
         probe: async () => ({ state: 'UNKNOWN', heldAddresses: [] }),
         events: () => EMPTY,

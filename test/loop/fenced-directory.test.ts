@@ -11,6 +11,7 @@ describe('fencedDirectory', () => {
       listContainers: async () => (calls.push('list'), { managed: [], foreign: [] }),
       create: async () => void calls.push('create'),
       start: async () => void calls.push('start'),
+      reloadWithPriority: async () => (calls.push('reload'), { reloaded: true }),
       remove: async () => void calls.push('remove'),
       probe: async () => (calls.push('probe'), { state: 'BACKUP', heldAddresses: [] }),
       events: () => EMPTY,
@@ -30,6 +31,7 @@ describe('fencedDirectory', () => {
     await expect(fenced.create({} as never)).rejects.toBeInstanceOf(FencedError);
     await expect(fenced.start('c1')).rejects.toThrow(/n1: not acting/);
     await expect(fenced.remove('c1')).rejects.toBeInstanceOf(FencedError);
+    await expect(fenced.reloadWithPriority('keepalived-v', 254)).rejects.toBeInstanceOf(FencedError);
     await expect(fenced.removeAddresses(['198.18.0.100'], { containerId: 'c1' })).rejects.toBeInstanceOf(
       FencedError,
     );

@@ -52,6 +52,7 @@ function countingRuntime(node: string, counts: Counts): NodeRuntime {
       });
     },
     start: async () => write(),
+    reloadWithPriority: async () => (write(), { reloaded: true }),
     remove: async () => write(),
     removeAddresses: async () => {
       write();

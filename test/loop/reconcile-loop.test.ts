@@ -36,6 +36,7 @@ function fakeLoop(options: { passMs?: number; resyncMs?: number } = {}) {
     },
     create: async () => undefined,
     start: async () => undefined,
+    reloadWithPriority: async () => ({ reloaded: true }),
     remove: async () => undefined,
     probe: async () => ({ state: 'UNKNOWN', heldAddresses: [] }),
     events: () => events,

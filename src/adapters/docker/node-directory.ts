@@ -194,6 +194,7 @@ class UnusableNodeRuntime implements NodeRuntime {
   listContainers = async (): Promise<never> => this.fail();
   create = async (): Promise<never> => this.fail();
   start = async (): Promise<never> => this.fail();
+  reloadWithPriority = async (): Promise<never> => this.fail();
   remove = async (): Promise<never> => this.fail();
   probe = async (): Promise<never> => this.fail();
   removeAddresses = async (): Promise<never> => this.fail();

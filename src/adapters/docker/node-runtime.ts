@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { EMPTY, defer, filter, firstValueFrom, switchMap, timeout, of, type Observable } from 'rxjs';
+import { EMPTY, defer, filter, firstValueFrom, map, switchMap, timeout, of, type Observable } from 'rxjs';
 import {
   REMOVAL_SKIPPED_MASTER,
   REMOVED_LINE,
@@ -22,7 +22,21 @@ import { canonicalAddress, parseIpAddress } from '../../core/ip-address.js';
 import { REPORT_ADDRESSES, REPORT_STATE, STATE_FILE_PATH } from '../../core/container-layout.js';
 import { fileEnvironment } from '../../core/container-command.js';
 import { EndpointError, describeError } from '../../errors.js';
-import type { AddressRemoval, CreateOptions, NodeEvent, NodeRuntime, VrrpProbe } from '../../ports.js';
+import type {
+  AddressRemoval,
+  CreateOptions,
+  NodeEvent,
+  NodeRuntime,
+  PriorityReload,
+  VrrpProbe,
+} from '../../ports.js';
+import {
+  PRIORITY_NOT_READY,
+  PRIORITY_RELOADED,
+  PRIORITY_STATE_LINE,
+  PRIORITY_UNCHANGED,
+  priorityReloadCommand,
+} from '../../core/priority-reload-command.js';
 import type { HandRunKeepalived } from '../../core/import-keepalived.js';
 import { containerArchive } from './container-archive.js';
 import { acceptsConnections, listenerOf } from './engine-listener.js';
@@ -135,18 +149,52 @@ export class DockerNodeRuntime implements NodeRuntime {
     await this.start(container.id);
     if (options.awaitVrrp ?? true) await this.waitForVrrpState(container.id, desired);
     if (options.takeOverWithinMs !== undefined)
-      await this.waitForMaster(container.id, options.takeOverWithinMs);
+      await masterWithin(this.reports(container.id), options.takeOverWithinMs);
   }
 
-  /** Until the keepalived reports MASTER, at most `withinMs`; a timeout is no error (nothing lost). */
-  private async waitForMaster(containerId: string, withinMs: number): Promise<void> {
-    await firstValueFrom(
-      this.reports(containerId).pipe(
-        filter((r) => r.kind === 'state' && r.state === 'MASTER'),
-        timeout({ first: withinMs, with: () => of(undefined) }),
-      ),
-      { defaultValue: undefined },
-    ).catch(() => undefined);
+  async reloadWithPriority(
+    name: string,
+    priority: number,
+    options: { awaitMasterWithinMs?: number } = {},
+  ): Promise<PriorityReload> {
+    const info = await this.call(`inspect ${name}`, () => this.docker.getContainer(name).inspect());
+    if (info.Config.Labels?.[LABEL_MANAGED] !== 'true') {
+      throw new EndpointError(
+        'docker-api',
+        this.node,
+        `${name} is not a managed container (no ${LABEL_MANAGED}=true); not reloading it`,
+      );
+    }
+    if (!info.State.Running) {
+      throw new EndpointError('container-failed', this.node, `${name} is not running; cannot reload it`);
+    }
+    const reload = () =>
+      this.call(`reload ${name}`, () =>
+        execResult(this.docker, info.Id, priorityReloadCommand(priority), this.options.probeTimeoutMs),
+      );
+    // Reports from this second on: the MASTER report may come before we listen.
+    let sinceSeconds = Math.floor(Date.now() / 1000);
+    let result = await reload();
+    if (result.exitCode === PRIORITY_NOT_READY) {
+      // Still starting: once more after its first state report (bounded like a create's wait).
+      await this.stateReported(info.Id);
+      sinceSeconds = Math.floor(Date.now() / 1000);
+      result = await reload();
+    }
+    const lines = printable(Buffer.from(result.output)).trim().split('\n');
+    const last = lines.at(-1);
+    if (result.exitCode !== 0 || (last !== PRIORITY_RELOADED && last !== PRIORITY_UNCHANGED)) {
+      throw new EndpointError(
+        'docker-api',
+        this.node,
+        `reloading ${name} with priority ${priority} failed (exit ${result.exitCode}): ${lines.join(' | ').slice(0, 300)}`,
+      );
+    }
+    const reloaded = last === PRIORITY_RELOADED;
+    if (options.awaitMasterWithinMs === undefined) return { reloaded };
+    if (lines.includes(`${PRIORITY_STATE_LINE}MASTER`)) return { reloaded, master: true };
+    const reports = containerReports(this.eventsDocker, info.Id, sinceSeconds);
+    return { reloaded, master: await masterWithin(reports, options.awaitMasterWithinMs) };
   }
 
   async start(containerId: string): Promise<void> {
@@ -372,15 +420,7 @@ export class DockerNodeRuntime implements NodeRuntime {
    * should already take part in VRRP: wait (bounded) until it reports a state.
    */
   private async waitForVrrpState(containerId: string, desired: DesiredContainer): Promise<void> {
-    // keepalived's first notify (BACKUP at start) arrives on the log stream: no exec, no polling.
-    const reported = await firstValueFrom(
-      this.reports(containerId).pipe(
-        filter((r) => r.kind === 'state'),
-        timeout({ first: this.options.startWaitMs, with: () => of(undefined) }),
-      ),
-      { defaultValue: undefined },
-    ).catch(() => undefined);
-    if (reported) return;
+    if (await this.stateReported(containerId)) return;
     const info = await this.call('inspect', () => this.docker.getContainer(containerId).inspect());
     if (!info.State.Running) {
       throw new EndpointError(
@@ -389,6 +429,21 @@ export class DockerNodeRuntime implements NodeRuntime {
         `${desired.name} stopped: ${await this.logTail(containerId)}`,
       );
     }
+  }
+
+  /**
+   * Whether keepalived reports a VRRP state since the container's latest start, waiting at most
+   * `startWaitMs`. Its first notify (BACKUP at start) arrives on the log stream: no exec, no polling.
+   */
+  private async stateReported(containerId: string): Promise<boolean> {
+    const reported = await firstValueFrom(
+      this.reports(containerId).pipe(
+        filter((r) => r.kind === 'state'),
+        timeout({ first: this.options.startWaitMs, with: () => of(undefined) }),
+      ),
+      { defaultValue: undefined },
+    ).catch(() => undefined);
+    return reported !== undefined;
   }
 
   recentLogs(containerId: string): Promise<string> {
@@ -473,6 +528,18 @@ export function demuxFrames(raw: Buffer): Buffer {
 /** Printable text is what a person needs. */
 function printable(raw: Buffer): string {
   return raw.toString('utf8').replace(/[^\x20-\x7e\n]/g, '');
+}
+
+/** Whether a MASTER report arrives within `withinMs`; a timeout or a lost stream is no error. */
+function masterWithin(reports: Observable<ContainerReport>, withinMs: number): Promise<boolean> {
+  return firstValueFrom(
+    reports.pipe(
+      filter((r) => r.kind === 'state' && r.state === 'MASTER'),
+      map(() => true),
+      timeout({ first: withinMs, with: () => of(false) }),
+    ),
+    { defaultValue: false },
+  ).catch(() => false);
 }
 
 function containerName(c: Docker.ContainerInfo): string {
