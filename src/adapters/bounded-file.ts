@@ -113,9 +113,10 @@ interface ReadRequest {
 
 /**
  * The bounded read of one opened file, written once for both variants: checks what was opened
- * (at the first `next()`), then asks for reads until end of file, one byte beyond `maxBytes` at most. The buffer starts at
- * the size fstat tells and grows only when the file holds more (files such as those of /proc say
- * size 0 and have more), so many small files cost little and none can cost more than the bound.
+ * (at the first `next()`), then asks for reads until end of file, one byte beyond `maxBytes` at
+ * most. The buffer starts at the size fstat tells and grows only when the file holds more (files
+ * such as those of /proc say size 0 and have more), so many small files cost little and none can
+ * cost more than the bound.
  */
 function* boundedRead(file: string, stats: Stats, maxBytes: number): Generator<ReadRequest, Buffer, number> {
   const kind = fileKind(stats);
