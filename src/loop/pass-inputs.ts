@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readVrrpPasswords, type PasswordSources } from '../adapters/vrrp-passwords.js';
+import { readVrrpPasswords, type PasswordSources, type VrrpPasswords } from '../adapters/vrrp-passwords.js';
 import { desiredState } from '../core/desired-state.js';
 import { sortProblems } from '../core/problem-location.js';
 import type { ClusterNode, DesiredState, ManifestProblem } from '../core/types.js';
@@ -54,15 +54,18 @@ export interface PassInputsDeps {
  * The artifacts passes work from, kept between passes. The manifest source is read only after
  * `manifestsChanged()` (its watch fired) or `resync()`; parsing runs once per manifest revision,
  * validation against the nodes and the desired state once per (manifest revision, node-set
- * revision). The swarm's node list is kept by the directory until `nodesChanged()` (node events)
- * or `resync()`. So a pass woken by a Docker event or a probe reads nothing from disk and parses
- * nothing.
+ * revision, VRRP passwords). The swarm's node list is kept by the directory until
+ * `nodesChanged()` (node events) or `resync()`. So a pass woken by a Docker event or a probe
+ * reads nothing from disk and parses nothing, and a resync that finds nothing changed reads the
+ * sources again but validates and renders nothing (it runs every minute of an idle daemon).
  */
 export class PassInputsCache {
   private manifestsStale = true;
   private secretsStale = true;
   private parsed: ManifestSet | undefined;
   private artifact: DesiredArtifact | undefined;
+  /** Fingerprint of the passwords the artifact was rendered with (never the passwords themselves). */
+  private secretsKey: string | undefined;
 
   constructor(private readonly deps: PassInputsDeps) {}
 
@@ -89,12 +92,16 @@ export class PassInputsCache {
     const { nodes, runtimes } = await this.deps.directory.nodes(parsed);
     const nodesRevision = nodeSetRevision(nodes);
     const held = this.artifact;
-    const fresh =
-      held?.revision.manifests === parsed.revision &&
-      held.revision.nodes === nodesRevision &&
-      !this.secretsStale;
-    const artifact = fresh ? held : this.compile(parsed, nodes, nodesRevision);
-    return { ...artifact, runtimes };
+    const sameRevisions =
+      held?.revision.manifests === parsed.revision && held.revision.nodes === nodesRevision;
+    if (!sameRevisions || !held) return { ...this.compile(parsed, nodes, nodesRevision), runtimes };
+    if (!this.secretsStale) return { ...held, runtimes };
+    // The resync: passwords are read again (a rotated file or variable has no watch), but the
+    // same revisions with the same passwords render the same artifact.
+    this.secretsStale = false;
+    const secrets = readVrrpPasswords(held.manifests.virtualIPs, this.deps.passwords);
+    if (fingerprint(secrets) === this.secretsKey) return { ...held, runtimes };
+    return { ...this.compile(parsed, nodes, nodesRevision, secrets), runtimes };
   }
 
   private async currentManifests(): Promise<ManifestSet> {
@@ -118,11 +125,21 @@ export class PassInputsCache {
     return this.parsed;
   }
 
-  private compile(parsed: ManifestSet, nodes: ClusterNode[], nodesRevision: string): DesiredArtifact {
+  /**
+   * Validates and renders. `secretsRead` are the passwords just read for these same manifests
+   * (the validated VIPs do not depend on them), so they are not read twice.
+   */
+  private compile(
+    parsed: ManifestSet,
+    nodes: ClusterNode[],
+    nodesRevision: string,
+    secretsRead?: VrrpPasswords,
+  ): DesiredArtifact {
     this.secretsStale = false;
     const validate = this.deps.validate ?? validateAgainstNodes;
     const manifests = validate(parsed, nodes, nodesRevision);
-    const secrets = readVrrpPasswords(manifests.virtualIPs, this.deps.passwords);
+    const secrets = secretsRead ?? readVrrpPasswords(manifests.virtualIPs, this.deps.passwords);
+    this.secretsKey = fingerprint(secrets);
     const usable = manifests.virtualIPs.filter((vip) => !secrets.frozen.has(vip.manifest.metadata.name));
     const desired = desiredState({
       virtualIPs: usable.map((vip) => vip.manifest),
@@ -139,6 +156,15 @@ export class PassInputsCache {
     };
     return this.artifact;
   }
+}
+
+/** A hash of what was read: each VIP's password or problem. Compared, never shown. */
+function fingerprint(secrets: VrrpPasswords): string {
+  const canonical = [
+    [...secrets.passwords].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    secrets.problems.map((p) => [p.vip, p.message]),
+  ];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
 /** A short hash of the node set: names, IDs, roles, labels and addresses. */

@@ -147,8 +147,10 @@ export class ReconcileLoop {
     const revisions = this.deps.revisions?.afterPass(result);
     this.publish(revisions ? { lastPass: result, revisions } : { lastPass: result });
     this.watch.follow(result);
-    // One look after a burst of passes, once VRRP has settled, rather than one per pass.
-    this.settle.next();
+    // One look after a burst of passes that changed something, once VRRP has settled, rather
+    // than one per pass. A pass that changed nothing (the resync of an idle daemon) has nothing
+    // to settle: the health probes go on as usual.
+    if (result.outcomes.length > 0) this.settle.next();
   }
 
   /** One event stream per node runtime of the latest pass; streams of vanished nodes are closed. */

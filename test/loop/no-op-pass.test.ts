@@ -11,6 +11,7 @@ import { runPass, type PassDeps } from '../../src/loop/pass.js';
 import { PassInputsCache } from '../../src/loop/pass-inputs.js';
 import { contentRevision } from '../../src/manifest/content-revision.js';
 import { parseSnapshot } from '../../src/manifest/parse-manifests.js';
+import { validateAgainstNodes } from '../../src/manifest/validate-against-nodes.js';
 import type { NodeRuntime } from '../../src/ports.js';
 
 const NODES = ['n1', 'n2', 'n3'];
@@ -22,6 +23,8 @@ const vipText = (name: string, address: string) =>
 interface Counts {
   reads: number;
   parses: number;
+  /** Validations against the nodes (each one followed by rendering the desired state). */
+  validates: number;
   swarmLists: number;
   lists: Record<string, number>;
   writes: number;
@@ -79,10 +82,13 @@ function countingRuntime(node: string, counts: Counts): NodeRuntime {
   };
 }
 
-function countingDeps(counts: Counts): PassDeps {
+function countingDeps(counts: Counts, env: NodeJS.ProcessEnv = { VRRP_PASSWORD_DB: 'secret1' }): PassDeps {
   const files = [
     { path: 'web.yaml', text: vipText('web', '198.18.0.100/24') },
-    { path: 'db.yaml', text: vipText('db', '198.18.0.101/24') },
+    {
+      path: 'db.yaml',
+      text: `${vipText('db', '198.18.0.101/24')}  authentication: { passwordEnv: VRRP_PASSWORD_DB }\n`,
+    },
   ];
   const nodes: ClusterNode[] = NODES.map((name, i) => ({
     name,
@@ -103,6 +109,10 @@ function countingDeps(counts: Counts): PassDeps {
       counts.parses += 1;
       return parseSnapshot(snapshot);
     },
+    validate: (set, nodes, revision) => {
+      counts.validates += 1;
+      return validateAgainstNodes(set, nodes, revision);
+    },
     directory: {
       nodes: async () => {
         if (!swarmRead) counts.swarmLists += 1;
@@ -112,12 +122,20 @@ function countingDeps(counts: Counts): PassDeps {
       refresh: () => (swarmRead = false),
     },
     adopt: false,
-    passwords: { env: {}, envPrefix: 'VRRP_PASSWORD', dirs: [] },
+    passwords: { env, envPrefix: 'VRRP_PASSWORD', dirs: [] },
     log: pino({ level: 'silent' }),
   };
 }
 
-const zero = (): Counts => ({ reads: 0, parses: 0, swarmLists: 0, lists: {}, writes: 0, probes: 0 });
+const zero = (): Counts => ({
+  reads: 0,
+  parses: 0,
+  validates: 0,
+  swarmLists: 0,
+  lists: {},
+  writes: 0,
+  probes: 0,
+});
 
 describe('a no-op pass', () => {
   it('lists each node once and writes, probes, reads and parses nothing', async () => {
@@ -127,7 +145,7 @@ describe('a no-op pass', () => {
     const first = await runPass(deps, cache);
     // The first pass did the work, so the counters below would see it if anything were redone.
     expect(first.plan).toHaveLength(6);
-    expect(counts).toMatchObject({ reads: 1, parses: 1, swarmLists: 1, writes: 6 });
+    expect(counts).toMatchObject({ reads: 1, parses: 1, validates: 1, swarmLists: 1, writes: 6 });
 
     Object.assign(counts, zero());
     const noop = await runPass(deps, cache);
@@ -136,6 +154,7 @@ describe('a no-op pass', () => {
     expect(counts).toEqual({
       reads: 0,
       parses: 0,
+      validates: 0,
       swarmLists: 0,
       lists: { n1: 1, n2: 1, n3: 1 },
       writes: 0,
@@ -143,22 +162,65 @@ describe('a no-op pass', () => {
     });
   });
 
-  it('after the manifest watch fires with the same content: one read, still no parse and no write', async () => {
+  /** A cache after a first pass that created every container, with the counters reset. */
+  async function converged(env?: NodeJS.ProcessEnv) {
     const counts = zero();
-    const deps = countingDeps(counts);
+    const deps = countingDeps(counts, env);
     const cache = new PassInputsCache(deps);
     await runPass(deps, cache);
     Object.assign(counts, zero());
-    cache.manifestsChanged();
-    const noop = await runPass(deps, cache);
-    expect(noop.plan).toEqual([]);
-    expect(counts).toEqual({
-      reads: 1,
-      parses: 0,
+    return { counts, deps, cache };
+  }
+
+  it.each([
+    {
+      what: 'after the manifest watch fires with the same content',
+      trigger: 'manifestsChanged',
       swarmLists: 0,
-      lists: { n1: 1, n2: 1, n3: 1 },
-      writes: 0,
-      probes: 0,
-    });
+    },
+    {
+      what: 'after the resync with nothing changed (passwords read again)',
+      trigger: 'resync',
+      swarmLists: 1,
+    },
+  ] as const)(
+    '$what: one manifest read, no parse, no validation, no write',
+    async ({ trigger, swarmLists }) => {
+      const { counts, deps, cache } = await converged();
+      cache[trigger]();
+      const noop = await runPass(deps, cache);
+      expect(noop.plan).toEqual([]);
+      expect(counts).toEqual({
+        reads: 1,
+        parses: 0,
+        validates: 0,
+        swarmLists,
+        lists: { n1: 1, n2: 1, n3: 1 },
+        writes: 0,
+        probes: 0,
+      });
+    },
+  );
+
+  it('a resync after a VRRP password changed renders it: the VIP whose password changed is replaced', async () => {
+    const env: NodeJS.ProcessEnv = { VRRP_PASSWORD_DB: 'secret1' };
+    const { counts, deps, cache } = await converged(env);
+    env.VRRP_PASSWORD_DB = 'secret2';
+    // Without a resync nothing reads the variable again (it has no watch).
+    expect((await runPass(deps, cache)).plan).toEqual([]);
+    cache.resync();
+    const rotated = await runPass(deps, cache);
+    expect(counts.validates).toBe(1);
+    expect(new Set(rotated.plan.map((a) => `${a.kind} ${a.vip}`))).toEqual(new Set(['replace db']));
+  });
+
+  it('a resync after a password went missing freezes that VIP and reports it; the other VIP is untouched', async () => {
+    const env: NodeJS.ProcessEnv = { VRRP_PASSWORD_DB: 'secret1' };
+    const { deps, cache } = await converged(env);
+    delete env.VRRP_PASSWORD_DB;
+    cache.resync();
+    const missing = await runPass(deps, cache);
+    expect(missing.plan).toEqual([]);
+    expect(missing.problems.map((p) => p.vip)).toEqual(['db']);
   });
 });

@@ -1,8 +1,9 @@
 import { pino } from 'pino';
-import { EMPTY, Subject } from 'rxjs';
+import { NEVER, Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { ReconcileLoop } from '../../src/loop/reconcile-loop.js';
 import type { PassResult } from '../../src/loop/pass.js';
+import type { ActualContainer } from '../../src/core/types.js';
 import { contentRevision } from '../../src/manifest/content-revision.js';
 import { parseSnapshot } from '../../src/manifest/parse-manifests.js';
 import type { ManifestSnapshot, NodeEvent, NodeRuntime } from '../../src/ports.js';
@@ -15,7 +16,7 @@ const vipText = (address: string) =>
  * one node whose events it emits, a swarm whose node events it emits. Counts every read of the
  * manifest source, every parse, every node listing of the swarm, and every pass.
  */
-function fakeLoop(options: { passMs?: number; resyncMs?: number } = {}) {
+function fakeLoop(options: { passMs?: number; resyncMs?: number; settleMs?: number } = {}) {
   const changes = new Subject<void>();
   const events = new Subject<NodeEvent>();
   const nodeEvents = new Subject<void>();
@@ -23,6 +24,8 @@ function fakeLoop(options: { passMs?: number; resyncMs?: number } = {}) {
   let text = vipText('198.18.0.100/24');
   let swarmStale = true;
   const results: PassResult[] = [];
+  // The node's engine: what a pass creates runs from then on, so the next pass has nothing to do.
+  const containers = new Map<string, ActualContainer>();
   const runtime: NodeRuntime = {
     node: 'n1',
     listContainers: async () => {
@@ -32,15 +35,25 @@ function fakeLoop(options: { passMs?: number; resyncMs?: number } = {}) {
       count.maxRunning = Math.max(count.maxRunning, count.running);
       await new Promise((r) => setTimeout(r, options.passMs ?? 1));
       count.running -= 1;
-      return { managed: [], foreign: [] };
+      return { managed: [...containers.values()], foreign: [] };
     },
-    create: async () => undefined,
+    create: async (d) => {
+      containers.set(d.name, {
+        id: d.name,
+        name: d.name,
+        node: 'n1',
+        vip: d.vip,
+        specHash: d.specHash,
+        running: true,
+      });
+    },
     start: async () => undefined,
     reloadWithPriority: async () => ({ reloaded: true }),
     remove: async () => undefined,
     probe: async () => ({ state: 'UNKNOWN', heldAddresses: [] }),
     events: () => events,
-    reports: () => EMPTY,
+    // A running keepalived's reports never end (an ended stream means it stopped).
+    reports: () => NEVER,
     removeAddresses: async () => ({ removed: [], skippedMaster: false }),
     readAddresses: async () => [],
     recentLogs: async () => '',
@@ -76,7 +89,7 @@ function fakeLoop(options: { passMs?: number; resyncMs?: number } = {}) {
     log: pino({ level: 'silent' }),
     resyncIntervalMs: options.resyncMs ?? 3_600_000,
     healthIntervalMs: 3_600_000,
-    settleMs: 3_600_000,
+    settleMs: options.settleMs ?? 3_600_000,
     requeue: { baseMs: 1000, maxMs: 1000 },
     onStatus: (status) => {
       if (status.lastPass && results.at(-1) !== status.lastPass) results.push(status.lastPass);
@@ -181,6 +194,23 @@ describe('ReconcileLoop', () => {
     await new Promise((r) => setTimeout(r, 150));
     expect(f.count.passes).toBe(3);
     expect(f.count.maxRunning).toBe(1);
+    await f.loop.stop();
+  });
+
+  it('a pass that changed something is followed by one look once VRRP settled; a pass that changed nothing by none', async () => {
+    const f = fakeLoop({ settleMs: 20 });
+    f.loop.start();
+    await until(() => f.results.length === 1);
+    expect(f.results[0]?.outcomes.map((o) => o.action.kind)).toEqual(['create']);
+    // The pass's own listing, then the settled look.
+    await until(() => f.count.passes === 2);
+    expect(f.count.passes).toBe(2);
+    f.events.next({ node: 'n1', action: 'start', container: 'keepalived-web' });
+    await until(() => f.results.length === 2);
+    expect(f.results[1]?.outcomes).toEqual([]);
+    // Five settle periods later: only that pass's own listing.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(f.count.passes).toBe(3);
     await f.loop.stop();
   });
 
