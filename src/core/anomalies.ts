@@ -62,8 +62,21 @@ export type Anomaly =
       /** Why the address should not be there, in words. */
       reason: string;
     }
-  | { kind: 'no-holder'; vip: string; reachableTargets: string[] }
-  | { kind: 'split-brain'; vip: string; nodes: string[]; cause: string }
+  | {
+      kind: 'no-holder';
+      vip: string;
+      reachableTargets: string[];
+      /** The VIP's managed container on each of them, in the same order (null: none). */
+      containers: (string | null)[];
+    }
+  | {
+      kind: 'split-brain';
+      vip: string;
+      nodes: string[];
+      /** The VIP's managed container on each holder, in the same order (null: none). */
+      containers: (string | null)[];
+      cause: string;
+    }
   | {
       kind: 'vrid-clash';
       vip: string;
@@ -122,16 +135,24 @@ function vipAnomalies(vip: VipFacts, nodes: readonly NodeFacts[]): Anomaly[] {
       kind: 'split-brain',
       vip: vip.vip,
       nodes: holdings.map((h) => h.node),
+      containers: holdings.map((h) => h.container?.name ?? null),
       cause: splitBrainCause(holdings, clash),
     });
   }
   if (clash) anomalies.push(clash);
   const reachable = nodes.filter((n) => n.reachable && vip.targets.includes(n.node));
   const reachableTargets = reachable.map((n) => n.node).sort(compareStrings);
+  const containerOn = (node: string): string | null =>
+    reachable.find((n) => n.node === node)?.containers.find((c) => c.vip === vip.vip)?.name ?? null;
   // Only when every reachable target's interfaces are known can "nobody holds it" be a fact.
   const allKnown = reachable.every((n) => n.addresses !== undefined && !n.foreignClaims.has(vip.vip));
   if (holdings.length === 0 && reachableTargets.length > 0 && allKnown) {
-    anomalies.push({ kind: 'no-holder', vip: vip.vip, reachableTargets });
+    anomalies.push({
+      kind: 'no-holder',
+      vip: vip.vip,
+      reachableTargets,
+      containers: reachableTargets.map(containerOn),
+    });
   }
   return anomalies;
 }
@@ -253,9 +274,16 @@ export function describeAnomaly(anomaly: Anomaly): string {
         `${anomaly.reason} (container ${anomaly.container ?? 'none'})`
       );
     case 'no-holder':
-      return `VIP ${anomaly.vip}: no node holds the address although ${anomaly.reachableTargets.join(', ')} ${anomaly.reachableTargets.length === 1 ? 'is' : 'are'} reachable`;
+      return (
+        `VIP ${anomaly.vip}: no node holds the address although ${anomaly.reachableTargets.join(', ')} ` +
+        `${anomaly.reachableTargets.length === 1 ? 'is' : 'are'} reachable ` +
+        `(container ${containersOn(anomaly.reachableTargets, anomaly.containers)})`
+      );
     case 'split-brain':
-      return `VIP ${anomaly.vip}: held by ${anomaly.nodes.join(' and ')} at once: ${anomaly.cause}`;
+      return (
+        `VIP ${anomaly.vip}: held by ${anomaly.nodes.join(' and ')} at once: ${anomaly.cause} ` +
+        `(container ${containersOn(anomaly.nodes, anomaly.containers)})`
+      );
     case 'vrid-clash':
       return `VIP ${anomaly.vip}: ${anomaly.cause} (container ${anomaly.container})`;
     default: {
@@ -263,4 +291,14 @@ export function describeAnomaly(anomaly: Anomaly): string {
       throw new Error(`unknown anomaly ${JSON.stringify(unknown)}`);
     }
   }
+}
+
+/** Which container each node runs, grouped: `keepalived-web on n1, n2; none on n3`. */
+function containersOn(nodes: readonly string[], containers: readonly (string | null)[]): string {
+  const byName = new Map<string, string[]>();
+  nodes.forEach((node, i) => {
+    const name = containers[i] ?? 'none';
+    byName.set(name, [...(byName.get(name) ?? []), node]);
+  });
+  return [...byName].map(([name, on]) => `${name} on ${on.join(', ')}`).join('; ');
 }

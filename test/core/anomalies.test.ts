@@ -68,6 +68,7 @@ describe('detectAnomalies', () => {
           kind: 'split-brain',
           vip: 'web',
           nodes: ['n1', 'n2'],
+          containers: ['keepalived-web', 'keepalived-web'],
           cause: 'address left on n1 where keepalived is not MASTER (being removed)',
         },
       ],
@@ -94,7 +95,7 @@ describe('detectAnomalies', () => {
       [node('n1', kept('MASTER'), [VIP]), node('n2', [], [VIP])],
       [
         expect.objectContaining({ kind: 'stale-address', node: 'n2', container: null }) as Anomaly,
-        expect.objectContaining({ kind: 'split-brain' }) as Anomaly,
+        expect.objectContaining({ kind: 'split-brain', containers: ['keepalived-web', null] }) as Anomaly,
       ],
     ],
     [
@@ -123,6 +124,7 @@ describe('detectAnomalies', () => {
           kind: 'split-brain',
           vip: 'web',
           nodes: ['n1', 'n3'],
+          containers: ['keepalived-web', 'keepalived-web'],
           cause:
             'keepalived on n1, n2 drops VRRP adverts for its virtual_router_id ("wrong version. Received 2 and expect 3"): likely a virtual_router_id clash: another VRRP router uses the same ID with another VRRP version; it likely claims the address too',
         },
@@ -150,6 +152,7 @@ describe('detectAnomalies', () => {
           kind: 'split-brain',
           vip: 'web',
           nodes: ['n1', 'n2'],
+          containers: ['keepalived-web', 'keepalived-web'],
           cause:
             'every holder is MASTER and drops the VRRP adverts it hears: keepalived on n1, n2 drops VRRP adverts for its virtual_router_id ("received an invalid passwd"): likely an authentication mismatch: another VRRP router uses the same virtual_router_id with another password',
         },
@@ -206,7 +209,14 @@ describe('detectAnomalies', () => {
         node('n2', kept('BACKUP'), []),
         node('n3', [], [], { reachable: false }),
       ],
-      [{ kind: 'no-holder', vip: 'web', reachableTargets: ['n1', 'n2'] }],
+      [
+        {
+          kind: 'no-holder',
+          vip: 'web',
+          reachableTargets: ['n1', 'n2'],
+          containers: ['keepalived-web', 'keepalived-web'],
+        },
+      ],
     ],
     [
       'nobody known to hold, but one reachable target is not observed: no verdict',
@@ -286,5 +296,24 @@ describe('describeAnomaly', () => {
     ).toBe(
       'VIP web: keepalived on n1, n2 drops VRRP adverts for its virtual_router_id (container keepalived-web)',
     );
+    expect(
+      describeAnomaly({
+        kind: 'split-brain',
+        vip: 'web',
+        nodes: ['n1', 'n2', 'n3'],
+        containers: ['keepalived-web', null, 'keepalived-web'],
+        cause: 'a cause',
+      }),
+    ).toBe(
+      'VIP web: held by n1 and n2 and n3 at once: a cause (container keepalived-web on n1, n3; none on n2)',
+    );
+    expect(
+      describeAnomaly({
+        kind: 'no-holder',
+        vip: 'web',
+        reachableTargets: ['n1'],
+        containers: ['keepalived-web'],
+      }),
+    ).toBe('VIP web: no node holds the address although n1 is reachable (container keepalived-web on n1)');
   });
 });

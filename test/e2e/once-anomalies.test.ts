@@ -100,7 +100,12 @@ describe('--once and status with addresses held wrongly', () => {
           container: 'keepalived-oa',
         }),
         expect.objectContaining({ kind: 'stale-address', vip: 'ob', node: n3.name, container: null }),
-        expect.objectContaining({ kind: 'split-brain', vip: 'oa' }),
+        expect.objectContaining({
+          kind: 'split-brain',
+          vip: 'oa',
+          nodes: [n1.name, n3.name],
+          containers: ['keepalived-oa', 'keepalived-oa'],
+        }),
       ]),
     );
 

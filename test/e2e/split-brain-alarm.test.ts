@@ -127,6 +127,7 @@ describe('two holders that do not accept each other', () => {
     expect(split.message).toContain(`held by ${[n1.name, n2.name].sort().join(' and ')} at once`);
     expect(split.message).toContain('every holder is MASTER and drops the VRRP adverts it hears');
     expect(split.message).toContain('likely an authentication mismatch');
+    expect(split.message).toMatch(/\(container keepalived-split on tbnode1, tbnode2\)$/);
     const clash = (await anomalies()).find((a) => a.kind === 'vrid-clash');
     expect(clash?.nodes).toEqual([n1.name, n2.name].sort());
     expect(clash?.message).toContain('("received an invalid passwd")');
