@@ -3,6 +3,7 @@
  * their own. The pure core (src/core/) needs none of them.
  */
 import type { Observable } from 'rxjs';
+import type { RemovalRoute } from './core/address-removal-route.js';
 import type { CrashLoopSnapshot } from './core/crash-loops.js';
 import type { ContainerReport, RejectedAdvert } from './core/container-reports.js';
 import type { HandRunKeepalived } from './core/import-keepalived.js';
@@ -191,14 +192,12 @@ export interface NodeRuntime {
    */
   recentRejection(containerId: string, withinMs: number): Promise<RejectedAdvert | undefined>;
   /**
-   * Removes addresses from the node's interfaces: inside the VIP's own running container (which
-   * refuses when its keepalived is MASTER by then), or else in a short-lived helper container of
-   * `image` with the node's network.
+   * Removes addresses from the node's interfaces by `route` (core/address-removal-route.ts): inside
+   * the VIP's own running container (which refuses when its keepalived is MASTER by then), inside
+   * another VIP's running keepalived container on the node, or in a short-lived helper container
+   * of the image with the node's network.
    */
-  removeAddresses(
-    addresses: readonly string[],
-    via: { containerId: string } | { image: string },
-  ): Promise<AddressRemoval>;
+  removeAddresses(addresses: readonly string[], route: RemovalRoute): Promise<AddressRemoval>;
   /**
    * VIP-relevant facts of a node that runs no managed keepalived to report them: the addresses on
    * its interfaces (canonical, without prefix), read once in a short-lived helper container of

@@ -10,13 +10,15 @@ export const REMOVED_LINE = 'removed ';
 
 /**
  * argv that removes `addresses` from whichever interfaces of the node carry them (run with the
- * node's network, inside a managed container or a short-lived helper container; busybox or
- * iproute2 `ip` and `awk`). Prints `removed <cidr> <interface>` per address removed.
+ * node's network, inside a managed container — the VIP's own or another VIP's on the same node —
+ * or a short-lived helper container; busybox or iproute2 `ip` and `awk`). Prints
+ * `removed <cidr> <interface>` per address removed.
  *
  * With `unlessMaster` (run inside the VIP's own container) it first reads keepalived's state and
  * leaves everything alone when keepalived has become MASTER since the decision was taken: then
- * the address is rightfully there. It ends by reporting the node's addresses afresh (notify.sh
- * report), so the reconciler sees the result at once.
+ * the address is rightfully there. Another VIP's container knows nothing of this VIP's keepalived:
+ * run there without it. Inside a managed container it ends by reporting the node's addresses
+ * afresh (notify.sh report, into that container's log), so the reconciler sees the result at once.
  *
  * @throws Error when an address is not a plain IP address (they come from the manifests, which
  *   validation checked; this keeps anything else out of the shell).

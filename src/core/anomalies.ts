@@ -58,6 +58,13 @@ export type Anomaly =
       node: string;
       /** The VIP's managed container on the node, null when there is none. */
       container: string | null;
+      /**
+       * What became of the VIP's keepalived on the node: none there (`absent`), its container not
+       * running (`stopped`: no keepalived of the VIP can be MASTER there), or running but not MASTER.
+       */
+      keepalived: StaleKeepalived;
+      /** Whether another reachable node carries the address with its keepalived MASTER. */
+      heldElsewhere: boolean;
       addresses: string[];
       /** Why the address should not be there, in words. */
       reason: string;
@@ -90,6 +97,9 @@ export type Anomaly =
 
 export type AnomalyKind = Anomaly['kind'];
 
+/** Why a node's keepalived of the VIP does not rightfully hold its address (see `stale-address`). */
+export type StaleKeepalived = 'absent' | 'stopped' | 'not-master';
+
 /** Every anomaly the facts show, in VIP and node order. */
 export function detectAnomalies(vips: readonly VipFacts[], nodes: readonly NodeFacts[]): Anomaly[] {
   const anomalies: Anomaly[] = [];
@@ -105,7 +115,7 @@ interface Holding {
   held: string[];
   container: ContainerFacts | undefined;
   /** Why the node should not hold the address; undefined for a rightful MASTER. */
-  wrong: string | undefined;
+  wrong: { keepalived: StaleKeepalived; reason: string } | undefined;
 }
 
 function vipAnomalies(vip: VipFacts, nodes: readonly NodeFacts[]): Anomaly[] {
@@ -119,16 +129,22 @@ function vipAnomalies(vip: VipFacts, nodes: readonly NodeFacts[]): Anomaly[] {
     const container = node.containers.find((c) => c.vip === vip.vip);
     holdings.push({ node: node.node, held, container, wrong: whyWrong(container) });
   }
-  const anomalies: Anomaly[] = holdings
-    .filter((h) => h.wrong !== undefined)
-    .map((h) => ({
-      kind: 'stale-address',
-      vip: vip.vip,
-      node: h.node,
-      container: h.container?.name ?? null,
-      addresses: h.held,
-      reason: h.wrong ?? '',
-    }));
+  const anomalies: Anomaly[] = holdings.flatMap((h): Anomaly[] =>
+    h.wrong === undefined
+      ? []
+      : [
+          {
+            kind: 'stale-address',
+            vip: vip.vip,
+            node: h.node,
+            container: h.container?.name ?? null,
+            keepalived: h.wrong.keepalived,
+            heldElsewhere: holdings.some((other) => other.node !== h.node && other.wrong === undefined),
+            addresses: h.held,
+            reason: h.wrong.reason,
+          },
+        ],
+  );
   const clash = vridClash(vip.vip, observed);
   if (holdings.length > 1) {
     anomalies.push({
@@ -191,11 +207,15 @@ function vridClash(
   };
 }
 
-function whyWrong(container: ContainerFacts | undefined): string | undefined {
-  if (!container) return 'no keepalived of this VIP runs on the node';
-  if (!container.running) return `its keepalived (${container.name}) is not running`;
+function whyWrong(container: ContainerFacts | undefined): Holding['wrong'] {
+  if (!container) return { keepalived: 'absent', reason: 'no keepalived of this VIP runs on the node' };
+  if (!container.running)
+    return { keepalived: 'stopped', reason: `its keepalived (${container.name}) is not running` };
   if (container.state !== 'MASTER')
-    return `its keepalived (${container.name}) is ${container.state}, not MASTER`;
+    return {
+      keepalived: 'not-master',
+      reason: `its keepalived (${container.name}) is ${container.state}, not MASTER`,
+    };
   return undefined;
 }
 

@@ -112,7 +112,8 @@ function planVip(
   }
   for (const container of existing) {
     const want = wantedByNode.get(container.node);
-    if (want?.name === container.name) continue;
+    // One that its engine is removing already is going: nothing to do.
+    if (want?.name === container.name || container.removing) continue;
     const reason = !vipDeclared
       ? 'VIP deleted'
       : want
@@ -155,6 +156,7 @@ function adopt(actions: Action[], claims: readonly ForeignClaim[]): Action[] {
 function converge(desired: DesiredContainer, current: ActualContainer | undefined): Action | undefined {
   const at = (reason: string) => base(desired.node, desired.vip, desired.name, reason);
   if (!current) return { kind: 'create', ...at('missing'), desired };
+  if (current.removing) return { kind: 'create', ...at('being removed'), desired };
   if (current.specHash !== desired.specHash) {
     const stopped = current.running ? '' : ' (container stopped)';
     return {

@@ -144,6 +144,11 @@ export interface ActualContainer {
   specHash: string;
   running: boolean;
   /**
+   * Its engine is removing it (`docker rm -f`): it is going, and its name is free again only once
+   * it is gone, so the plan creates its successor at once (the create waits for the name).
+   */
+  removing?: boolean;
+  /**
    * Why this container must be replaced although its spec is current (stuck in FAULT, restarting
    * in a loop), with its last log lines; set by the loop, whose backoff decides when.
    */

@@ -1,4 +1,4 @@
-import type { VipFacts } from '../core/anomalies.js';
+import type { Anomaly, VipFacts } from '../core/anomalies.js';
 import { DEFAULT_ADVERT_INTERVAL, advertIntervalOf } from '../core/vrrp-version.js';
 import type { WorldView } from './pass.js';
 
@@ -32,25 +32,28 @@ export function vipTraits(world: Pick<WorldView, 'desired' | 'manifests'>): VipT
 
 /**
  * How long an anomaly must last before the reconciler acts on it. A stale address gets a moment
- * for keepalived's own MASTER report to arrive after the address (they are separate lines); no
- * holder gets VRRP's master-down time (3 adverts plus skew) and a margin, since a failover passes
- * through it; a split brain gets a second, since preemption briefly shows two holders.
+ * for keepalived's own MASTER report to arrive after the address (they are separate lines). When
+ * the VIP's container on that node is not running (`docker rm -f` or `docker kill` of the holder),
+ * no keepalived there can report MASTER: the address goes the moment another node holds it as
+ * MASTER, and before that only once VRRP's master-down time (3 adverts plus skew) and a margin
+ * have passed without a takeover — the last copy of an address is not taken away while a backup
+ * is about to take over. No holder gets the same master-down time and margin, since a failover
+ * passes through it; a split brain gets a second, since preemption briefly shows two holders.
  */
-export function anomalyGraceMs(
-  kind: 'stale-address' | 'no-holder' | 'split-brain' | 'vrid-clash',
-  advertIntervalSeconds: number,
-): number {
-  switch (kind) {
+export function anomalyGraceMs(anomaly: Anomaly, advertIntervalSeconds: number): number {
+  const masterDownMs = Math.round(advertIntervalSeconds * 4 * 1000) + 500;
+  switch (anomaly.kind) {
     case 'stale-address':
-      return 300;
+      if (anomaly.keepalived !== 'stopped') return 300;
+      return anomaly.heldElsewhere ? 0 : masterDownMs;
     case 'no-holder':
-      return Math.round(advertIntervalSeconds * 4 * 1000) + 500;
+      return masterDownMs;
     case 'split-brain':
     case 'vrid-clash':
       return 1000 + Math.round(advertIntervalSeconds * 1000);
     default: {
-      const unknown: never = kind;
-      throw new Error(`unknown anomaly kind ${String(unknown)}`);
+      const unknown: never = anomaly;
+      throw new Error(`unknown anomaly ${JSON.stringify(unknown)}`);
     }
   }
 }

@@ -4,6 +4,7 @@ import { groupActionsByVip } from '../core/plan.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CreateOptions, NodeRuntime } from '../ports.js';
+import type { StartGuard } from './start-guard.js';
 
 export type ActionOutcome =
   | { action: Action; result: 'done' }
@@ -42,7 +43,9 @@ export async function applyPlan(
     return nodeLimit(() => global(fn));
   };
   const perVip = await Promise.all(
-    [...groupActionsByVip(actions).values()].map((steps) => applyInOrder(steps, { runtimes, log, limit })),
+    [...groupActionsByVip(actions).values()].map((steps) =>
+      applyInOrder(steps, { runtimes, log, limit, startGuard: options.startGuard }),
+    ),
   );
   return perVip.flat();
 }
@@ -60,6 +63,8 @@ export const DEFAULT_MAX_PARALLEL_ACTIONS_PER_NODE = 8;
 export interface ApplyOptions {
   maxParallelActions?: number;
   maxParallelActionsPerNode?: number;
+  /** Each create, replace and start of a VIP's keepalived on a node runs through it (start-guard.ts). */
+  startGuard?: Pick<StartGuard, 'aroundStart'>;
 }
 
 /** Runs `fn` once a slot of `node` and then a global slot are free. */
@@ -69,6 +74,7 @@ interface ApplyContext {
   runtimes: ReadonlyMap<string, NodeRuntime>;
   log: Logger;
   limit: NodeLimit;
+  startGuard: Pick<StartGuard, 'aroundStart'> | undefined;
 }
 
 /**
@@ -105,6 +111,11 @@ function undoesBoost(action: Action): boolean {
   return action.kind === 'restore-priority';
 }
 
+/** Whether the action starts a keepalived of its VIP on its node (whose start clears the VIP's addresses). */
+function startsKeepalived(action: Action): boolean {
+  return action.kind === 'create' || action.kind === 'replace' || action.kind === 'start';
+}
+
 function addsOnly(action: Action): boolean {
   return action.kind === 'create' || action.kind === 'start';
 }
@@ -135,7 +146,10 @@ async function applyOne(action: Action, awaitVrrp: boolean, context: ApplyContex
   const actionLog = context.log.child({ vip: action.vip, node: action.node, container: action.container });
   try {
     actionLog.info({ action: action.kind, reason: action.reason }, `${action.kind} ${action.container}`);
-    await runAction(action, awaitVrrp, context.runtimes, actionLog);
+    const run = () => runAction(action, awaitVrrp, context.runtimes, actionLog);
+    await (context.startGuard && startsKeepalived(action)
+      ? context.startGuard.aroundStart(action.vip, action.node, run)
+      : run());
     actionLog.debug({ action: action.kind }, `${action.kind} ${action.container} done`);
     return { action, result: 'done' };
   } catch (error) {

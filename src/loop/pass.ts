@@ -13,12 +13,15 @@ import type { Action, ActualState, NodeObservation } from '../core/types.js';
 import { applyPlan, type ActionOutcome } from './apply.js';
 import { findHolders, observeNodes } from './observe.js';
 import { PassInputsCache, type PassInputs, type PassInputsDeps } from './pass-inputs.js';
+import type { StartGuard } from './start-guard.js';
 
 export interface PassDeps extends PassInputsDeps {
   /** Replace unmanaged keepalived containers that claim a declared VIP's address (--adopt). */
   adopt: boolean;
   /** Adds what the loop knows about the observed containers (sick ones, to be replaced). */
   annotate?: (nodes: readonly NodeObservation[]) => NodeObservation[];
+  /** Keeps the starts of this pass apart from the VRRP watch's removals through siblings. */
+  startGuard?: Pick<StartGuard, 'aroundStart'>;
 }
 
 /** Everything one pass read and decided. */
@@ -99,7 +102,12 @@ export async function runPass(
     for (const claim of world.claims)
       log.warn({ vip: claim.vip, node: claim.container.node }, describeClaim(claim));
   }
-  const outcomes = await applyPlan(world.plan, world.runtimes, log);
+  const outcomes = await applyPlan(
+    world.plan,
+    world.runtimes,
+    log,
+    deps.startGuard ? { startGuard: deps.startGuard } : {},
+  );
   const result = passResult(world, outcomes, deps.adopt);
   log.info(
     {

@@ -1,3 +1,4 @@
+import { chooseRemovalRoute, isRoute } from '../core/address-removal-route.js';
 import { detectAnomalies, type Anomaly, type ContainerFacts, type NodeFacts } from '../core/anomalies.js';
 import { REJECTION_MEMORY_MS, type RejectedAdvert } from '../core/container-reports.js';
 import { buildStatus, type VipStatus, type VrrpState } from '../core/status.js';
@@ -114,11 +115,13 @@ export type Repair =
   | { result: 'failed'; error: string };
 
 /**
- * Removes each stale address (see core/anomalies.ts) from its node, as the daemon would: inside
- * the VIP's own running container there (which leaves the address alone if its keepalived became
- * MASTER meanwhile), else in a helper container of the VIP's image. Other anomalies are not
- * repairs of an address: no holder is what the pass already acted on, and two holders that are
- * both MASTER need a person.
+ * Removes each stale address (see core/anomalies.ts) from its node, as the daemon would, by the
+ * fastest way there (core/address-removal-route.ts): inside the VIP's own running container there
+ * (which leaves the address alone if its keepalived became MASTER meanwhile), else inside another
+ * VIP's running keepalived container on the node, else in a helper container of the VIP's image.
+ * The pass has run already: nothing waits for a start. Other anomalies are not repairs of an
+ * address: no holder is what the pass already acted on, and two holders that are both MASTER
+ * need a person.
  */
 export async function repairStaleAddresses(
   world: Pick<WorldView, 'desired' | 'actual' | 'runtimes'>,
@@ -130,16 +133,21 @@ export async function repairStaleAddresses(
       if (anomaly.kind !== 'stale-address') return;
       const runtime = world.runtimes.get(anomaly.node);
       const node = world.actual.nodes.find((n) => n.node === anomaly.node);
-      const own = node?.reachable
-        ? node.containers.find((c) => c.vip === anomaly.vip && c.running)
-        : undefined;
-      const image = world.desired.containers.find((c) => c.vip === anomaly.vip)?.image;
-      if (!runtime || (!own && !image)) {
+      const running = node?.reachable ? node.containers.filter((c) => c.running) : [];
+      const decision = chooseRemovalRoute({
+        own: running.find((c) => c.vip === anomaly.vip),
+        siblings: running.filter((c) => c.vip !== anomaly.vip),
+        keepalived: anomaly.keepalived,
+        targeted: world.desired.containers.some((c) => c.vip === anomaly.vip && c.node === anomaly.node),
+        // The pass has run: whatever it started had its chance.
+        startsHadTheirChance: true,
+        image: world.desired.containers.find((c) => c.vip === anomaly.vip)?.image,
+      });
+      if (!runtime || !isRoute(decision)) {
         repairs.set(anomaly, { result: 'left', why: 'no way to reach the node' });
         return;
       }
-      const via = own ? { containerId: own.id } : { image: image ?? '' };
-      const repair = await runtime.removeAddresses(anomaly.addresses, via).then(
+      const repair = await runtime.removeAddresses(anomaly.addresses, decision).then(
         (done): Repair =>
           done.skippedMaster
             ? { result: 'left', why: 'its keepalived is MASTER now' }

@@ -21,6 +21,7 @@ import { runPass, type PassDeps, type PassResult } from './pass.js';
 import { PassInputsCache } from './pass-inputs.js';
 import { PassRunner } from './pass-runner.js';
 import type { RevisionTracker } from './revision-tracker.js';
+import { StartGuard } from './start-guard.js';
 import { VrrpWatch, type VrrpWatchOptions, type WatchView } from './vrrp-watch.js';
 
 export interface LoopDeps extends PassDeps {
@@ -92,6 +93,7 @@ export class ReconcileLoop {
 
   constructor(private readonly deps: LoopDeps) {
     this.scheduler = deps.scheduler ?? asyncScheduler;
+    const startGuard = new StartGuard(() => this.scheduler.now());
     this.watch = new VrrpWatch({
       ...DEFAULT_WATCH_OPTIONS,
       ...deps.watch,
@@ -99,10 +101,12 @@ export class ReconcileLoop {
       scheduler: this.scheduler,
       requestPass: () => this.runner.trigger(),
       onChange: (view) => this.publish(view),
+      startGuard,
     });
     this.inputs = new PassInputsCache(deps);
     this.runner = new PassRunner<PassResult>({
-      run: () => runPass({ ...deps, annotate: (nodes) => this.watch.annotate(nodes) }, this.inputs),
+      run: () =>
+        runPass({ ...deps, annotate: (nodes) => this.watch.annotate(nodes), startGuard }, this.inputs),
       failed: (result) => result.requeue.kind === 'backoff',
       onResult: (result) => this.afterPass(result),
       onError: (error) => {

@@ -7,6 +7,7 @@ import {
   type Anomaly,
   type NodeFacts,
 } from '../core/anomalies.js';
+import { chooseRemovalRoute, type RemovalRoute } from '../core/address-removal-route.js';
 import { backoffDelayMs, type BackoffOptions } from '../core/backoff.js';
 import { stopCountsAsCrash } from '../core/container-exit.js';
 import { crashLoopForgiven, healthySince, type CrashLoopView } from '../core/crash-loops.js';
@@ -23,9 +24,13 @@ import type { NodeEvent, NodeRuntime } from '../ports.js';
 import { anomalyGraceMs, vipTraits, type VipTraits } from './anomaly-facts.js';
 import type { WorldView } from './pass.js';
 import { idleTargets } from './probe-anomalies.js';
+import type { StartGuard } from './start-guard.js';
 
 /** How long starts on a target node get to clear a stale address before a helper removes it. */
 const STARTS_HELP_WITHIN_MS = 5000;
+
+/** How long a target node has had no keepalived of ours running before a helper reads its addresses. */
+const IDLE_READ_DELAY_MS = 1000;
 
 export interface VrrpWatchOptions {
   /** A container whose keepalived stays in FAULT this long is replaced (VIPs without a health check). */
@@ -49,6 +54,8 @@ export interface VrrpWatchDeps extends VrrpWatchOptions {
   requestPass: () => void;
   /** Called on every change of what the watch knows. */
   onChange: (view: WatchView) => void;
+  /** Keeps removals through other containers apart from the passes' starts of the VIP's keepalived. */
+  startGuard: Pick<StartGuard, 'removal'>;
 }
 
 /** What the watch knows right now. */
@@ -114,8 +121,9 @@ interface Sickness {
 export class VrrpWatch {
   private world: WorldView | undefined;
   private readonly followed = new Map<string, Followed>();
-  /** Latest addresses reported from each node's interfaces. */
+  /** Latest addresses reported from each node's interfaces, and when they were reported. */
   private readonly nodeAddresses = new Map<string, ReadonlySet<string>>();
+  private readonly nodeAddressesAtMs = new Map<string, number>();
   /** Containers whose log stream ended (stopped) since the latest pass. */
   private readonly stopped = new Set<string>();
   /** What each container's keepalived last reported when its stream ended, until its `die` event. */
@@ -123,8 +131,12 @@ export class VrrpWatch {
   /** Containers the OOM killer hit, until their `die` event. */
   private readonly oomKilled = new Set<string>();
   private firstSeenMs = new Map<string, number>();
+  /** Grace period of each pending anomaly (by key), as the latest evaluation found it. */
+  private graceMs = new Map<string, number>();
   private readonly actedMs = new Map<string, number>();
   private readonly inFlight = new Set<string>();
+  /** Target nodes where no keepalived of ours runs, since when. */
+  private readonly idleSinceMs = new Map<string, number>();
   private readonly repairs = new Map<string, { vip: string; node: string; count: number }>();
   private readonly sickness = new Map<string, Sickness>();
   private readonly sick = new Map<string, string>();
@@ -245,7 +257,7 @@ export class VrrpWatch {
       if (fresh) this.evaluate();
       return;
     }
-    this.nodeAddresses.set(entry.container.node, new Set(report.addresses));
+    this.noteAddresses(entry.container.node, report.addresses);
     if (report.kind === 'state')
       entry.healthySinceMs = healthySince(entry.healthySinceMs, report.state, this.now());
     if (report.kind === 'state' && report.state !== entry.state) {
@@ -276,16 +288,25 @@ export class VrrpWatch {
     return this.deps.scheduler.now();
   }
 
+  private noteAddresses(node: string, addresses: Iterable<string>): void {
+    this.nodeAddresses.set(node, new Set(addresses));
+    this.nodeAddressesAtMs.set(node, this.now());
+  }
+
   /** Rebuilds the facts, the status and the anomalies, and acts on confirmed ones. */
   private evaluate(): void {
     const world = this.world;
     if (!world) return;
     const traits = vipTraits(world);
     const nodes = this.nodeFacts(world);
-    const result = confirmAnomalies(detectAnomalies(traits, nodes), this.firstSeenMs, this.now(), (a) =>
-      anomalyGraceMs(a.kind, traits.find((t) => t.vip === a.vip)?.advertIntervalSeconds ?? 1),
-    );
+    const graceMs = new Map<string, number>();
+    const result = confirmAnomalies(detectAnomalies(traits, nodes), this.firstSeenMs, this.now(), (a) => {
+      const grace = anomalyGraceMs(a, traits.find((t) => t.vip === a.vip)?.advertIntervalSeconds ?? 1);
+      graceMs.set(anomalyKey(a), grace);
+      return grace;
+    });
     this.firstSeenMs = result.firstSeenMs;
+    this.graceMs = graceMs;
     this.alarmOnce(result.confirmed);
     this.confirmed = result.confirmed;
     for (const anomaly of result.confirmed) this.act(anomaly, traits);
@@ -298,7 +319,7 @@ export class VrrpWatch {
       repairs: [...this.repairs.values()],
       crashLoops: this.crashLoops(),
     });
-    this.scheduleWakeUp(traits);
+    this.scheduleWakeUp();
   }
 
   private crashLoops(): CrashLoopView[] {
@@ -324,8 +345,24 @@ export class VrrpWatch {
     return idleTargets(world, (node) => busy.has(node.node));
   }
 
+  /**
+   * Idle target nodes that have been idle for {@link IDLE_READ_DELAY_MS}, noting when each became
+   * idle. A node whose keepalived just stopped or went (`docker rm -f`) normally runs a new one
+   * sooner, whose reports say more than a helper could; a helper started meanwhile only slows down
+   * that new container's start on the same engine, which is what clears a stale address there.
+   */
+  private idleLongEnough(world: WorldView): ReturnType<typeof idleTargets> {
+    const idle = this.idleNodes(world);
+    const now = this.now();
+    for (const node of this.idleSinceMs.keys()) {
+      if (!idle.some((i) => i.node === node)) this.idleSinceMs.delete(node);
+    }
+    for (const { node } of idle) if (!this.idleSinceMs.has(node)) this.idleSinceMs.set(node, now);
+    return idle.filter(({ node }) => now - (this.idleSinceMs.get(node) ?? now) >= IDLE_READ_DELAY_MS);
+  }
+
   private readIdleNodes(world: WorldView): void {
-    for (const { node, runtime, image } of this.idleNodes(world)) {
+    for (const { node, runtime, image } of this.idleLongEnough(world)) {
       const key = `read/${node}`;
       if (this.inFlight.has(key)) continue;
       this.throttled(key, this.deps.addressReadIntervalMs, () => {
@@ -335,7 +372,7 @@ export class VrrpWatch {
           .then((addresses) => {
             // A container may have started reporting meanwhile: its word is fresher.
             if (![...this.followed.values()].some((f) => f.container.node === node)) {
-              this.nodeAddresses.set(node, new Set(addresses));
+              this.noteAddresses(node, addresses);
             }
           })
           .catch((error: unknown) =>
@@ -448,17 +485,33 @@ export class VrrpWatch {
     const runtime = world?.runtimes.get(anomaly.node);
     const trait = traits.find((t) => t.vip === anomaly.vip);
     if (!world || !runtime || !trait) return;
-    const own = [...this.followed.values()].find(
-      (f) => f.container.node === anomaly.node && f.container.vip === anomaly.vip,
-    );
-    if (own) return this.runRemoval(anomaly, runtime, { containerId: own.container.id });
-    if (trait.targets.includes(anomaly.node) && !this.pastWaiting(anomaly, trait)) {
-      // Its keepalived is stopped or missing: the pass starts it, and keepalived removes its
-      // VIPs when it starts. A helper here could race the new keepalived once it is MASTER.
-      return this.throttled(anomalyKey(anomaly), 2000, () => this.deps.requestPass());
+    const onNode = [...this.followed.values()]
+      .filter((f) => f.container.node === anomaly.node)
+      .map((f) => ({ id: f.container.id, name: f.container.name, vip: f.container.vip }));
+    const decision = chooseRemovalRoute({
+      own: onNode.find((c) => c.vip === anomaly.vip),
+      siblings: onNode.filter((c) => c.vip !== anomaly.vip),
+      keepalived: anomaly.keepalived,
+      targeted: trait.targets.includes(anomaly.node),
+      startsHadTheirChance: this.pastWaiting(anomaly, trait),
+      image: world.desired.containers.find((c) => c.vip === anomaly.vip)?.image,
+    });
+    switch (decision.kind) {
+      case 'own':
+      case 'sibling':
+      case 'helper':
+        return this.runRemoval(anomaly, runtime, decision);
+      case 'wait-for-start':
+        // Its keepalived is stopped or missing: the pass starts it, and every start clears the
+        // VIP's addresses before keepalived runs.
+        return this.throttled(anomalyKey(anomaly), 2000, () => this.deps.requestPass());
+      case 'none':
+        return;
+      default: {
+        const unknown: never = decision;
+        throw new Error(`unknown removal decision ${JSON.stringify(unknown)}`);
+      }
     }
-    const image = world.desired.containers.find((c) => c.vip === anomaly.vip)?.image;
-    if (image) this.runRemoval(anomaly, runtime, { image });
   }
 
   /**
@@ -470,21 +523,34 @@ export class VrrpWatch {
     const entry = this.sickness.get(`${anomaly.vip}/${anomaly.node}`);
     if (entry && entry.failures > 0 && this.now() < entry.nextAllowedMs) return true;
     const since = this.firstSeenMs.get(anomalyKey(anomaly));
-    const grace = anomalyGraceMs('stale-address', trait.advertIntervalSeconds);
+    const grace = anomalyGraceMs(anomaly, trait.advertIntervalSeconds);
     return since !== undefined && this.now() - since >= grace + STARTS_HELP_WITHIN_MS;
   }
 
   private runRemoval(
     anomaly: Extract<Anomaly, { kind: 'stale-address' }>,
     runtime: NodeRuntime,
-    via: { containerId: string } | { image: string },
+    route: RemovalRoute,
   ): void {
     const key = anomalyKey(anomaly);
     if (this.inFlight.has(key)) return;
+    const remove = () => runtime.removeAddresses(anomaly.addresses, route);
+    // The VIP's own container guards itself (it refuses while its keepalived is MASTER); any other
+    // route must not overlap a start of the VIP's keepalived on the node, nor act on facts older
+    // than the latest such start (start-guard.ts).
+    const removal =
+      route.kind === 'own'
+        ? remove()
+        : this.deps.startGuard.removal(
+            anomaly.vip,
+            anomaly.node,
+            this.nodeAddressesAtMs.get(anomaly.node) ?? -Infinity,
+            remove,
+          );
+    if (!removal) return;
     this.inFlight.add(key);
-    const where = { vip: anomaly.vip, node: anomaly.node, container: anomaly.container };
-    runtime
-      .removeAddresses(anomaly.addresses, via)
+    const where = { vip: anomaly.vip, node: anomaly.node, container: anomaly.container, route: route.kind };
+    removal
       .then((result) => {
         if (result.skippedMaster) {
           this.deps.log.info(
@@ -493,13 +559,15 @@ export class VrrpWatch {
           );
           return;
         }
-        if ('image' in via) this.forgetAddresses(anomaly.node, anomaly.addresses);
+        // Gone now, whoever removed them; the node's next report may say otherwise. Until it
+        // arrives, the same removal is not run again on what was known before it.
+        this.forgetAddresses(anomaly.node, anomaly.addresses);
         const entry = this.repairs.get(key) ?? { vip: anomaly.vip, node: anomaly.node, count: 0 };
         entry.count += result.removed.length > 0 ? 1 : 0;
         this.repairs.set(key, entry);
         this.deps.log.warn(
           { ...where, removed: result.removed },
-          `removed stale ${anomaly.addresses.join(', ')} from ${anomaly.node} (${anomaly.reason})`,
+          `removed stale ${anomaly.addresses.join(', ')} from ${anomaly.node} (${anomaly.reason}) ${describeRoute(route)}`,
         );
       })
       .catch((error: unknown) =>
@@ -514,10 +582,14 @@ export class VrrpWatch {
       });
   }
 
-  /** A helper removed them: no keepalived there reports it, so the watch notes it itself. */
+  /** Removed: the watch notes it itself (after a helper, no keepalived there reports it at all). */
   private forgetAddresses(node: string, removed: readonly string[]): void {
     const known = this.nodeAddresses.get(node);
-    if (known) this.nodeAddresses.set(node, new Set([...known].filter((a) => !removed.includes(a))));
+    if (known)
+      this.noteAddresses(
+        node,
+        [...known].filter((a) => !removed.includes(a)),
+      );
   }
 
   /** A keepalived in FAULT for too long (without a health check to explain it) is sick. */
@@ -614,21 +686,40 @@ export class VrrpWatch {
   }
 
   /** Evaluates again when the earliest pending anomaly or FAULT timer is due. */
-  private scheduleWakeUp(traits: readonly VipTraits[]): void {
+  private scheduleWakeUp(): void {
     this.wakeUp?.unsubscribe();
     const now = this.now();
     const due: number[] = [];
     for (const [key, since] of this.firstSeenMs) {
-      const [kind, vip] = key.split('/') as [Anomaly['kind'], string];
-      const grace = anomalyGraceMs(kind, traits.find((t) => t.vip === vip)?.advertIntervalSeconds ?? 1);
+      const grace = this.graceMs.get(key) ?? 0;
       if (since + grace > now) due.push(since + grace);
       // Confirmed ones are looked at again while they last, so repairs are retried.
       else due.push(now + 1000);
     }
     due.push(...this.containerTimers(now));
-    if (this.world && this.idleNodes(this.world).length > 0) due.push(now + this.deps.addressReadIntervalMs);
+    for (const since of this.idleSinceMs.values()) {
+      due.push(
+        since + IDLE_READ_DELAY_MS > now ? since + IDLE_READ_DELAY_MS : now + this.deps.addressReadIntervalMs,
+      );
+    }
     if (due.length === 0) return;
     const delay = Math.max(10, Math.min(...due) - now);
     this.wakeUp = this.deps.scheduler.schedule(() => this.evaluate(), delay);
+  }
+}
+
+/** Where a removal ran, in words for the log. */
+function describeRoute(route: RemovalRoute): string {
+  switch (route.kind) {
+    case 'own':
+      return 'inside its own container';
+    case 'sibling':
+      return `inside ${route.container} (another VIP's keepalived on the node)`;
+    case 'helper':
+      return 'in a helper container';
+    default: {
+      const unknown: never = route;
+      throw new Error(`unknown removal route ${JSON.stringify(unknown)}`);
+    }
   }
 }

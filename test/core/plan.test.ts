@@ -38,6 +38,18 @@ describe('planActions rules', () => {
       want: ['start v@n1 keepalived-v: container stopped'],
     },
     {
+      name: 'being removed by its engine (docker rm -f) → create its successor at once, even on the same hash',
+      desired: desired([d('v', 'n1', 'h1'), d('v', 'n2', 'h1')]),
+      actual: actual([{ ...a('v', 'n1', 'h1', false), removing: true }, a('v', 'n2', 'h1')]),
+      want: ['create v@n1 keepalived-v: being removed'],
+    },
+    {
+      name: 'being removed while its VIP is deleted → nothing more to do for it',
+      desired: desired([]),
+      actual: actual([{ ...a('gone', 'n1', 'h', false), removing: true }, a('gone', 'n2', 'h')]),
+      want: ['remove gone@n2 keepalived-gone: VIP deleted'],
+    },
+    {
       name: 'hash mismatch → replace',
       desired: desired([d('v', 'n1', 'new')]),
       actual: actual([a('v', 'n1', 'old')]),

@@ -117,7 +117,7 @@ describe('--once and status with addresses held wrongly', () => {
     expect(about('oa')).toContain(`node ${n3.name} carries ${all.address}`);
     expect(about('oa')).toContain('(keepalived-oa) is BACKUP, not MASTER (container keepalived-oa)');
     expect(about('oa')).toContain(`removed ${all.cidr} ${n3.interface}`);
-    // ob has no keepalived on tbnode3: removed by a helper container, which does not stay.
+    // ob has no keepalived on tbnode3: removed inside keepalived-oa there (one exec, no helper container).
     expect(about('ob')).toContain('no keepalived of this VIP runs on the node (container none)');
     expect(about('ob')).toContain(`removed ${pair.cidr} ${n3.interface}`);
     expect(await held(all.address)).toEqual([n1.name]);

@@ -183,7 +183,7 @@ describe('one holder per VIP, repaired by the reconciler', () => {
     );
   });
 
-  it('an address of a VIP added on a node it does not target is removed by a helper container', async () => {
+  it('an address of a VIP added on a node it does not target is removed through a keepalived of ours there, no helper container', async () => {
     await waitFor(async () => (await onNodes(side.address)).join() === n1.name, {
       timeoutMs: 20_000,
       description: `${side.address} held by ${n1.name}`,
@@ -193,18 +193,14 @@ describe('one holder per VIP, repaired by the reconciler', () => {
       timeoutMs: 15_000,
       description: `${side.address} gone from ${n3.name}`,
     });
-    await reconciler.waitForLog(
+    // tbnode3 runs keepalived-avail: one exec there, rather than a helper container to create and start.
+    const removed = await reconciler.waitForLog(
       (l) => l.msg.startsWith('removed stale') && l.vip === 'avail-side' && l.node === n3.name,
       'the removal in the log',
     );
-    // The helper goes once it has run, and was never taken for a hand-run keepalived.
-    const unmanagedOnN3 = async () =>
-      (await containersOnNodes(cluster)).filter((c) => c.node === n3.name && !c.managed);
-    await waitFor(async () => (await unmanagedOnN3()).length === 0, {
-      timeoutMs: 10_000,
-      description: `the helper container to leave ${n3.name}`,
-    });
-    expect(await unmanagedOnN3()).toEqual([]);
+    expect(removed.route).toBe('sibling');
+    expect(removed.msg).toContain('inside keepalived-avail (another VIP');
+    expect((await containersOnNodes(cluster)).filter((c) => c.node === n3.name && !c.managed)).toEqual([]);
   });
 
   it('after a SIGKILL of the holder, its stale address is removed: one holder again', async () => {
@@ -268,6 +264,52 @@ describe('one holder per VIP, repaired by the reconciler', () => {
     await waitFor(async () => (await onNodes(side.address)).join() === n1.name, {
       timeoutMs: 20_000,
       description: `${side.address} back on ${n1.name} once resumed`,
+    });
+  });
+
+  it('docker rm -f of the holder’s container: the address leaves that node through its other keepalived once a backup holds it, even while no successor can start there', async () => {
+    const docker = dockerOf(n1);
+    const holder = (await containersOnNodes(cluster, 'keepalived-avail')).find(
+      (c) => c.node === n1.name && c.name === 'keepalived-avail',
+    );
+    if (!holder) throw new Error(`no keepalived-avail on ${n1.name}`);
+    // No successor can take the name (a container that is not ours holds it), so no start clears
+    // the address: only a removal from outside can.
+    await docker.getContainer(holder.id).rename({ name: 'keepalived-avail-renamed' });
+    const squatter = await docker.createContainer({
+      name: 'keepalived-avail',
+      Image: KEEPALIVED_TEST_IMAGE,
+      Entrypoint: [],
+      Cmd: ['sleep', '600'],
+    });
+    try {
+      await docker.getContainer(holder.id).remove({ force: true });
+      // VRRP hands the address to n2 (its keepalived hears no more adverts); n1 keeps it meanwhile.
+      await waitFor(async () => (await onNodes(main.address)).join() === n2.name, {
+        timeoutMs: 20_000,
+        description: `${main.address} held by ${n2.name} alone`,
+      });
+      const removed = await reconciler.waitForLog(
+        (l) =>
+          l.msg.startsWith('removed stale') &&
+          l.vip === 'avail' &&
+          l.node === n1.name &&
+          l.route === 'sibling',
+        `the removal from ${n1.name} in the log`,
+      );
+      expect(removed.msg).toContain('inside keepalived-avail-side (another VIP');
+      // Removed while no keepalived of avail ran on n1: only the squatter holds the name there.
+      const avail = (await containersOnNodes(cluster, 'keepalived-avail')).filter(
+        (c) => c.node === n1.name && c.name !== 'keepalived-avail-side',
+      );
+      expect(avail).toEqual([expect.objectContaining({ name: 'keepalived-avail', managed: false })]);
+    } finally {
+      await squatter.remove({ force: true });
+    }
+    // The name is free again: the reconciler's next try creates keepalived-avail, which takes the VIP back.
+    await waitFor(async () => (await onNodes(main.address)).join() === n1.name, {
+      timeoutMs: 90_000,
+      description: `${n1.name} holding again once its keepalived could be created`,
     });
   });
 
@@ -386,15 +428,15 @@ describe('one holder per VIP, repaired by the reconciler', () => {
       }),
     );
 
-    // No keepalived of ours runs there to report it: the daemon reads the node's addresses itself.
+    // Its own keepalived never runs to remove it; the other VIPs' keepalived on n2 report it.
     await inNode(n2, 'ip', ['addr', 'add', crashing.cidr, 'dev', n2.interface]);
     await waitFor(async () => (await onNodes(crashing.address)).length === 0, {
       timeoutMs: 30_000,
       description: `${crashing.address} gone from ${n2.name}`,
     });
-    // Two removers race, both correct: the reconciler's helper container (its log says so), or
-    // Docker's restart policy starting the crashing container again, whose command clears its
-    // VIP's addresses before keepalived runs (the container's log says so).
+    // Two removers race, both correct: the reconciler, through another VIP's keepalived on n2 (its
+    // log says so), or Docker's restart policy starting the crashing container again, whose
+    // command clears its VIP's addresses before keepalived runs (the container's log says so).
     await waitFor(
       async () =>
         reconciler.logs.some(

@@ -32,9 +32,9 @@ describe('fencedDirectory', () => {
     await expect(fenced.start('c1')).rejects.toThrow(/n1: not acting/);
     await expect(fenced.remove('c1')).rejects.toBeInstanceOf(FencedError);
     await expect(fenced.reloadWithPriority('keepalived-v', 254)).rejects.toBeInstanceOf(FencedError);
-    await expect(fenced.removeAddresses(['198.18.0.100'], { containerId: 'c1' })).rejects.toBeInstanceOf(
-      FencedError,
-    );
+    await expect(
+      fenced.removeAddresses(['198.18.0.100'], { kind: 'own', containerId: 'c1' }),
+    ).rejects.toBeInstanceOf(FencedError);
     await fenced.listContainers();
     await fenced.probe('c1', []);
     // Reading a node's addresses changes nothing: allowed without the right to act.

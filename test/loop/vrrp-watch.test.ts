@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerReport } from '../../src/core/container-reports.js';
 import type { ActualContainer } from '../../src/core/types.js';
 import type { WorldView } from '../../src/loop/pass.js';
+import { StartGuard } from '../../src/loop/start-guard.js';
 import { VrrpWatch, type WatchView } from '../../src/loop/vrrp-watch.js';
+import type { RemovalRoute } from '../../src/core/address-removal-route.js';
 import type { NodeRuntime } from '../../src/ports.js';
 
 const WINDOW_MS = 60_000;
@@ -68,6 +70,7 @@ function setUp() {
     crashLoopWindowMs: WINDOW_MS,
     replaceBackoff: { baseMs: BASE_BACKOFF_MS, maxMs: 300_000 },
     addressReadIntervalMs: 5000,
+    startGuard: new StartGuard(scheduler.now),
   });
   const container = (id: string): ActualContainer => ({
     id,
@@ -145,5 +148,142 @@ describe('VrrpWatch crash loops', () => {
     await crashThrice('c2');
     watch.follow(world('c3'));
     expect(loops()).toEqual([expect.objectContaining({ replacements: 2 })]);
+  });
+});
+
+const VIP = '198.18.0.100';
+
+/**
+ * `web` on n1 (holder) and n2, `db` on n1 only: what `docker rm -f` of web's container on n1
+ * leaves (its address, nothing of web running there), and what the watch does about it.
+ */
+function setUpTwoVips() {
+  const scheduler = new FakeScheduler();
+  const streams = new Map<string, Subject<ContainerReport>>();
+  const removals: { node: string; addresses: readonly string[]; route: RemovalRoute }[] = [];
+  const runtimeOf = (node: string) =>
+    ({
+      node,
+      reports: (id: string) => {
+        const stream = new Subject<ContainerReport>();
+        streams.set(id, stream);
+        return stream;
+      },
+      removeAddresses: async (addresses: readonly string[], route: RemovalRoute) => {
+        removals.push({ node, addresses, route });
+        return { removed: addresses.map((a) => `${a}/24 eth0`), skippedMaster: false };
+      },
+      recentLogs: async () => '',
+      readAddresses: async () => [],
+    }) as unknown as NodeRuntime;
+  const startGuard = new StartGuard(scheduler.now);
+  const watch = new VrrpWatch({
+    log: pino({ level: 'silent' }),
+    scheduler: scheduler as unknown as SchedulerLike,
+    requestPass: () => undefined,
+    onChange: () => undefined,
+    faultReplaceMs: 10_000,
+    crashLoopStops: 3,
+    crashLoopWindowMs: WINDOW_MS,
+    replaceBackoff: { baseMs: BASE_BACKOFF_MS, maxMs: 300_000 },
+    addressReadIntervalMs: 5000,
+    startGuard,
+  });
+  const container = (id: string, vip: string, node: string): ActualContainer => ({
+    id,
+    name: `keepalived-${vip}`,
+    node,
+    vip,
+    specHash: 'h1',
+    running: true,
+  });
+  const desired = (vip: string, node: string, address: string) => ({
+    vip,
+    node,
+    specHash: 'h1',
+    addresses: [address],
+    image: 'keepalived',
+  });
+  const world = {
+    desired: {
+      containers: [desired('web', 'n1', VIP), desired('web', 'n2', VIP), desired('db', 'n1', '198.18.0.101')],
+      frozen: { names: new Set<string>(), unknownNames: [] },
+    },
+    manifests: { virtualIPs: [] },
+    actual: {
+      nodes: [
+        {
+          node: 'n1',
+          reachable: true,
+          containers: [container('web-1', 'web', 'n1'), container('db-1', 'db', 'n1')],
+        },
+        { node: 'n2', reachable: true, containers: [container('web-2', 'web', 'n2')] },
+      ],
+      holders: {},
+    },
+    runtimes: new Map([
+      ['n1', runtimeOf('n1')],
+      ['n2', runtimeOf('n2')],
+    ]),
+    claims: [],
+  } as unknown as WorldView;
+  watch.follow(world);
+  const report = (id: string, report: ContainerReport) => streams.get(id)?.next(report);
+  report('web-1', { kind: 'state', state: 'MASTER', addresses: [VIP] });
+  report('db-1', { kind: 'state', state: 'MASTER', addresses: [VIP, '198.18.0.101'] });
+  report('web-2', { kind: 'state', state: 'BACKUP', addresses: [] });
+  /** `docker rm -f` of web's container on n1: its report stream ends; the address stays. */
+  const removeHolderContainer = () => streams.get('web-1')?.complete();
+  /** n2's keepalived takes over (VRRP master-down): it reports MASTER with the address. */
+  const n2TakesOver = () => report('web-2', { kind: 'state', state: 'MASTER', addresses: [VIP] });
+  return { scheduler, watch, startGuard, removals, report, removeHolderContainer, n2TakesOver };
+}
+
+describe('VrrpWatch: the address a removed holder container leaves', () => {
+  it("is removed through the node's other keepalived the moment a backup holds it, not before", async () => {
+    const { scheduler, removals, removeHolderContainer, n2TakesOver } = setUpTwoVips();
+    removeHolderContainer();
+    scheduler.advance(100);
+    expect(removals).toEqual([]); // the last copy, while n2 is about to take over
+    n2TakesOver();
+    expect(removals).toEqual([
+      {
+        node: 'n1',
+        addresses: [VIP],
+        route: { kind: 'sibling', containerId: 'db-1', container: 'keepalived-db' },
+      },
+    ]);
+    await new Promise((resolve) => setImmediate(resolve));
+    scheduler.advance(2000);
+    expect(removals).toHaveLength(1); // one removal, not one per look
+  });
+
+  it("is removed once VRRP's master-down time has passed even when no backup takes over", () => {
+    const { scheduler, removals, removeHolderContainer } = setUpTwoVips();
+    removeHolderContainer();
+    scheduler.advance(699);
+    expect(removals).toEqual([]);
+    scheduler.advance(1);
+    expect(removals).toEqual([
+      expect.objectContaining({ node: 'n1', route: expect.objectContaining({ kind: 'sibling' }) }),
+    ]);
+  });
+
+  it('is left to a start of web on n1 that is in flight (its command clears it), and to fresher facts after it', async () => {
+    const { scheduler, startGuard, removals, report, removeHolderContainer, n2TakesOver } = setUpTwoVips();
+    let finishStart: () => void = () => undefined;
+    const startHeld = new Promise<void>((resolve) => (finishStart = resolve));
+    const starting = startGuard.aroundStart('web', 'n1', () => startHeld);
+    removeHolderContainer();
+    n2TakesOver();
+    scheduler.advance(100);
+    expect(removals).toEqual([]);
+    finishStart();
+    await starting;
+    scheduler.advance(2000);
+    expect(removals).toEqual([]); // what n1 reported predates the start
+    // n1's addresses reported afresh (its other keepalived), still carrying web's address: remove it.
+    report('db-1', { kind: 'addresses', addresses: [VIP, '198.18.0.101'] });
+    expect(removals).toEqual([expect.objectContaining({ node: 'n1', addresses: [VIP] })]);
   });
 });

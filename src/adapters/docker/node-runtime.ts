@@ -5,6 +5,7 @@ import {
   REMOVED_LINE,
   addressRemovalCommand,
 } from '../../core/address-removal-command.js';
+import type { RemovalRoute } from '../../core/address-removal-route.js';
 import {
   parseContainerReport,
   type ContainerReport,
@@ -101,6 +102,7 @@ export class DockerNodeRuntime implements NodeRuntime {
         vip: c.Labels[LABEL_VIP] ?? '',
         specHash: c.Labels[LABEL_SPEC_HASH] ?? '',
         running: c.State === 'running',
+        ...(c.State === 'removing' ? { removing: true } : {}),
       })),
       foreign: await Promise.all(foreign.map((c) => this.describeForeign(c))),
     };
@@ -272,17 +274,15 @@ export class DockerNodeRuntime implements NodeRuntime {
     );
   }
 
-  async removeAddresses(
-    addresses: readonly string[],
-    via: { containerId: string } | { image: string },
-  ): Promise<AddressRemoval> {
-    const inContainer = 'containerId' in via;
-    const argv = addressRemovalCommand(addresses, { unlessMaster: inContainer });
-    const result = inContainer
-      ? await this.call('remove address', () =>
-          execResult(this.docker, via.containerId, argv, this.options.probeTimeoutMs),
-        )
-      : await this.runHelper(via.image, argv);
+  async removeAddresses(addresses: readonly string[], route: RemovalRoute): Promise<AddressRemoval> {
+    // Only the VIP's own container knows its keepalived's state; a sibling's is another VIP's.
+    const argv = addressRemovalCommand(addresses, { unlessMaster: route.kind === 'own' });
+    const result =
+      route.kind === 'helper'
+        ? await this.runHelper(route.image, argv)
+        : await this.call('remove address', () =>
+            execResult(this.docker, route.containerId, argv, this.options.probeTimeoutMs),
+          );
     if (result.exitCode !== 0 && result.exitCode !== REMOVAL_SKIPPED_MASTER) {
       throw new EndpointError(
         'docker-api',
@@ -384,6 +384,9 @@ export class DockerNodeRuntime implements NodeRuntime {
         await this.pull(desired.image);
         return this.call(`create ${desired.name}`, () => this.docker.createContainer(request));
       }
+      if (statusOf(error) === 409 && (await this.awaitRemovalOf(desired.name))) {
+        return this.call(`create ${desired.name}`, () => this.docker.createContainer(request));
+      }
       if (statusOf(error) === 409) {
         throw new EndpointError(
           'name-taken',
@@ -395,6 +398,22 @@ export class DockerNodeRuntime implements NodeRuntime {
       }
       throw this.wrap(`create ${desired.name}`, error);
     }
+  }
+
+  /**
+   * When the container holding `name` is being removed (`docker rm -f`), waits until it is gone
+   * (bounded by the request timeout) and says so: the name is free then. False when a container
+   * that stays holds the name.
+   */
+  private async awaitRemovalOf(name: string): Promise<boolean> {
+    const holder = this.docker.getContainer(name);
+    const info = await holder
+      .inspect()
+      .catch((error: unknown) => (statusOf(error) === 404 ? 'gone' : undefined));
+    if (info === 'gone') return true;
+    if (info?.State.Status !== 'removing') return false;
+    await this.call(`wait for ${name} to be removed`, () => holder.wait({ condition: 'removed' }), [404]);
+    return true;
   }
 
   private async pull(image: string): Promise<void> {
