@@ -7,6 +7,8 @@
  * - `keepalived-sigkill`: the holder's keepalived processes SIGKILLed, as a crash or the OOM killer
  *   ends them (the container's own shell, process 1, lives on; where keepalived is process 1, that);
  * - `container-rm`: the holder's managed containers `docker rm -f` (SIGKILL, address left behind);
+ * - `container-rm-one` (only with `--kinds`): the default VIP's container on the holder `docker rm
+ *   -f`, the other VIP's keepalived left running there;
  * - `engine-restart`: the holder's dockerd stopped (SIGTERM) and started again;
  * - `link-cut`: the holder's link cut, restored after a while (default route re-added);
  * - `manifest-broken`: both VIP manifests replaced by broken YAML, fixed after a while;
@@ -50,12 +52,28 @@ export const CHAOS_KINDS = [
   'reconciler-sigterm',
   'reconciler-sigkill',
 ] as const;
-export type ChaosKind = (typeof CHAOS_KINDS)[number];
+/** Kinds a run takes only when named with `--kinds` (the default schedule stays comparable). */
+export const EXTRA_CHAOS_KINDS = ['container-rm-one'] as const;
+export type ChaosKind = (typeof CHAOS_KINDS)[number] | (typeof EXTRA_CHAOS_KINDS)[number];
+
+/** `a,b` → those kinds, each known; empty → every default kind. */
+export function parseKinds(spec: string): ChaosKind[] {
+  if (spec.trim() === '') return [...CHAOS_KINDS];
+  const known: readonly string[] = [...CHAOS_KINDS, ...EXTRA_CHAOS_KINDS];
+  return spec.split(',').map((raw) => {
+    const kind = raw.trim();
+    if (!known.includes(kind))
+      throw new Error(`unknown fault kind ${JSON.stringify(kind)}; known: ${known.join(', ')}`);
+    return kind as ChaosKind;
+  });
+}
 
 export interface ChaosOptions {
   seed: number;
   /** Each kind occurs this often, in a seeded order. */
   rounds: number;
+  /** The fault kinds of the run (default: CHAOS_KINDS). */
+  kinds?: readonly ChaosKind[];
   /** Seconds between the starts of two faults, drawn from [min, max]. */
   gapSeconds: [number, number];
   /** How long a cut link or a broken manifest lasts. */
@@ -116,8 +134,12 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Every kind `rounds` times, shuffled (Fisher–Yates) by `random`. */
-export function faultSchedule(rounds: number, random: () => number): ChaosKind[] {
-  const list = Array.from({ length: rounds }, () => [...CHAOS_KINDS]).flat();
+export function faultSchedule(
+  rounds: number,
+  random: () => number,
+  kinds: readonly ChaosKind[] = CHAOS_KINDS,
+): ChaosKind[] {
+  const list = Array.from({ length: rounds }, () => [...kinds]).flat();
   for (let i = list.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [list[i], list[j]] = [list[j] as ChaosKind, list[i] as ChaosKind];
@@ -228,11 +250,12 @@ class Chaos {
         for (const pid of pids) process.kill(pid, 'SIGKILL');
         return at;
       }
-      case 'container-rm': {
-        const list = await docker.listContainers({
-          all: true,
-          filters: { label: ['swarm-vip.managed=true'] },
-        });
+      case 'container-rm':
+      case 'container-rm-one': {
+        const first = this.vips[0];
+        const label =
+          kind === 'container-rm-one' && first ? `swarm-vip.vip=${first.name}` : 'swarm-vip.managed=true';
+        const list = await docker.listContainers({ all: true, filters: { label: [label] } });
         const at = nowMs();
         await Promise.all(
           list.map((c) =>
@@ -311,7 +334,7 @@ async function runFaults(
   options: ChaosOptions,
 ): Promise<{ kind: ChaosKind; node: string; startMs: number }[]> {
   const random = seededRandom(options.seed);
-  const schedule = faultSchedule(options.rounds, random);
+  const schedule = faultSchedule(options.rounds, random, options.kinds);
   const [gapMin, gapMax] = options.gapSeconds;
   const done: { kind: ChaosKind; node: string; startMs: number }[] = [];
   for (const [i, kind] of schedule.entries()) {
@@ -426,7 +449,7 @@ export function chaosReport(r: ChaosResult, defaultInterval: number): string {
     '| fault | n | VIP | no holder, longest | two or more holders, longest | time to converge |',
     '|---|---|---|---|---|---|',
   ];
-  for (const kind of CHAOS_KINDS) {
+  for (const kind of [...CHAOS_KINDS, ...EXTRA_CHAOS_KINDS]) {
     const faults = r.faults.filter((f) => f.kind === kind);
     if (faults.length === 0) continue;
     for (const v of r.vips) {

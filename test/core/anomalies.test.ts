@@ -83,18 +83,7 @@ describe('detectAnomalies', () => {
         node('n2', kept('BACKUP'), []),
         node('n3', kept('BACKUP'), []),
       ],
-      [
-        {
-          kind: 'stale-address',
-          vip: 'web',
-          node: 'n1',
-          container: 'keepalived-web',
-          keepalived: 'stopped',
-          heldElsewhere: false,
-          addresses: [VIP],
-          reason: 'its keepalived (keepalived-web) is not running',
-        },
-      ],
+      [expect.objectContaining({ kind: 'stale-address', node: 'n1', heldElsewhere: false }) as Anomaly],
     ],
     [
       'an address on a BACKUP is no rightful holding: both stale, neither held elsewhere',
