@@ -1,7 +1,7 @@
 /**
  * The holder-lag phase of `npm run bench:events`: how long after the kernel hands a VIP from one
  * node to another the daemon's `/status` shows it, against what a user had before VRRP state came
- * as events (a `docker exec` probe of every managed container every 5 s), measured side by side.
+ * as events (a `docker exec` probe of every managed container every 5 s), in the same run.
  *
  * A VIP of its own (`evlag`, `preempt: false`, so the new holder keeps it and each hand-over goes
  * back the other way), held by one node; each trial hands it over once, alternately by
@@ -36,6 +36,8 @@ export interface HandOver {
   kind: HandOverKind;
   from: string;
   to: string;
+  /** The 5 s exec probe ran beside the daemon during this hand-over. */
+  probeBeside: boolean;
   statusMs: number;
   reportMs: number | undefined;
   baselineMs: number | undefined;
@@ -177,10 +179,97 @@ async function handOver(
   }
 }
 
+/** What one trial needs: the cluster, the VIP's address, the daemon's /status, the kernel's record. */
+interface TrialContext {
+  cluster: ClusterDescription;
+  address: string;
+  statusUrl: string;
+  monitor: HolderMonitor;
+}
+
+async function runningKeepaliveds(cluster: ClusterDescription) {
+  return (await containersOnNodes(cluster, `keepalived-${VIP}`)).filter(
+    (c) => c.running && c.name === `keepalived-${VIP}`,
+  );
+}
+
 /**
- * Runs `2 × trials` hand-overs (stop and sigkill in turn) of a VIP of its own, declared in
- * `manifests` (the daemon serving `statusUrl` follows that directory). Hand-overs measured before
- * a failure are kept in `out`.
+ * One hand-over of `kind`, once the previous one is over. With a `poller` (the baseline beside),
+ * it happens `offsetMs` into the probe's period and waits (bounded) for the probe to see it.
+ */
+async function trial(
+  ctx: TrialContext,
+  kind: HandOverKind,
+  probe?: { poller: ExecProbePoller; offsetMs: number },
+): Promise<HandOver> {
+  const { cluster, address, monitor } = ctx;
+  // Every keepalived back and past start-up, the VIP on one node: the previous trial is over.
+  await waitFor(async () => (await runningKeepaliveds(cluster)).length === 3, {
+    timeoutMs: STEP_TIMEOUT_MS,
+    intervalMs: 200,
+    description: `${VIP} running on three nodes`,
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  const [from] = monitor.holders(address);
+  const fromNode = cluster.nodes.find((n) => n.name === from);
+  const holder = (await runningKeepaliveds(cluster)).find((c) => c.node === from);
+  if (!from || !fromNode || !holder || monitor.holders(address).length !== 1) {
+    throw new Error(`${VIP} is not held by one node: ${monitor.holders(address).join()}`);
+  }
+  // nopreempt: the highest priority among the others takes over.
+  const to =
+    from === cluster.nodes[0]?.name ? (cluster.nodes[1]?.name ?? '') : (cluster.nodes[0]?.name ?? '');
+  if (probe) {
+    await new Promise((r) =>
+      setTimeout(r, Math.max(0, probe.poller.nextRoundMs() + probe.offsetMs - nowMs())),
+    );
+  }
+  const startMs = nowMs();
+  const shown = firstStatusShowing(ctx.statusUrl, to, STEP_TIMEOUT_MS);
+  shown.catch(() => undefined);
+  await handOver(kind, fromNode, holder.id);
+  await monitor.until(
+    () => monitor.holders(address).join() === to,
+    STEP_TIMEOUT_MS,
+    `${address} on ${to} alone`,
+  );
+  const statusAtMs = await shown;
+  const alone = holderSegments(monitor.events, address, startMs, nowMs(), { reachableOnly: false }).find(
+    (s) => s.holders.join() === to,
+  );
+  if (!alone) throw new Error(`no stretch with ${to} alone after the hand-over`);
+  // The first round to end after the change that found it (one that began before may have
+  // probed the nodes after it: the old daemon would have shown it then).
+  const baselineAt = probe
+    ? await waitFor(
+        () => probe.poller.rounds.find((r) => r.endMs > alone.fromMs && r.holders.join() === to),
+        {
+          timeoutMs: PROBE_INTERVAL_MS * 3,
+          intervalMs: 50,
+          description: 'the 5 s probe to see the new holder',
+        },
+      ).catch(() => undefined)
+    : undefined;
+  const reported = await masterReportMs(cluster, to, startMs);
+  return {
+    kind,
+    from,
+    to,
+    probeBeside: probe !== undefined,
+    statusMs: statusAtMs - alone.fromMs,
+    reportMs: reported === undefined ? undefined : reported - alone.fromMs,
+    baselineMs: baselineAt ? baselineAt.endMs - alone.fromMs : undefined,
+  };
+}
+
+/**
+ * Hand-overs of a VIP of its own, declared in `manifests` (the daemon serving `statusUrl` follows
+ * that directory), stop and sigkill in turn: one to warm up (not kept), `2 × trials` with the
+ * daemon alone (its figure), then `2 × trials` with the 5 s exec probe running beside it (the
+ * baseline's figure; a probe round is 30-odd `docker exec`s at once, which slow everything on
+ * the machine, so the daemon's figure is taken without it). The latter are spread evenly over the
+ * probe's period, so the baseline is not tied to the trials' own rhythm. Hand-overs measured
+ * before a failure are kept in `out`.
  */
 export async function holderLagPhase(
   cluster: ClusterDescription,
@@ -205,75 +294,23 @@ export async function holderLagPhase(
   );
   const monitor = await HolderMonitor.start(cluster, [address]);
   const poller = new ExecProbePoller(cluster, address);
-  const running = async () =>
-    (await containersOnNodes(cluster, `keepalived-${VIP}`)).filter(
-      (c) => c.running && c.name === `keepalived-${VIP}`,
-    );
+  const ctx: TrialContext = { cluster, address, statusUrl, monitor };
+  const kindOf = (t: number): HandOverKind => (t % 2 === 0 ? 'stop' : 'sigkill');
+  const keep = (entry: HandOver): void => {
+    out.push(entry);
+    log(`hand-over ${out.length}: ${JSON.stringify(entry)}`);
+  };
   try {
-    await waitFor(async () => (await running()).length === 3 && monitor.holders(address).length === 1, {
-      timeoutMs: 60_000,
-      intervalMs: 500,
-      description: `${VIP} running on three nodes and held by one`,
-    });
+    await waitFor(
+      async () => (await runningKeepaliveds(cluster)).length === 3 && monitor.holders(address).length === 1,
+      { timeoutMs: 60_000, intervalMs: 500, description: `${VIP} running on three nodes and held by one` },
+    );
+    log(`warm-up hand-over (not kept): ${JSON.stringify(await trial(ctx, 'stop'))}`);
+    for (let t = 0; t < trials * 2; t++) keep(await trial(ctx, kindOf(t)));
     poller.start();
     for (let t = 0; t < trials * 2; t++) {
-      const kind: HandOverKind = t % 2 === 0 ? 'stop' : 'sigkill';
-      // Every keepalived back and past start-up, the VIP on one node: the previous trial is over.
-      await waitFor(async () => (await running()).length === 3, {
-        timeoutMs: STEP_TIMEOUT_MS,
-        intervalMs: 200,
-        description: `${VIP} running on three nodes`,
-      });
-      await new Promise((r) => setTimeout(r, 1500));
-      const [from] = monitor.holders(address);
-      const fromNode = cluster.nodes.find((n) => n.name === from);
-      const holder = (await running()).find((c) => c.node === from);
-      if (!from || !fromNode || !holder || monitor.holders(address).length !== 1) {
-        throw new Error(
-          `${VIP} is not held by one node before trial ${t}: ${monitor.holders(address).join()}`,
-        );
-      }
-      // nopreempt: the highest priority among the others takes over.
-      const to = from === n1.name ? n2.name : n1.name;
-      // Hand-overs spread evenly over the probe's period, so the baseline is not tied to the
-      // trials' own rhythm (each trial waits for a probe round).
       const offsetMs = ((t + 0.5) * PROBE_INTERVAL_MS) / (trials * 2);
-      await new Promise((r) => setTimeout(r, Math.max(0, poller.nextRoundMs() + offsetMs - nowMs())));
-      const startMs = nowMs();
-      const shown = firstStatusShowing(statusUrl, to, STEP_TIMEOUT_MS);
-      shown.catch(() => undefined);
-      await handOver(kind, fromNode, holder.id);
-      await monitor.until(
-        () => monitor.holders(address).join() === to,
-        STEP_TIMEOUT_MS,
-        `${address} on ${to} alone`,
-      );
-      const statusAtMs = await shown;
-      const alone = holderSegments(monitor.events, address, startMs, nowMs(), { reachableOnly: false }).find(
-        (s) => s.holders.join() === to,
-      );
-      if (!alone) throw new Error(`no stretch with ${to} alone after trial ${t}`);
-      // The first round to end after the change that found it (one that began before may have
-      // probed the nodes after it: the old daemon would have shown it then).
-      const baselineAt = await waitFor(
-        () => poller.rounds.find((r) => r.endMs > alone.fromMs && r.holders.join() === to),
-        {
-          timeoutMs: PROBE_INTERVAL_MS * 3,
-          intervalMs: 50,
-          description: 'the 5 s probe to see the new holder',
-        },
-      ).catch(() => undefined);
-      const reported = await masterReportMs(cluster, to, startMs);
-      const entry: HandOver = {
-        kind,
-        from,
-        to,
-        statusMs: statusAtMs - alone.fromMs,
-        reportMs: reported === undefined ? undefined : reported - alone.fromMs,
-        baselineMs: baselineAt ? baselineAt.endMs - alone.fromMs : undefined,
-      };
-      out.push(entry);
-      log(`hand-over ${t + 1} (${kind}, ${from} → ${to}): ${JSON.stringify(entry)}`);
+      keep(await trial(ctx, kindOf(t), { poller, offsetMs }));
     }
   } finally {
     poller.stop();
