@@ -159,6 +159,17 @@ async function masterReportMs(
   return stamps[0];
 }
 
+/**
+ * Docker's restart policy doubles its delay (from 100 ms) each time a container it restarted ends
+ * within 10 s of starting; a SIGKILL every few seconds would leave it waiting for seconds, not
+ * part of VRRP. Waits until the container has run 10 s since its latest start.
+ */
+async function restartPolicyRested(node: ClusterNodeDescription, containerId: string): Promise<void> {
+  const startedMs = Date.parse((await dockerOf(node).getContainer(containerId).inspect()).State.StartedAt);
+  const waitMs = Number.isFinite(startedMs) ? startedMs + 10_500 - Date.now() : 0;
+  if (waitMs > 0) await new Promise((r) => setTimeout(r, Math.min(waitMs, 11_000)));
+}
+
 /** Ends the holder's keepalived: a graceful stop of its container, or SIGKILL of its processes. */
 async function handOver(
   kind: HandOverKind,
@@ -216,6 +227,7 @@ async function trial(
   if (!from || !fromNode || !holder || monitor.holders(address).length !== 1) {
     throw new Error(`${VIP} is not held by one node: ${monitor.holders(address).join()}`);
   }
+  if (kind === 'sigkill') await restartPolicyRested(fromNode, holder.id);
   // nopreempt: the highest priority among the others takes over.
   const to =
     from === cluster.nodes[0]?.name ? (cluster.nodes[1]?.name ?? '') : (cluster.nodes[0]?.name ?? '');

@@ -266,9 +266,10 @@ export class DockerNodeRuntime implements NodeRuntime {
         // A container that has stopped meanwhile (a listing can lag its `die` event) has nothing
         // to report: replaying its last run would show a dead keepalived's last word (MASTER).
         if (!info.State.Running) return EMPTY;
-        // From the latest start on: earlier runs' reports say nothing about now.
+        // From the latest start on: earlier runs' reports say nothing about now. Docker takes
+        // fractional seconds: a whole second would replay a restarted container's previous run.
         const startedMs = Date.parse(info.State.StartedAt);
-        const since = Number.isFinite(startedMs) ? Math.floor(startedMs / 1000) : 0;
+        const since = Number.isFinite(startedMs) ? startedMs / 1000 : 0;
         return containerReports(this.eventsDocker, containerId, since);
       }),
     );
