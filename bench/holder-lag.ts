@@ -124,16 +124,21 @@ class ExecProbePoller {
   }
 }
 
-/** The first `/status` answer (polled every 5 ms) whose holders of `vip` are exactly `holders`. */
-async function firstStatusShowing(url: string, holders: string, timeoutMs: number): Promise<number> {
+/** The first `/status` answer (polled every 5 ms) that shows one holder of the VIP, not `from`. */
+async function firstStatusShowingAnother(
+  url: string,
+  from: string,
+  timeoutMs: number,
+): Promise<{ atMs: number; holder: string }> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < timeoutMs / 5 && Date.now() < deadline; i++) {
     const body = (await (await fetch(url)).json()) as { vips: { vip: string; holders: string[] }[] };
     const answeredMs = nowMs();
-    if (body.vips.find((v) => v.vip === VIP)?.holders.join() === holders) return answeredMs;
+    const [holder, ...more] = body.vips.find((v) => v.vip === VIP)?.holders ?? [];
+    if (holder !== undefined && holder !== from && more.length === 0) return { atMs: answeredMs, holder };
     await new Promise((r) => setTimeout(r, 5));
   }
-  throw new Error(`/status did not show ${VIP} held by ${holders} alone within ${timeoutMs} ms`);
+  throw new Error(`/status did not show ${VIP} held by one node other than ${from} within ${timeoutMs} ms`);
 }
 
 /** Docker's timestamp (epoch ms) of the MASTER report line that `node`'s keepalived printed since `sinceMs`. */
@@ -228,24 +233,25 @@ async function trial(
     throw new Error(`${VIP} is not held by one node: ${monitor.holders(address).join()}`);
   }
   if (kind === 'sigkill') await restartPolicyRested(fromNode, holder.id);
-  // nopreempt: the highest priority among the others takes over.
-  const to =
-    from === cluster.nodes[0]?.name ? (cluster.nodes[1]?.name ?? '') : (cluster.nodes[0]?.name ?? '');
   if (probe) {
     await new Promise((r) =>
       setTimeout(r, Math.max(0, probe.poller.nextRoundMs() + probe.offsetMs - nowMs())),
     );
   }
   const startMs = nowMs();
-  const shown = firstStatusShowing(ctx.statusUrl, to, STEP_TIMEOUT_MS);
+  const shown = firstStatusShowingAnother(ctx.statusUrl, from, STEP_TIMEOUT_MS);
   shown.catch(() => undefined);
   await handOver(kind, fromNode, holder.id);
-  await monitor.until(
-    () => monitor.holders(address).join() === to,
-    STEP_TIMEOUT_MS,
-    `${address} on ${to} alone`,
-  );
-  const statusAtMs = await shown;
+  // nopreempt: the highest priority among the others should take over, but under load a lower
+  // one's timer may fire first; whoever holds it alone is the new holder.
+  const alone1 = (): boolean => {
+    const now = monitor.holders(address);
+    return now.length === 1 && now[0] !== from;
+  };
+  await monitor.until(alone1, STEP_TIMEOUT_MS, `${address} on one node other than ${from}`);
+  const to = monitor.holders(address)[0] ?? '';
+  const { atMs: statusAtMs, holder: shownHolder } = await shown;
+  if (shownHolder !== to) throw new Error(`/status showed ${shownHolder} alone while the kernel had ${to}`);
   const alone = holderSegments(monitor.events, address, startMs, nowMs(), { reachableOnly: false }).find(
     (s) => s.holders.join() === to,
   );

@@ -263,9 +263,10 @@ export class DockerNodeRuntime implements NodeRuntime {
   reports(containerId: string): Observable<ContainerReport> {
     return defer(() => this.docker.getContainer(containerId).inspect()).pipe(
       switchMap((info) => {
-        // A container that has stopped meanwhile (a listing can lag its `die` event) has nothing
-        // to report: replaying its last run would show a dead keepalived's last word (MASTER).
-        if (!info.State.Running) return EMPTY;
+        // A container that has stopped meanwhile (a listing can lag its `die` event), or waits for
+        // its restart policy (Docker says Running and Restarting then), has nothing to report:
+        // replaying its last run would show a dead keepalived's last word (MASTER).
+        if (!info.State.Running || info.State.Restarting) return EMPTY;
         // From the latest start on: earlier runs' reports say nothing about now. Docker takes
         // fractional seconds: a whole second would replay a restarted container's previous run.
         const startedMs = Date.parse(info.State.StartedAt);
