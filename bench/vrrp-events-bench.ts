@@ -1,6 +1,7 @@
 /**
  * `npm run bench:events [-- --idle-seconds 60 --trials 5]`: on a private three-node test cluster
- * (env SWARM_VIP_TB_*, else bn / 9), with 10 VIPs on 3 nodes (30 keepalived containers):
+ * (env SWARM_VIP_TB_*, else bn / 9), with 10 VIPs on 3 nodes (30 keepalived containers) at the
+ * product's default advertInterval, followed by the built CLI (`dist/`, built first) as a user runs it:
  *
  * 1. idle CPU of the daemon (VRRP state as events, log streams) against the exec-polling
  *    baseline (a probe `docker exec` per container every 5 s, what the daemon did before), both
@@ -15,7 +16,7 @@
  *
  * Prints a Markdown section for BENCHMARKS.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,7 +60,11 @@ function cpuSeconds(pid: number): number {
 }
 
 function spawnTs(args: string[], logFile?: (line: string) => void): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  return spawnNode(['--import', 'tsx', ...args], logFile);
+}
+
+function spawnNode(args: string[], logFile?: (line: string) => void): ChildProcess {
+  const child = spawn(process.execPath, args, {
     cwd: repo,
     env: { ...process.env, DOCKER_HOST: '' },
   });
@@ -103,12 +108,21 @@ async function main(): Promise<void> {
           address,
           image: KEEPALIVED_TEST_IMAGE,
           priorities: { [n1.name]: 200, [n2.name]: 100, [n3.name]: 50 },
+          // What a user gets: VRRPv3 at 0.05 s (README, "Sub-second failover").
+          advertInterval: 'default',
         }),
       );
     }
-    daemon = spawnTs(
+    // The built CLI, as the image and the package's bin run it (under tsx the loader's thread and
+    // esbuild's service would be measured too).
+    log('building the CLI (npm run build)');
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+      cwd: repo,
+      stdio: 'inherit',
+    });
+    daemon = spawnNode(
       [
-        'src/cli/main.ts',
+        'dist/cli/main.js',
         '--manifests',
         dir,
         '--lock-file',
@@ -148,11 +162,15 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 10_000));
     let idle: IdleResult | undefined;
     if (phases.has('idle')) {
+      // The daemon alone first: the baseline's bursts of 30 execs disturb keepalived (and so
+      // the daemon, which follows every state change); then the baseline, the daemon beside it.
+      const alone = await idleWindow([daemon], daemonLog);
       baseline = spawnTs(['bench/exec-poll-baseline.ts', ...cluster.nodes.map((n) => n.dockerUrl)]);
       await new Promise((r) => setTimeout(r, 6_000)); // past its module loading and first probe
-      idle = await idlePhase(daemon, baseline);
+      const beside = await idleWindow([daemon, baseline], daemonLog);
+      idle = { alone, beside };
       log(
-        `idle CPU: daemon ${idle.daemonPct.toFixed(2)} %, exec-polling baseline ${idle.baselinePct.toFixed(2)} %`,
+        `idle CPU: daemon alone ${pct(alone.cpuPct[0])} (${alone.stateLines} VRRP state changes); exec-polling baseline ${pct(beside.cpuPct[1])}, the daemon beside it ${pct(beside.cpuPct[0])} (${beside.stateLines} VRRP state changes)`,
       );
       baseline.kill('SIGTERM');
     }
@@ -182,26 +200,46 @@ async function main(): Promise<void> {
   }
 }
 
-interface IdleResult {
-  daemonPct: number;
-  baselinePct: number;
+/** One idle window: CPU of each process, and what the daemon logged meanwhile. */
+interface IdleWindow {
+  /** Per process, % of one core (utime + stime over the wall-clock window). */
+  cpuPct: number[];
   loadavg: string;
+  /** Lines the daemon logged in the window. */
+  logLines: number;
+  /** VRRP state changes it followed (keepalived flapping shows here). */
+  stateLines: number;
 }
 
-async function idlePhase(daemon: ChildProcess, baseline: ChildProcess): Promise<IdleResult> {
-  const pids = [daemon.pid ?? 0, baseline.pid ?? 0];
+interface IdleResult {
+  /** The daemon alone. */
+  alone: IdleWindow;
+  /** The exec-polling baseline, with the daemon beside it. */
+  beside: IdleWindow;
+}
+
+const pct = (value: number | undefined) => `${(value ?? 0).toFixed(2)} %`;
+
+async function idleWindow(processes: ChildProcess[], daemonLog: readonly LogLine[]): Promise<IdleWindow> {
+  const pids = processes.map((p) => p.pid ?? 0);
   const before = pids.map(cpuSeconds);
+  const firstLine = daemonLog.length;
   const t0 = performance.now();
   log(`measuring idle CPU for ${idleSeconds} s`);
   await new Promise((r) => setTimeout(r, idleSeconds * 1000));
   const seconds = (performance.now() - t0) / 1000;
-  const [daemonPct = 0, baselinePct = 0] = pids.map(
-    (pid, i) => ((cpuSeconds(pid) - (before[i] ?? 0)) / seconds) * 100,
-  );
+  const logged = daemonLog.slice(firstLine);
+  const changes = new Map<string, number>();
+  for (const l of logged) {
+    const key = `${l.node ?? '?'} ${l.state ?? ''}`;
+    if (l.state !== undefined) changes.set(key, (changes.get(key) ?? 0) + 1);
+  }
+  log(`VRRP state changes in the window, by node: ${JSON.stringify(Object.fromEntries(changes))}`);
   return {
-    daemonPct,
-    baselinePct,
+    cpuPct: pids.map((pid, i) => ((cpuSeconds(pid) - (before[i] ?? 0)) / seconds) * 100),
     loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    logLines: logged.length,
+    stateLines: logged.filter((l) => l.state !== undefined).length,
   };
 }
 
@@ -248,7 +286,8 @@ function report(
   const rows: string[] = [];
   if (idle) {
     rows.push(
-      `| idle CPU of the daemon, 10 VIPs on 3 nodes (utime+stime from /proc/<pid>/stat) | ${idle.daemonPct.toFixed(2)} % | ${idle.baselinePct.toFixed(2)} % (exec probe of each container every 5 s) | ${ratio(idle.daemonPct, idle.baselinePct)} |`,
+      `| idle CPU of the daemon (built CLI), 10 VIPs on 3 nodes at the default advertInterval, utime+stime from /proc/<pid>/stat, ${idleSeconds} s alone; it logged ${idle.alone.logLines} lines, ${idle.alone.stateLines} of them VRRP state changes | ${pct(idle.alone.cpuPct[0])} | ${pct(idle.beside.cpuPct[1])} (exec probe of each container every 5 s, under tsx, the next ${idleSeconds} s) | ${ratio(idle.alone.cpuPct[0] ?? 0, idle.beside.cpuPct[1] ?? 0)} |`,
+      `| the daemon during the baseline's window: CPU, lines logged, VRRP state changes | ${pct(idle.beside.cpuPct[0])}, ${idle.beside.logLines} lines, ${idle.beside.stateLines} state changes | | |`,
     );
   }
   if (stops) {
@@ -279,7 +318,7 @@ function report(
   return [
     '## VRRP state as events (issue 8 items 1 and 5)',
     '',
-    `Machine: ${describeMachine(machineInfo())}. \`npm run bench:events -- --phases ${[...phases].join(',')}\` (${trials} trials${idle ? `, idle window ${idleSeconds} s; load average at the end of the idle window: ${idle.loadavg}` : ''}; load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}).`,
+    `Machine: ${describeMachine(machineInfo())}. \`npm run bench:events -- --phases ${[...phases].join(',')}\` (${trials} trials${idle ? `, idle windows ${idleSeconds} s; load average at the end of each: ${idle.alone.loadavg}, ${idle.beside.loadavg}` : ''}; load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}).`,
     '',
     '| what | swarm-vip (events) | baseline | ratio |',
     '|---|---|---|---|',

@@ -221,7 +221,8 @@ export interface VipOptions {
   address: string;
   priorities: Record<string, number>;
   image: string;
-  advertInterval?: number;
+  /** Seconds; `'default'` leaves the field out (the product's default); else 0.1. */
+  advertInterval?: number | 'default';
   /** false renders nopreempt: a returning higher-priority node leaves the holder be. */
   preempt?: boolean;
 }
@@ -234,7 +235,7 @@ export function vipYaml(options: VipOptions): string {
     `metadata: { name: ${options.name} }`,
     'spec:',
     `  addresses: [${options.address}]`,
-    `  advertInterval: ${options.advertInterval ?? 0.1}`,
+    ...(options.advertInterval === 'default' ? [] : [`  advertInterval: ${options.advertInterval ?? 0.1}`]),
     `  image: ${options.image}`,
     ...(options.preempt === undefined ? [] : [`  preempt: ${options.preempt}`]),
     '  nodes:',
