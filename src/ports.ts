@@ -5,7 +5,7 @@
 import type { Observable } from 'rxjs';
 import type { RemovalRoute } from './core/address-removal-route.js';
 import type { CrashLoopSnapshot } from './core/crash-loops.js';
-import type { ContainerReport, RejectedAdvert } from './core/container-reports.js';
+import type { ContainerReport, LoggedRejection } from './core/container-reports.js';
 import type { HandRunKeepalived } from './core/import-keepalived.js';
 import type { RevisionAudit } from './core/revision-audit.js';
 import type {
@@ -189,8 +189,9 @@ export interface NodeRuntime {
   /**
    * The latest VRRP advert the container's keepalived dropped within the last `withinMs`, read
    * from its log once (bounded), for the one-shot commands; the daemon follows the log instead.
+   * `atMs` is when it was logged, on the engine's clock.
    */
-  recentRejection(containerId: string, withinMs: number): Promise<RejectedAdvert | undefined>;
+  recentRejection(containerId: string, withinMs: number): Promise<LoggedRejection | undefined>;
   /**
    * Removes addresses from the node's interfaces by `route` (core/address-removal-route.ts): inside
    * the VIP's own running container (which refuses when its keepalived is MASTER by then), inside

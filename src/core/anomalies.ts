@@ -12,12 +12,14 @@
  *   broken between them, and only a person can fix the cause.
  * - `vrid-clash`: the VIP's keepalived on some nodes drops VRRP adverts for its own
  *   virtual_router_id (a wrong password, other addresses, another VRRP version, multicast): some
- *   other VRRP router uses that ID. Our peers are rendered alike, so it is a foreign one; it may
- *   claim the address too (a split brain) and only a person can fix it. An alarm, no repair.
+ *   other VRRP router uses that ID. Our peers are rendered alike (once a rollout is over), so it is
+ *   a foreign one; it may claim the address too (a split brain) and only a person can fix it. An
+ *   alarm, no repair.
  */
 import { compareStrings } from './compare-strings.js';
 import type { AdvertRejection } from './container-reports.js';
 import type { VrrpState } from './status.js';
+import type { ActualContainer, DesiredState } from './types.js';
 
 /** One VIP as the anomaly rules need it. */
 export interface VipFacts {
@@ -36,8 +38,18 @@ export interface ContainerFacts {
   name: string;
   running: boolean;
   state: VrrpState;
-  /** The latest advert its keepalived dropped lately (see core/container-reports.ts), if any. */
-  rejected?: { rejection: AdvertRejection; detail: string };
+  /** Whether it runs the spec desired for its node now; unknown (undefined) counts as current. */
+  current?: boolean;
+  /**
+   * From when its keepalived's adverts are known to be the ones we rendered (the container's
+   * start, at the earliest); unknown (undefined) imposes nothing. See {@link vridClash}.
+   */
+  speaksSinceMs?: number;
+  /**
+   * The latest advert its keepalived dropped lately (see core/container-reports.ts), if any, and
+   * when (same clock as `speaksSinceMs`; unknown: undefined).
+   */
+  rejected?: { rejection: AdvertRejection; detail: string; atMs?: number };
 }
 
 /** One node as observed. */
@@ -99,6 +111,16 @@ export type AnomalyKind = Anomaly['kind'];
 
 /** Why a node's keepalived of the VIP does not rightfully hold its address (see `stale-address`). */
 export type StaleKeepalived = 'absent' | 'stopped' | 'not-master';
+
+/** Whether a container runs the spec desired for its node now (one no longer desired does not). */
+export function runsCurrentSpec(
+  desired: Pick<DesiredState, 'containers'>,
+  container: Pick<ActualContainer, 'vip' | 'node' | 'specHash'>,
+): boolean {
+  return desired.containers.some(
+    (d) => d.vip === container.vip && d.node === container.node && d.specHash === container.specHash,
+  );
+}
 
 /** Every anomaly the facts show, in VIP and node order. */
 export function detectAnomalies(vips: readonly VipFacts[], nodes: readonly NodeFacts[]): Anomaly[] {
@@ -184,14 +206,26 @@ const REJECTION_CAUSE: Record<AdvertRejection, string> = {
     'a virtual_router_id clash: another VRRP router uses the same ID with another advert interval',
 };
 
-/** Nodes whose keepalived of this VIP drops adverts for its own ID, and the likely cause. */
+/**
+ * Nodes whose keepalived of this VIP drops adverts for its own ID, and the likely cause.
+ *
+ * Our own containers of a VIP speak alike only once they all run the current spec: while a rollout
+ * is under way (a new VRRP version, a new password), and for adverts dropped before the newest of
+ * them started (sent by a predecessor since replaced), a dropped advert may be our own peer's and
+ * is no evidence of a foreign router. A foreign one keeps sending, so it is seen once ours agree.
+ */
 function vridClash(
   vip: string,
   nodes: readonly NodeFacts[],
 ): Extract<Anomaly, { kind: 'vrid-clash' }> | undefined {
+  const ours = nodes.flatMap((n) => n.containers.filter((c) => c.vip === vip && c.running));
+  if (ours.some((c) => c.current === false)) return undefined;
+  const newestStartMs = Math.max(-Infinity, ...ours.map((c) => c.speaksSinceMs ?? -Infinity));
+  const heardSince = (c: ContainerFacts): boolean =>
+    c.rejected !== undefined && (c.rejected.atMs === undefined || c.rejected.atMs >= newestStartMs);
   const rejecting = nodes.flatMap((n) =>
     n.containers
-      .filter((c) => c.vip === vip && c.rejected)
+      .filter((c) => c.vip === vip && heardSince(c))
       .map((c) => ({ node: n.node, container: c.name, rejected: c.rejected })),
   );
   const first = rejecting[0];

@@ -16,6 +16,9 @@ export type ContainerReport =
 /** One advert that keepalived dropped, as its log line says. */
 export type RejectedAdvert = Extract<ContainerReport, { kind: 'rejected-advert' }>;
 
+/** A dropped advert read back from a container's log, with when it was logged (engine clock). */
+export type LoggedRejection = RejectedAdvert & { atMs: number };
+
 /**
  * How long a dropped advert counts as evidence of a foreign VRRP router: it keeps sending, once per
  * advert interval (1 s for a stock keepalived), so one that stopped is forgotten after this.

@@ -143,6 +143,8 @@ export interface ActualContainer {
   /** Value of LABEL_SPEC_HASH. */
   specHash: string;
   running: boolean;
+  /** When it was created, on its engine's clock, to the second (rounded down); unknown: undefined. */
+  createdAtMs?: number;
   /**
    * Its engine is removing it (`docker rm -f`): it is going, and its name is free again only once
    * it is gone, so the plan creates its successor at once (the create waits for the name).

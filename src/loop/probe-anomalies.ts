@@ -1,6 +1,12 @@
 import { chooseRemovalRoute, isRoute } from '../core/address-removal-route.js';
-import { detectAnomalies, type Anomaly, type ContainerFacts, type NodeFacts } from '../core/anomalies.js';
-import { REJECTION_MEMORY_MS, type RejectedAdvert } from '../core/container-reports.js';
+import {
+  detectAnomalies,
+  runsCurrentSpec,
+  type Anomaly,
+  type ContainerFacts,
+  type NodeFacts,
+} from '../core/anomalies.js';
+import { REJECTION_MEMORY_MS, type LoggedRejection } from '../core/container-reports.js';
 import { buildStatus, type VipStatus, type VrrpState } from '../core/status.js';
 import type { NodeObservation } from '../core/types.js';
 import { describeError } from '../errors.js';
@@ -26,7 +32,7 @@ export async function probeAnomalies(
 ): Promise<{ vips: VipStatus[]; anomalies: Anomaly[] }> {
   const all = [...new Set(world.desired.containers.flatMap((c) => c.addresses))];
   const states = new Map<string, VrrpState>();
-  const rejections = new Map<string, RejectedAdvert>();
+  const rejections = new Map<string, LoggedRejection>();
   const nodeAddresses = new Map<string, Set<string>>();
   const noteHeld = (node: string, held: readonly string[]): void => {
     const set = nodeAddresses.get(node) ?? new Set<string>();
@@ -71,19 +77,29 @@ export async function probeAnomalies(
           name: c.name,
           running: c.running,
           state: states.get(c.id) ?? (c.running ? 'UNKNOWN' : 'STOP'),
+          current: runsCurrentSpec(world.desired, c),
+          // Created is whole seconds, rounded down: an advert dropped within that second may
+          // still be a predecessor's.
+          ...(c.createdAtMs === undefined ? {} : { speaksSinceMs: c.createdAtMs + 1000 }),
           ...rejectedFact(rejections.get(c.id)),
         }))
       : [],
     foreignClaims: new Set(world.claims.filter((c) => c.container.node === n.node).map((c) => c.vip)),
   }));
+  (await import('node:fs')).appendFileSync(
+    '/tmp/dbgfacts.log',
+    JSON.stringify(facts, (_k, v) => (v instanceof Set ? [...v] : v)) + '\n',
+  );
   return {
     vips: buildStatus(world.desired, world.actual.nodes, { states, nodeAddresses }),
     anomalies: detectAnomalies(vipTraits(world), facts),
   };
 }
 
-function rejectedFact(rejected: RejectedAdvert | undefined): Pick<ContainerFacts, 'rejected'> {
-  return rejected ? { rejected: { rejection: rejected.rejection, detail: rejected.detail } } : {};
+function rejectedFact(rejected: LoggedRejection | undefined): Pick<ContainerFacts, 'rejected'> {
+  return rejected
+    ? { rejected: { rejection: rejected.rejection, detail: rejected.detail, atMs: rejected.atMs } }
+    : {};
 }
 
 /**

@@ -4,7 +4,9 @@ import {
   confirmAnomalies,
   describeAnomaly,
   detectAnomalies,
+  runsCurrentSpec,
   type Anomaly,
+  type ContainerFacts,
   type NodeFacts,
 } from '../core/anomalies.js';
 import { chooseRemovalRoute, type RemovalRoute } from '../core/address-removal-route.js';
@@ -87,6 +89,8 @@ interface Followed {
   runtime: NodeRuntime;
   subscription: Subscription;
   state: VrrpState;
+  /** When we began to follow it: adverts it dropped before may be a replaced peer's (core/anomalies.ts). */
+  sinceMs: number;
   faultSinceMs: number | undefined;
   /** Since when its keepalived has been MASTER or BACKUP without a break (see core/crash-loop-reset.ts). */
   healthySinceMs: number | undefined;
@@ -235,6 +239,7 @@ export class VrrpWatch {
       runtime,
       subscription: undefined as unknown as Subscription,
       state: 'UNKNOWN',
+      sinceMs: this.now(),
       faultSinceMs: undefined,
       healthySinceMs: undefined,
     };
@@ -410,6 +415,8 @@ export class VrrpWatch {
           name: c.name,
           running: this.isRunning(c),
           state: this.followed.get(c.id)?.state ?? 'UNKNOWN',
+          current: runsCurrentSpec(world.desired, c),
+          speaksSinceMs: this.followed.get(c.id)?.sinceMs,
           ...this.recentRejection(c.id),
         })),
         foreignClaims: claims,
@@ -417,10 +424,10 @@ export class VrrpWatch {
     });
   }
 
-  private recentRejection(id: string): { rejected?: { rejection: AdvertRejection; detail: string } } {
+  private recentRejection(id: string): Pick<ContainerFacts, 'rejected'> {
     const rejected = this.followed.get(id)?.rejected;
     if (!rejected || this.now() - rejected.atMs >= REJECTION_MEMORY_MS) return {};
-    return { rejected: { rejection: rejected.rejection, detail: rejected.detail } };
+    return { rejected };
   }
 
   private isRunning(c: ActualContainer): boolean {

@@ -236,6 +236,72 @@ describe('detectAnomalies', () => {
       ],
     ],
     [
+      "a rollout to another VRRP version in progress: the new keepalived drops the old peer's adverts, no alarm",
+      [web],
+      [
+        node('n1', [{ ...kept('MASTER')[0]!, current: false }], [VIP]),
+        node(
+          'n2',
+          [
+            {
+              ...hearing('BACKUP', 'version', 'wrong version. Received 3 and expect 2')[0]!,
+              current: true,
+            },
+          ],
+          [],
+        ),
+      ],
+      [],
+    ],
+    [
+      "rollout done: an advert dropped before the newest container started was a predecessor's, no alarm",
+      [web],
+      [
+        node('n1', [{ ...kept('MASTER')[0]!, current: true, speaksSinceMs: 5000 }], [VIP]),
+        node(
+          'n2',
+          [
+            {
+              ...kept('BACKUP')[0]!,
+              current: true,
+              speaksSinceMs: 1000,
+              rejected: {
+                rejection: 'version',
+                detail: 'wrong version. Received 3 and expect 2',
+                atMs: 4999,
+              },
+            },
+          ],
+          [],
+        ),
+      ],
+      [],
+    ],
+    [
+      "rollout done: an advert dropped after every container of ours started is a foreign router's",
+      [web],
+      [
+        node('n1', [{ ...kept('MASTER')[0]!, current: true, speaksSinceMs: 5000 }], [VIP]),
+        node(
+          'n2',
+          [
+            {
+              ...kept('BACKUP')[0]!,
+              current: true,
+              speaksSinceMs: 1000,
+              rejected: {
+                rejection: 'version',
+                detail: 'wrong version. Received 3 and expect 2',
+                atMs: 5000,
+              },
+            },
+          ],
+          [],
+        ),
+      ],
+      [expect.objectContaining({ kind: 'vrid-clash', nodes: ['n2'], rejection: 'version' }) as Anomaly],
+    ],
+    [
       'nobody holds while targets are reachable',
       [web],
       [

@@ -3,6 +3,7 @@
  * table-tested in test/core; here: that the watch applies them). A keepalived that stops on its
  * own 3 times is replaced with a backoff; one that then runs healthy for a whole crash-loop window
  * starts again with a clean record, so its next crash loop waits the first backoff step again.
+ * Adverts dropped while our own containers of a VIP were being replaced raise no vrid-clash alarm.
  */
 import { pino } from 'pino';
 import { Subject, Subscription, type SchedulerLike } from 'rxjs';
@@ -72,28 +73,43 @@ function setUp() {
     addressReadIntervalMs: 5000,
     startGuard: new StartGuard(scheduler.now),
   });
-  const container = (id: string): ActualContainer => ({
+  const container = (id: string, node = 'n1'): ActualContainer => ({
     id,
     name: 'keepalived-web',
-    node: 'n1',
+    node,
     vip: 'web',
     specHash: 'h1',
     running: true,
   });
-  /** What a pass would hand the watch: one VIP on one node, running `id`. */
-  const world = (id: string) =>
-    ({
+  /** What a pass would hand the watch: one VIP on n1 running `id` (and on n2 running `peer`). */
+  const world = (id: string, peer?: string) => {
+    const nodes =
+      peer === undefined
+        ? [['n1', id]]
+        : [
+            ['n1', id],
+            ['n2', peer],
+          ];
+    return {
       desired: {
-        containers: [
-          { vip: 'web', node: 'n1', specHash: 'h1', addresses: ['198.18.0.100'], image: 'keepalived' },
-        ],
+        containers: nodes.map(([node]) => ({
+          vip: 'web',
+          node,
+          specHash: 'h1',
+          addresses: ['198.18.0.100'],
+          image: 'keepalived',
+        })),
         frozen: { names: new Set<string>(), unknownNames: [] },
       },
       manifests: { virtualIPs: [] },
-      actual: { nodes: [{ node: 'n1', reachable: true, containers: [container(id)] }], holders: {} },
-      runtimes: new Map([['n1', runtime]]),
+      actual: {
+        nodes: nodes.map(([node, cid]) => ({ node, reachable: true, containers: [container(cid!, node)] })),
+        holders: {},
+      },
+      runtimes: new Map(nodes.map(([node]) => [node!, runtime])),
       claims: [],
-    }) as unknown as WorldView;
+    } as unknown as WorldView;
+  };
   /** `id`'s keepalived exits on its own (code 1) three times, as a broken one would. */
   const crashThrice = async (id: string) => {
     streams.get(id)?.complete();
@@ -104,7 +120,8 @@ function setUp() {
     await new Promise((resolve) => setImmediate(resolve)); // its last log lines arrive
   };
   const loops = () => view?.crashLoops ?? [];
-  return { scheduler, streams, watch, world, crashThrice, loops };
+  const anomalies = () => view?.anomalies ?? [];
+  return { scheduler, streams, watch, world, crashThrice, loops, anomalies };
 }
 
 describe('VrrpWatch crash loops', () => {
@@ -285,5 +302,32 @@ describe('VrrpWatch: the address a removed holder container leaves', () => {
     // n1's addresses reported afresh (its other keepalived), still carrying web's address: remove it.
     report('db-1', { kind: 'addresses', addresses: [VIP, '198.18.0.101'] });
     expect(removals).toEqual([expect.objectContaining({ node: 'n1', addresses: [VIP] })]);
+  });
+});
+
+describe('VrrpWatch dropped adverts', () => {
+  const version = {
+    kind: 'rejected-advert',
+    instance: 'web',
+    rejection: 'version',
+    detail: 'wrong version. Received 3 and expect 2',
+  } as const;
+
+  it("adverts dropped before our peer was replaced are its predecessor's, no alarm; dropped after, a foreign router's", () => {
+    const { scheduler, streams, watch, world, anomalies } = setUp();
+    watch.follow(world('a1', 'b1'));
+    streams.get('a1')?.next({ kind: 'state', state: 'MASTER', addresses: ['198.18.0.100'] });
+    streams.get('b1')?.next({ kind: 'state', state: 'BACKUP', addresses: [] });
+    // A rollout to VRRPv2: n1's new keepalived hears n2's old one until n2's is replaced too.
+    streams.get('a1')?.next(version);
+    scheduler.advance(100);
+    watch.follow(world('a1', 'b2'));
+    streams.get('b2')?.next({ kind: 'state', state: 'BACKUP', addresses: [] });
+    scheduler.advance(3000);
+    expect(anomalies().filter((a) => a.kind === 'vrid-clash')).toEqual([]);
+    // Still dropping adverts now that both of ours run one spec: someone else uses the ID.
+    streams.get('a1')?.next(version);
+    scheduler.advance(3000);
+    expect(anomalies()).toEqual([expect.objectContaining({ kind: 'vrid-clash', nodes: ['n1'] })]);
   });
 });

@@ -9,7 +9,7 @@ import type { RemovalRoute } from '../../core/address-removal-route.js';
 import {
   parseContainerReport,
   type ContainerReport,
-  type RejectedAdvert,
+  type LoggedRejection,
 } from '../../core/container-reports.js';
 import {
   LABEL_MANAGED,
@@ -103,6 +103,7 @@ export class DockerNodeRuntime implements NodeRuntime {
         specHash: c.Labels[LABEL_SPEC_HASH] ?? '',
         running: c.State === 'running',
         ...(c.State === 'removing' ? { removing: true } : {}),
+        createdAtMs: c.Created * 1000,
       })),
       foreign: await Promise.all(foreign.map((c) => this.describeForeign(c))),
     };
@@ -471,19 +472,22 @@ export class DockerNodeRuntime implements NodeRuntime {
     return this.logTail(containerId);
   }
 
-  async recentRejection(containerId: string, withinMs: number): Promise<RejectedAdvert | undefined> {
+  async recentRejection(containerId: string, withinMs: number): Promise<LoggedRejection | undefined> {
     // `since` is read against the engine's clock: a node whose clock is off by seconds widens or
     // narrows the window by as much (the daemon, which follows the log, has no such window).
     const since = Math.floor((Date.now() - withinMs) / 1000);
     const raw = await this.call('logs', () =>
       this.docker
         .getContainer(containerId)
-        .logs({ stdout: true, stderr: true, since, tail: REJECTION_LOG_LINES }),
+        .logs({ stdout: true, stderr: true, since, tail: REJECTION_LOG_LINES, timestamps: true }),
     );
-    let latest: RejectedAdvert | undefined;
-    for (const line of demuxFrames(raw).toString('utf8').split('\n')) {
-      const report = parseContainerReport(line);
-      if (report?.kind === 'rejected-advert') latest = report;
+    let latest: LoggedRejection | undefined;
+    for (const stamped of demuxFrames(raw).toString('utf8').split('\n')) {
+      // Each line starts with the engine's RFC 3339 time (nanoseconds) and a space.
+      const space = stamped.indexOf(' ');
+      const atMs = Date.parse(stamped.slice(0, space).replace(/(\.\d{3})\d*/, '$1'));
+      const report = parseContainerReport(stamped.slice(space + 1));
+      if (report?.kind === 'rejected-advert' && Number.isFinite(atMs)) latest = { ...report, atMs };
     }
     return latest;
   }
