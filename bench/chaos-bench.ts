@@ -18,7 +18,7 @@
  * a node whose link is cut is not a reachable holder. Container state (for convergence) is read
  * from the engines every 250 ms.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,6 +42,7 @@ import {
 import { ms, summarise } from './measure.js';
 import { SupervisedReconciler } from './supervised-reconciler.js';
 import { intervalVips, vipFile, withBenchCluster, writeVips, type IntervalVip } from './vip-bench-cluster.js';
+import { removeLockFile } from '../test/e2e/reconciler-harness.js';
 
 export const CHAOS_KINDS = [
   'keepalived-sigkill',
@@ -412,7 +413,7 @@ export async function benchChaos(options: ChaosOptions): Promise<ChaosResult> {
       await chaos.stopSampling();
       await reconciler.stop();
       await monitor.stop();
-      await rm(lockFile, { force: true, recursive: true });
+      await removeLockFile(lockFile);
     }
   });
   return { ...value, leftovers };

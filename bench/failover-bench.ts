@@ -12,7 +12,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +39,7 @@ import {
   writeVips,
   type IntervalVip,
 } from './vip-bench-cluster.js';
+import { removeLockFile } from '../test/e2e/reconciler-harness.js';
 
 export const FAULT_KINDS = ['sigkill', 'link-cut', 'engine-stop'] as const;
 export type FailoverFault = (typeof FAULT_KINDS)[number];
@@ -325,7 +325,7 @@ export async function benchFailover(options: FailoverOptions): Promise<FailoverR
       return { cluster: describe, vips, trials, load };
     } finally {
       await monitor.stop();
-      await rm(lockFile, { force: true, recursive: true });
+      await removeLockFile(lockFile);
     }
   });
   return { ...value, leftovers };

@@ -36,6 +36,7 @@ import {
   removeManagedContainers,
   runCli,
   vipYaml,
+  removeLockFile,
 } from '../test/e2e/reconciler-harness.js';
 import {
   convergenceTrial,
@@ -359,7 +360,7 @@ export async function benchRealCluster(options: RealOptions): Promise<RealResult
     if (bench) {
       await removeManagedContainers(bench.cluster).catch(() => undefined);
       await rm(bench.dir, { recursive: true, force: true });
-      await rm(bench.lockFile, { recursive: true, force: true });
+      await removeLockFile(bench.lockFile);
     }
     const report = await down(clusterOptions, options.log);
     result.leftovers = [

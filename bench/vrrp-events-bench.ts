@@ -29,6 +29,7 @@ import {
   manifestDir,
   removeManagedContainers,
   vipYaml,
+  removeLockFile,
 } from '../test/e2e/reconciler-harness.js';
 import { KEEPALIVED_TEST_IMAGE } from '../test/cluster/index.js';
 import { describeMachine, machineInfo } from './machine.js';
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
     await removeManagedContainers(cluster).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
-    await rm(lockFile, { recursive: true, force: true });
+    await removeLockFile(lockFile);
     await down(clusterOptions, log);
   }
 }

@@ -44,12 +44,17 @@ export function composePassDeps(config: Config, log: Logger): PassDeps & { manif
   };
 }
 
+/** The records kept beside a lock file (see {@link revisionRecord} and {@link crashLoopRecord}). */
+export function lockSideFiles(lockFile: string): { revisions: string; crashLoops: string } {
+  return { revisions: `${lockFile}.revisions.json`, crashLoops: `${lockFile}.crash-loops.json` };
+}
+
 /**
  * The revision audit, recorded beside the lock file (one per manifest source and swarm), so that
  * `reconciler status` and the next run know what the acting reconciler applied.
  */
 export function revisionRecord(config: Config): RevisionRecordFile {
-  return new RevisionRecordFile(`${config.lockFile}.revisions.json`);
+  return new RevisionRecordFile(lockSideFiles(config.lockFile).revisions);
 }
 
 export function composeRevisionTracker(config: Config, log: Logger): Promise<RevisionTracker> {
@@ -61,5 +66,5 @@ export function composeRevisionTracker(config: Config, log: Logger): Promise<Rev
  * the lock file, so that `reconciler status` can show them.
  */
 export function crashLoopRecord(config: Config): CrashLoopRecordFile {
-  return new CrashLoopRecordFile(`${config.lockFile}.crash-loops.json`);
+  return new CrashLoopRecordFile(lockSideFiles(config.lockFile).crashLoops);
 }

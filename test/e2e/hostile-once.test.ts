@@ -20,6 +20,7 @@ import {
   runCli,
   testVip,
   vipYaml,
+  removeLockFile,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
@@ -79,7 +80,7 @@ describe('reconciler --once with hostile manifests beside a valid one', () => {
     await removeManagedContainers(cluster);
     await removeDir(dir);
     await rm(outside, { recursive: true, force: true });
-    await rm(lockFile, { force: true });
+    await removeLockFile(lockFile);
   });
 
   it('reconciles and holds the valid VIP, reports each hostile file at file:line, exits 2, prints nothing raw', async () => {

@@ -5,7 +5,7 @@
  * kills from outside are not taken for a crash loop. Who holds an address is read from the nodes'
  * interfaces; the steps build on each other, so they run in order.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -19,6 +19,7 @@ import {
   removeManagedContainers,
   runCli,
   testVip,
+  removeLockFile,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
@@ -55,7 +56,7 @@ describe('keepalived supervised in its container: no stale address after an uncl
   afterAll(async () => {
     await removeManagedContainers(cluster);
     await removeDir(dir);
-    await rm(lockFile, { force: true });
+    await removeLockFile(lockFile);
   });
 
   it('keepalived SIGKILLed: its container drops the address by itself and exits 137; the backup holds alone', async () => {

@@ -7,7 +7,7 @@
  * virtual_router_id is found in the keepalived containers' recent log lines. Who holds an address is read from the
  * nodes' interfaces (`ip addr` in each namespace), never from the reconciler.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -29,6 +29,7 @@ import {
   removeManagedContainers,
   runCli,
   testVip,
+  removeLockFile,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
@@ -81,7 +82,7 @@ describe('--once and status with addresses held wrongly', () => {
       await inNode(n3, 'ip', ['addr', 'del', vip.cidr, 'dev', n3.interface]).catch(() => undefined);
     }
     await removeDir(dir);
-    await rm(lockFile, { recursive: true, force: true });
+    await removeLockFile(lockFile);
   });
 
   it('addresses put by hand on a backup and on a node the VIP does not target: status 4, --once removes them and exits 1 naming VIP, node and container', async () => {

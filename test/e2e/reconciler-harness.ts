@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import { lockSideFiles } from '../../src/cli/compose.js';
 import type { ClusterDescription, ClusterNodeDescription } from '../cluster/description.js';
 import { KEEPALIVED_TEST_IMAGE, dockerOf, keepalivedPids, managerOf, waitFor } from '../cluster/index.js';
 
@@ -359,6 +360,12 @@ export async function setNodeLabels(
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Removes a lock file and the records a reconciler keeps beside it, leaving nothing in /tmp. */
+export async function removeLockFile(lockFile: string): Promise<void> {
+  const { revisions, crashLoops } = lockSideFiles(lockFile);
+  await Promise.all([lockFile, revisions, crashLoops].map((f) => rm(f, { recursive: true, force: true })));
 }
 
 /** One container event as the node's engine recorded it. */

@@ -25,6 +25,7 @@ import {
   runCli,
   testVip,
   vipYaml,
+  removeLockFile,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
@@ -64,7 +65,7 @@ describe('reconciler --once and plan on three real nodes', () => {
   afterAll(async () => {
     await removeManagedContainers(cluster);
     await removeDir(dir);
-    await rm(lockFile, { recursive: true, force: true });
+    await removeLockFile(lockFile);
   });
 
   it('nothing declared: plan 0, --once 0', async () => {

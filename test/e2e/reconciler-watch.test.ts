@@ -28,6 +28,7 @@ import {
   type LogLine,
   type RunningReconciler,
   type SeenContainer,
+  removeLockFile,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
@@ -68,7 +69,7 @@ describe('reconciler (watch mode) on three real nodes', () => {
       .remove({ force: true })
       .catch(() => undefined);
     await removeDir(dir);
-    await rm(lockFile, { recursive: true, force: true });
+    await removeLockFile(lockFile);
     expect(code).toBe(0);
   });
 

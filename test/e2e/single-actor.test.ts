@@ -4,7 +4,7 @@
  * over at once — the lock is the kernel's, freed when its holder dies, not a file that must age.
  * What is checked is what an operator sees: containers on the nodes, /status, /readyz, logs.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,6 +16,7 @@ import {
   removeDir,
   removeManagedContainers,
   testVip,
+  removeLockFile,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
@@ -58,7 +59,7 @@ describe('crash-safe single actor on one host (kernel lock, standby, SIGKILL)', 
     for (const reconciler of running) await reconciler.stop(10_000);
     await removeManagedContainers(cluster);
     await removeDir(dir);
-    await rm(lockFile, { force: true });
+    await removeLockFile(lockFile);
   });
 
   it('the second reconciler waits as a standby, says who is active, and does not act', async () => {

@@ -6,7 +6,7 @@
  * log, and `reconciler status`, name both nodes and the likely cause. Who holds the address is
  * read from the nodes' interfaces (`ip addr` in each namespace), never from the reconciler.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -22,6 +22,7 @@ import {
   startEventDrivenDaemon,
   testVip,
   type RunningReconciler,
+  removeLockFile,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
@@ -95,7 +96,7 @@ describe('two holders that do not accept each other', () => {
     const code = await reconciler?.stop();
     await removeManagedContainers(cluster);
     await removeDir(dir);
-    await rm(lockFile, { recursive: true, force: true });
+    await removeLockFile(lockFile);
     expect(code).toBe(0);
   });
 

@@ -32,6 +32,7 @@ import {
   startEventDrivenDaemon,
   testVip,
   type RunningReconciler,
+  removeLockFile,
 } from './reconciler-harness.js';
 
 const cluster = inject('cluster');
@@ -108,7 +109,7 @@ describe('one holder per VIP, repaired by the reconciler', () => {
       .remove()
       .catch(() => undefined);
     await removeDir(dir);
-    await rm(lockFile, { recursive: true, force: true });
+    await removeLockFile(lockFile);
     expect(code).toBe(0);
   });
 
