@@ -46,6 +46,12 @@ export const REPORT_ADDRESSES = 'swarm-vip:addrs';
 /** keepalived's main process writes its pid here (a reload is a SIGHUP to it). */
 export const KEEPALIVED_PID_FILE = '/run/keepalived.pid';
 
+/**
+ * Prefix of the line a priority reload prints (`swarm-vip:priority 254 (keepalived reloaded)`):
+ * the priority the running keepalived has had since, until the container restarts.
+ */
+export const REPORT_PRIORITY = 'swarm-vip:priority ';
+
 /** Pid files that make a restarted keepalived believe it is already running (and exit 0). */
 export const STALE_PID_FILES: readonly string[] = [KEEPALIVED_PID_FILE, '/run/vrrp.pid', '/run/checkers.pid'];
 

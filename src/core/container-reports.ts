@@ -1,9 +1,10 @@
 /**
  * The report lines a managed container prints for the reconciler (see notify-script.ts), and
  * their parser. A line says either keepalived's new VRRP state together with the addresses on
- * the node's interfaces at that moment, or just the addresses, when they changed.
+ * the node's interfaces at that moment, or just the addresses, when they changed; or the VRRP
+ * priority its keepalived was reloaded with (see priority-reload-command.ts).
  */
-import { REPORT_ADDRESSES, REPORT_STATE } from './container-layout.js';
+import { REPORT_ADDRESSES, REPORT_PRIORITY, REPORT_STATE } from './container-layout.js';
 import { canonicalAddress, parseIpAddress } from './ip-address.js';
 import { NOTIFY_STATES, type NotifyState } from './notify-script.js';
 
@@ -11,7 +12,8 @@ import { NOTIFY_STATES, type NotifyState } from './notify-script.js';
 export type ContainerReport =
   | { kind: 'state'; state: NotifyState; addresses: string[] }
   | { kind: 'addresses'; addresses: string[] }
-  | { kind: 'rejected-advert'; instance: string; rejection: AdvertRejection; detail: string };
+  | { kind: 'rejected-advert'; instance: string; rejection: AdvertRejection; detail: string }
+  | { kind: 'priority'; priority: number };
 
 /** One advert that keepalived dropped, as its log line says. */
 export type RejectedAdvert = Extract<ContainerReport, { kind: 'rejected-advert' }>;
@@ -66,6 +68,12 @@ export function parseContainerReport(line: string): ContainerReport | undefined 
     const rest = text.slice(REPORT_ADDRESSES.length);
     if (rest !== '' && !rest.startsWith(' ')) return undefined;
     return { kind: 'addresses', addresses: parseAddressList(rest) };
+  }
+  if (text.startsWith(REPORT_PRIORITY)) {
+    const priority = /^([1-9][0-9]{0,2})(?: |$)/.exec(text.slice(REPORT_PRIORITY.length))?.[1];
+    return priority !== undefined && Number(priority) <= 254
+      ? { kind: 'priority', priority: Number(priority) }
+      : undefined;
   }
   if (!text.startsWith(REPORT_STATE)) return parseRejection(text);
   const [state, marker, ...tokens] = text.slice(REPORT_STATE.length).split(' ');

@@ -12,6 +12,7 @@
  * - unreachable (or unobserved) nodes get no action: their state is unknown;
  * - missing → create; stopped with the right spec hash → start; other spec hash → replace;
  * - marked sick by the loop (stuck in FAULT, restarting in a loop) → replace;
+ * - running with a priority a hand-over raised and never restored (seen by the loop) → restore;
  * - waiting out its crash-loop backoff (set by the loop) → nothing, not even a start;
  * - a container of a VIP no longer declared, or on a node no longer targeted → remove;
  * - another managed container of the same VIP on the same node (other name) → remove;
@@ -44,9 +45,10 @@ const KIND_ORDER: Readonly<Record<ActionKind, number>> = {
   start: 1,
   replace: 2,
   remove: 3,
-  // Placed by planPriorityBoost after ordering, around the holder's steps.
+  // A hand-over's raise and restore are placed by planPriorityBoost after ordering, around the
+  // holder's steps; a restore left over from an unfinished hand-over goes first.
   'raise-priority': 4,
-  'restore-priority': 5,
+  'restore-priority': -1,
 };
 
 export interface PlanOptions {
@@ -171,6 +173,15 @@ function converge(desired: DesiredContainer, current: ActualContainer | undefine
   }
   if (current.crashLoopBackoff !== undefined) return undefined;
   if (!current.running) return { kind: 'start', ...at('container stopped'), existingId: current.id };
+  if (current.reloadedPriority !== undefined && current.reloadedPriority !== desired.priority) {
+    return {
+      kind: 'restore-priority',
+      ...at(
+        `runs priority ${current.reloadedPriority} since a hand-over that did not finish; back to the manifest's priority ${desired.priority}`,
+      ),
+      priority: desired.priority,
+    };
+  }
   return undefined;
 }
 

@@ -64,6 +64,11 @@ export function planPriorityBoost(
     );
   }
   const at = { node: successor.node, vip: successor.vip, container: successor.name };
+  // A restore left over from an unfinished hand-over of the successor: the one at the end does it.
+  const rest = actions.filter(
+    (a) => !(a.kind === 'restore-priority' && a.node === at.node && a.container === at.container),
+  );
+  const holderAt = rest.findIndex((a) => a.node === holder && (a.kind === 'replace' || a.kind === 'remove'));
   const raise: Action = {
     kind: 'raise-priority',
     ...at,
@@ -79,7 +84,7 @@ export function planPriorityBoost(
     reason: `hand-over done: back to the manifest's priority ${successor.priority}`,
     priority: successor.priority,
   };
-  return [...actions.slice(0, holderStep), raise, ...actions.slice(holderStep), restore];
+  return [...rest.slice(0, holderAt), raise, ...rest.slice(holderAt), restore];
 }
 
 /**

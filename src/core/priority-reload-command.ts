@@ -1,4 +1,10 @@
-import { CONFIG_PATH, KEEPALIVED_PID_FILE, REPORT_SINK_PATH, STATE_FILE_PATH } from './container-layout.js';
+import {
+  CONFIG_PATH,
+  KEEPALIVED_PID_FILE,
+  REPORT_PRIORITY,
+  REPORT_SINK_PATH,
+  STATE_FILE_PATH,
+} from './container-layout.js';
 import { PRIORITY_LINE_PREFIX } from './render-keepalived-conf.js';
 
 /** Prefix of the line that tells keepalived's VRRP state before the reload (`state MASTER`). */
@@ -24,7 +30,8 @@ export const PRIORITY_UNCHANGED = 'unchanged';
  * Only the running config (written by the container command at every start, from the delivered
  * template) changes: a restart of the container brings back the manifest's priority.
  *
- * It says what it did in the container's log, so `docker logs` shows the reload, prints
+ * It says what it did in the container's log ({@link REPORT_PRIORITY}: `docker logs` shows the
+ * reload, and the reconciler following that log knows the priority keepalived runs with), prints
  * keepalived's VRRP state as it was ({@link PRIORITY_STATE_LINE}), then {@link PRIORITY_RELOADED}
  * or {@link PRIORITY_UNCHANGED} last. It exits {@link PRIORITY_NOT_READY} when keepalived has not
  * reported a state yet, and 2 when the config does not hold exactly one priority line or
@@ -57,7 +64,7 @@ export function priorityReloadCommand(priority: number): string[] {
     `sed -E 's/${pattern}/${line}/' "$conf" > "$conf.new"`,
     'mv "$conf.new" "$conf"',
     'kill -HUP "$pid"',
-    `echo "swarm-vip: keepalived reloaded with priority ${priority}" > ${REPORT_SINK_PATH} || :`,
+    `echo "${REPORT_PRIORITY}${priority} (keepalived reloaded)" > ${REPORT_SINK_PATH} || :`,
     `echo ${PRIORITY_RELOADED}`,
   ];
   return ['sh', '-c', lines.join('\n')];

@@ -161,6 +161,13 @@ export interface ActualContainer {
    * cannot thrash the node. A new spec hash is still rolled out at once. Says until when and why.
    */
   crashLoopBackoff?: string;
+  /**
+   * The VRRP priority its running keepalived was last reloaded with since the container started
+   * (a hand-over's raise or restore, see priority-boost.ts), as its log says; set by the loop.
+   * When it is not the manifest's priority, a hand-over did not finish (the reconciler stopped
+   * between the raise and the restore): the plan restores it.
+   */
+  reloadedPriority?: number;
 }
 
 /**

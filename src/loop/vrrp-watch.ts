@@ -96,6 +96,8 @@ interface Followed {
   healthySinceMs: number | undefined;
   /** The latest advert its keepalived dropped, and when. */
   rejected?: { rejection: AdvertRejection; detail: string; atMs: number };
+  /** The priority its keepalived was last reloaded with since the container started (a hand-over). */
+  reloadedPriority?: number;
 }
 
 interface Sickness {
@@ -213,8 +215,18 @@ export class VrrpWatch {
     );
   }
 
-  /** Sick: replace it; else waiting out its node's crash-loop backoff: leave it be. */
-  private annotated(c: ActualContainer): ActualContainer {
+  /** The priority the manifests give `c`'s node, when it is still targeted. */
+  private manifestPriority(c: ActualContainer): number | undefined {
+    return this.world?.desired.containers.find((d) => d.node === c.node && d.name === c.name)?.priority;
+  }
+
+  /**
+   * With the priority its keepalived was reloaded with, if any. Then: sick, replace it; else
+   * waiting out its node's crash-loop backoff, leave it be.
+   */
+  private annotated(container: ActualContainer): ActualContainer {
+    const reloadedPriority = this.followed.get(container.id)?.reloadedPriority;
+    const c = reloadedPriority === undefined ? container : { ...container, reloadedPriority };
     const sick = this.sick.get(c.id);
     if (sick !== undefined) return { ...c, sick };
     const entry = this.sickness.get(`${c.vip}/${c.node}`);
@@ -260,6 +272,13 @@ export class VrrpWatch {
       entry.rejected = { rejection: report.rejection, detail: report.detail, atMs: this.now() };
       // One evaluation per episode: a foreign router repeats its advert many times a second.
       if (fresh) this.evaluate();
+      return;
+    }
+    if (report.kind === 'priority') {
+      entry.reloadedPriority = report.priority;
+      // Raised and never restored (the reconciler that raised it stopped mid-hand-over, and this
+      // one read the raise from the log): a pass restores it (see annotate).
+      if (report.priority !== this.manifestPriority(entry.container)) this.deps.requestPass();
       return;
     }
     this.noteAddresses(entry.container.node, report.addresses);

@@ -24,6 +24,12 @@ describe('parseContainerReport', () => {
     ],
     ['no addresses at all', 'swarm-vip:addrs', { kind: 'addresses', addresses: [] }],
     [
+      'the priority a hand-over reload gave keepalived',
+      'swarm-vip:priority 254 (keepalived reloaded)',
+      { kind: 'priority', priority: 254 },
+    ],
+    ['a restored priority, alone on its line', 'swarm-vip:priority 100', { kind: 'priority', priority: 100 }],
+    [
       'garbage tokens skipped',
       'swarm-vip:addrs 1.2.3 999.1.1.1 zz 10.0.0.1 fd00::1',
       { kind: 'addresses', addresses: ['10.0.0.1', 'fd00::1'] },
@@ -80,6 +86,9 @@ describe('parseContainerReport', () => {
     ['a marker glued to a word', 'swarm-vip:addrsX 10.0.0.1'],
     ['a rejection without an instance', 'received an invalid passwd!'],
     ['a line too long to be ours', `swarm-vip:addrs ${'10.0.0.1 '.repeat(10_000)}`],
+    ['a priority out of range', 'swarm-vip:priority 255 (keepalived reloaded)'],
+    ['a priority of 0', 'swarm-vip:priority 0'],
+    ['a priority that is not a number', 'swarm-vip:priority 2x4'],
   ])('ignores %s', (_name, line) => {
     expect(parseContainerReport(line)).toBeUndefined();
   });

@@ -160,6 +160,27 @@ const ROWS: Row[] = [
     expected: ['replace@n1', 'replace@n2'],
   },
   {
+    what: 'a raise left over from an unfinished hand-over (the raised node holds): restored',
+    wanted: [want('n1', 200), want('n2', 100)],
+    have: [current('n1'), current('n2', { reloadedPriority: 254 })],
+    holder: 'n2',
+    expected: ['restore-priority@n2 100'],
+  },
+  {
+    what: 'a reload that was restored already: nothing to do',
+    wanted: [want('n1', 200), want('n2', 100)],
+    have: [current('n1'), current('n2', { reloadedPriority: 100 })],
+    holder: 'n1',
+    expected: [],
+  },
+  {
+    what: 'a left-over raise on the successor of a new hand-over: one restore, at the end',
+    wanted: [want('n1', 200, 'new'), want('n2', 100)],
+    have: [old('n1'), current('n2', { reloadedPriority: 254 })],
+    holder: 'n1',
+    expected: [raised('n2', 'n1'), 'replace@n1', 'restore-priority@n2 100'],
+  },
+  {
     what: 'the VIP is deleted: its address goes with it, no hand-over',
     wanted: [],
     have: [old('n1'), old('n2')],

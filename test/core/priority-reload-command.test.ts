@@ -13,6 +13,7 @@ import {
   PRIORITY_UNCHANGED,
   priorityReloadCommand,
 } from '../../src/core/priority-reload-command.js';
+import { parseContainerReport } from '../../src/core/container-reports.js';
 import { renderKeepalivedConf } from '../../src/core/render-keepalived-conf.js';
 import type { VirtualIP } from '../../src/core/types.js';
 import { BUSYBOX, busyboxBin, relocate, requireTools, run, tempDir } from './real-tools.js';
@@ -84,9 +85,9 @@ describe(`priority reload under busybox (${BUSYBOX})`, () => {
     // It holds the VRRP password: still readable by root only.
     expect((await stat(at(CONFIG_PATH))).mode & 0o777).toBe(0o600);
     expect(await waitForHups(1)).toBe(1);
-    expect(await readFile(at('report-sink'), 'utf8')).toBe(
-      'swarm-vip: keepalived reloaded with priority 254\n',
-    );
+    // The line the reconciler following the container's log reads the new priority from.
+    const sink = (await readFile(at('report-sink'), 'utf8')).split('\n').filter(Boolean);
+    expect(sink.map(parseContainerReport)).toEqual([{ kind: 'priority', priority: 254 }]);
   });
 
   it('does nothing when the running config has that priority already', async () => {

@@ -26,6 +26,7 @@ import {
   removeDir,
   removeManagedContainers,
   runCli,
+  RunningReconciler,
   type LogLine,
 } from './reconciler-harness.js';
 
@@ -138,6 +139,23 @@ async function adoptWatched(
   return { report: watch.stop(), logs };
 }
 
+/** swarm-vip's own Docker adapter for `node`, to act as a reconciler would mid-rollout. */
+function runtimeOf(node: ClusterNodeDescription): DockerNodeRuntime {
+  return new DockerNodeRuntime(node.name, dockerOf(node), dockerOf(node), {
+    probeTimeoutMs: 10_000,
+    stopTimeoutSeconds: 5,
+    startWaitMs: 10_000,
+    events: { reconnect: { baseMs: 500, maxMs: 5000 } },
+  });
+}
+
+/** The managed keepalived of the imported VIP on `node`. */
+async function managedOn(node: ClusterNodeDescription): Promise<string> {
+  const [found] = (await containersOnNodes(cluster, 'keepalived-vip-')).filter((c) => c.node === node.name);
+  if (!found) throw new Error(`no managed keepalived on ${node.name}`);
+  return found.name;
+}
+
 /** Periods of at least 100 ms (each node's events reach us through its own monitor: less is noise). */
 const longerThanNoise = (gaps: readonly { fromMs: number; toMs: number }[]) =>
   gaps.map((gap) => gap.toMs - gap.fromMs).filter((ms) => ms >= 100);
@@ -248,32 +266,63 @@ describe('reconciler import, then adopt', () => {
   it('a keepalived raised for a hand-over that restarts comes back with the manifest priority', async () => {
     const [top, second] = cluster.nodes;
     if (!top || !second) throw new Error('needs two nodes');
-    const [raisedContainer] = (await containersOnNodes(cluster, 'keepalived-vip-')).filter(
-      (c) => c.node === second.name,
-    );
-    if (!raisedContainer) throw new Error(`no managed keepalived on ${second.name}`);
-    const runtime = new DockerNodeRuntime(second.name, dockerOf(second), dockerOf(second), {
-      probeTimeoutMs: 10_000,
-      stopTimeoutSeconds: 5,
-      startWaitMs: 10_000,
-      events: { reconnect: { baseMs: 500, maxMs: 5000 } },
-    });
+    const raisedContainer = await managedOn(second);
+    const runtime = runtimeOf(second);
     // As in a hand-over: raised above the holder, it preempts it.
-    const raised = await runtime.reloadWithPriority(raisedContainer.name, 254, {
+    const raised = await runtime.reloadWithPriority(raisedContainer, 254, {
       awaitMasterWithinMs: 15_000,
     });
     expect(raised).toEqual({ reloaded: true, master: true });
     expect(await holderOf(cluster, address)).toBe(second.name);
     // A restart (the restart policy after a crash, or by hand) writes the config afresh.
-    await dockerOf(second).getContainer(raisedContainer.name).restart({ t: 5 });
+    await dockerOf(second).getContainer(raisedContainer).restart({ t: 5 });
     await waitFor(() => holderOf(cluster, address).then((h) => h === top.name), {
       timeoutMs: 30_000,
       description: `${top.name} to hold the address again`,
     });
     // The running config has the manifest's priority already: nothing to restore.
-    expect(await runtime.reloadWithPriority(raisedContainer.name, priorities[1] ?? 100)).toEqual({
+    expect(await runtime.reloadWithPriority(raisedContainer, priorities[1] ?? 100)).toEqual({
       reloaded: false,
     });
+  });
+
+  it('a daemon finds a raise left by a hand-over that did not finish and restores it: the top node holds again, never unheld', async () => {
+    process.env[PASSWORD_ENV] = PASSWORD;
+    const [top, second] = cluster.nodes;
+    if (!top || !second) throw new Error('needs two nodes');
+    const raisedContainer = await managedOn(second);
+    // What a reconciler killed between its raise and its restore leaves behind.
+    const raised = await runtimeOf(second).reloadWithPriority(raisedContainer, 254, {
+      awaitMasterWithinMs: 15_000,
+    });
+    expect(raised).toEqual({ reloaded: true, master: true });
+    expect(await holderOf(cluster, address)).toBe(second.name);
+    const watch = await HolderWatch.start(cluster, address);
+    const daemon = new RunningReconciler([
+      '--manifests',
+      outDir,
+      '--lock-file',
+      path.join(nodesDir, '.lock'),
+    ]);
+    let report: HolderReport | undefined;
+    try {
+      // It reads the raise from the container's log and restores the manifest's priority.
+      const restored = await daemon.waitForLog(
+        (l) =>
+          l.action === 'restore-priority' && l.node === second.name && l.msg.startsWith('restore-priority'),
+        `the left-over raise on ${second.name} restored`,
+      );
+      expect(String(restored.reason)).toMatch(/since a hand-over that did not finish/);
+      await waitFor(() => holderOf(cluster, address).then((h) => h === top.name), {
+        timeoutMs: 30_000,
+        description: `${top.name} to take the address back`,
+      });
+    } finally {
+      report = watch.stop();
+      await daemon.stop();
+    }
+    expect(longerThanNoise(report.lost), JSON.stringify(report)).toEqual([]);
+    expect(longerThanNoise(report.shared), JSON.stringify(report)).toEqual([]);
   });
 
   it('when a new container outranks the hand-run holder, it preempts it before the holder goes: never unheld', async () => {

@@ -61,10 +61,13 @@ function setUp() {
     readAddresses: async () => [],
   } as unknown as NodeRuntime;
   let view: WatchView | undefined;
+  let passes = 0;
   const watch = new VrrpWatch({
     log: pino({ level: 'silent' }),
     scheduler: scheduler as unknown as SchedulerLike,
-    requestPass: () => undefined,
+    requestPass: () => {
+      passes += 1;
+    },
     onChange: (v) => (view = v),
     faultReplaceMs: 10_000,
     crashLoopStops: 3,
@@ -95,6 +98,8 @@ function setUp() {
         containers: nodes.map(([node]) => ({
           vip: 'web',
           node,
+          name: 'keepalived-web',
+          priority: 100,
           specHash: 'h1',
           addresses: ['198.18.0.100'],
           image: 'keepalived',
@@ -121,7 +126,7 @@ function setUp() {
   };
   const loops = () => view?.crashLoops ?? [];
   const anomalies = () => view?.anomalies ?? [];
-  return { scheduler, streams, watch, world, crashThrice, loops, anomalies };
+  return { scheduler, streams, watch, world, crashThrice, loops, anomalies, passes: () => passes };
 }
 
 describe('VrrpWatch crash loops', () => {
@@ -329,5 +334,27 @@ describe('VrrpWatch dropped adverts', () => {
     streams.get('a1')?.next(version);
     scheduler.advance(3000);
     expect(anomalies()).toEqual([expect.objectContaining({ kind: 'vrid-clash', nodes: ['n1'] })]);
+  });
+});
+
+describe('VrrpWatch priority reloads', () => {
+  it('a raise that was never restored is marked on the container and asks for a pass; a restore clears it', () => {
+    const { streams, watch, world, passes } = setUp();
+    const seen = world('c1');
+    watch.follow(seen);
+    const reloaded = () =>
+      watch
+        .annotate(seen.actual.nodes)
+        .flatMap((n) => (n.reachable ? n.containers : []))
+        .map((c) => c.reloadedPriority);
+    expect(reloaded()).toEqual([undefined]);
+    const before = passes();
+    streams.get('c1')?.next({ kind: 'priority', priority: 254 });
+    expect(reloaded()).toEqual([254]);
+    expect(passes()).toBe(before + 1);
+    // Back at the manifest's priority (100): known, and nothing to ask for.
+    streams.get('c1')?.next({ kind: 'priority', priority: 100 });
+    expect(reloaded()).toEqual([100]);
+    expect(passes()).toBe(before + 1);
   });
 });
