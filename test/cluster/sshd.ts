@@ -110,6 +110,9 @@ export async function startSshd(
       '',
     ].join('\n'),
   );
+  // sshd (even `-t`) refuses to run without its privilege separation directory, which only
+  // Debian's service creates: a fresh machine whose package install started no service has none.
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   await run(SSHD, ['-t', '-f', file('sshd_config')], { timeoutMs: 10_000 });
   const pid = await launch(node, dir);
   const stop = async (): Promise<void> => {
@@ -156,10 +159,8 @@ export async function startSshd(
 
 /** `nsenter` into the node's network, a private mount namespace for the passwd copy, exec sshd. */
 function launch(node: ClusterNodeDescription, dir: string): Promise<number> {
-  // Each step execs the next, so the pid is sshd's own; /run/sshd is sshd's privilege separation
-  // directory (Debian's service creates it; here nothing else does).
-  const script =
-    'mkdir -p /run/sshd && mount --bind "$1/passwd" /etc/passwd && exec "$2" -D -e -f "$1/sshd_config"';
+  // Each step execs the next, so the pid is sshd's own.
+  const script = 'mount --bind "$1/passwd" /etc/passwd && exec "$2" -D -e -f "$1/sshd_config"';
   return launchInNode(
     node,
     ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', dir, SSHD],
