@@ -10,9 +10,9 @@ import {
   type NodeFacts,
 } from '../core/anomalies.js';
 import { chooseRemovalRoute, type RemovalRoute } from '../core/address-removal-route.js';
-import { backoffDelayMs, type BackoffOptions } from '../core/backoff.js';
+import type { BackoffOptions } from '../core/backoff.js';
 import { stopCountsAsCrash } from '../core/container-exit.js';
-import { crashLoopForgiven, healthySince, type CrashLoopView } from '../core/crash-loops.js';
+import { healthySince, type CrashLoopView } from '../core/crash-loops.js';
 import {
   REJECTION_MEMORY_MS,
   type AdvertRejection,
@@ -26,6 +26,7 @@ import type { NodeEvent, NodeRuntime } from '../ports.js';
 import { anomalyGraceMs, vipTraits, type VipTraits } from './anomaly-facts.js';
 import type { WorldView } from './pass.js';
 import { idleTargets } from './probe-anomalies.js';
+import { SickContainers } from './sick-containers.js';
 import type { StartGuard } from './start-guard.js';
 
 /** How long starts on a target node get to clear a stale address before a helper removes it. */
@@ -100,16 +101,6 @@ interface Followed {
   reloadedPriority?: number;
 }
 
-interface Sickness {
-  failures: number;
-  nextAllowedMs: number;
-  stopsMs: number[];
-  container?: string;
-  /** Spec hash of the container found sick: a new spec (the fix) starts afresh. */
-  specHash?: string;
-  reason?: string;
-}
-
 /**
  * The loop's third input: each managed keepalived's own reports, followed through its log stream
  * (see core/container-reports.ts) — VRRP transitions with the node's addresses at that moment,
@@ -144,12 +135,13 @@ export class VrrpWatch {
   /** Target nodes where no keepalived of ours runs, since when. */
   private readonly idleSinceMs = new Map<string, number>();
   private readonly repairs = new Map<string, { vip: string; node: string; count: number }>();
-  private readonly sickness = new Map<string, Sickness>();
-  private readonly sick = new Map<string, string>();
+  private readonly sick: SickContainers;
   private wakeUp: Subscription | undefined;
   private confirmed: Anomaly[] = [];
 
-  constructor(private readonly deps: VrrpWatchDeps) {}
+  constructor(private readonly deps: VrrpWatchDeps) {
+    this.sick = new SickContainers({ ...deps, now: () => this.now() });
+  }
 
   /** Follows the running managed containers of the latest pass; forgets the others. */
   follow(world: WorldView): void {
@@ -164,22 +156,10 @@ export class VrrpWatch {
     for (const [id, { container, runtime }] of live) {
       if (!this.followed.has(id)) this.subscribe(container, runtime);
     }
-    for (const id of this.sick.keys()) if (!this.known(id, world)) this.sick.delete(id);
+    this.sick.forget(world, (id) => this.known(id, world));
     for (const id of this.lastStateOf.keys()) if (!this.known(id, world)) this.lastStateOf.delete(id);
     for (const id of this.oomKilled) if (!this.known(id, world)) this.oomKilled.delete(id);
-    this.forgetCured(world);
     this.evaluate();
-  }
-
-  /** Crash-loop records of VIPs and nodes no longer declared, or whose spec changed (the fix). */
-  private forgetCured(world: WorldView): void {
-    const specs = new Map(world.desired.containers.map((c) => [`${c.vip}/${c.node}`, c.specHash]));
-    for (const [key, entry] of this.sickness) {
-      const spec = specs.get(key);
-      if (spec === undefined || (entry.specHash !== undefined && entry.specHash !== spec)) {
-        this.sickness.delete(key);
-      }
-    }
   }
 
   /**
@@ -205,7 +185,8 @@ export class VrrpWatch {
     const container = this.world?.actual.nodes
       .flatMap((n) => (n.reachable ? n.containers : []))
       .find((c) => c.id === id);
-    if (container && stopCountsAsCrash(exit)) this.countStop(container);
+    if (container && stopCountsAsCrash(exit))
+      this.sick.countStop(container, this.world?.runtimes.get(container.node));
   }
 
   /** Marks sick containers in a pass's observation, so its plan replaces them. */
@@ -220,19 +201,12 @@ export class VrrpWatch {
     return this.world?.desired.containers.find((d) => d.node === c.node && d.name === c.name)?.priority;
   }
 
-  /**
-   * With the priority its keepalived was reloaded with, if any. Then: sick, replace it; else
-   * waiting out its node's crash-loop backoff, leave it be.
-   */
+  /** With the priority its keepalived was reloaded with, if any, and whether it is sick (sick-containers.ts). */
   private annotated(container: ActualContainer): ActualContainer {
     const reloadedPriority = this.followed.get(container.id)?.reloadedPriority;
-    const c = reloadedPriority === undefined ? container : { ...container, reloadedPriority };
-    const sick = this.sick.get(c.id);
-    if (sick !== undefined) return { ...c, sick };
-    const entry = this.sickness.get(`${c.vip}/${c.node}`);
-    if (!entry || entry.failures === 0 || this.now() >= entry.nextAllowedMs) return c;
-    const until = new Date(entry.nextAllowedMs).toISOString();
-    return { ...c, crashLoopBackoff: `crash loop: replaced ${entry.failures} times, waiting until ${until}` };
+    return this.sick.annotated(
+      reloadedPriority === undefined ? container : { ...container, reloadedPriority },
+    );
   }
 
   stop(): void {
@@ -335,32 +309,15 @@ export class VrrpWatch {
     this.confirmed = result.confirmed;
     for (const anomaly of result.confirmed) this.act(anomaly, traits);
     this.checkFaults(traits);
-    this.forgiveHealthyRuns();
+    for (const f of this.followed.values()) this.sick.forgiveHealthyRun(f.container, f.healthySinceMs);
     this.readIdleNodes(world);
     this.deps.onChange({
       vips: this.status(world),
       anomalies: result.confirmed,
       repairs: [...this.repairs.values()],
-      crashLoops: this.crashLoops(),
+      crashLoops: this.sick.views(),
     });
     this.scheduleWakeUp();
-  }
-
-  private crashLoops(): CrashLoopView[] {
-    const now = this.now();
-    return [...this.sickness.entries()]
-      .filter(([, e]) => e.failures > 0)
-      .map(([key, e]) => {
-        const [vip = '', node = ''] = key.split('/');
-        return {
-          vip,
-          node,
-          container: e.container ?? '',
-          replacements: e.failures,
-          reason: e.reason ?? '',
-          ...(now < e.nextAllowedMs ? { backoffUntil: new Date(e.nextAllowedMs).toISOString() } : {}),
-        };
-      });
   }
 
   /** Target nodes where no keepalived of ours runs to report addresses: read them in a helper. */
@@ -546,8 +503,7 @@ export class VrrpWatch {
    * a few seconds (a keepalived that dies at once never clears it).
    */
   private pastWaiting(anomaly: Extract<Anomaly, { kind: 'stale-address' }>, trait: VipTraits): boolean {
-    const entry = this.sickness.get(`${anomaly.vip}/${anomaly.node}`);
-    if (entry && entry.failures > 0 && this.now() < entry.nextAllowedMs) return true;
+    if (this.sick.backoffUntilMs(anomaly.vip, anomaly.node) !== undefined) return true;
     const since = this.firstSeenMs.get(anomalyKey(anomaly));
     const grace = anomalyGraceMs(anomaly, trait.advertIntervalSeconds);
     return since !== undefined && this.now() - since >= grace + STARTS_HELP_WITHIN_MS;
@@ -621,76 +577,17 @@ export class VrrpWatch {
   /** A keepalived in FAULT for too long (without a health check to explain it) is sick. */
   private checkFaults(traits: readonly VipTraits[]): void {
     for (const f of this.followed.values()) {
-      if (f.faultSinceMs === undefined || this.sick.has(f.container.id)) continue;
+      if (f.faultSinceMs === undefined || this.sick.isSick(f.container.id)) continue;
       if (traits.find((t) => t.vip === f.container.vip)?.hasHealthCheck !== false) continue;
       const forMs = this.now() - f.faultSinceMs;
       if (forMs >= this.deps.faultReplaceMs) {
-        this.markSick(f.container, f.runtime, `keepalived stayed in FAULT for ${Math.round(forMs / 1000)} s`);
-      }
-    }
-  }
-
-  /**
-   * A VIP's keepalived on a node that has done its job for a whole crash-loop window starts again
-   * with a clean record: no stops, no replacements, no backoff.
-   */
-  private forgiveHealthyRuns(): void {
-    for (const f of this.followed.values()) {
-      const key = `${f.container.vip}/${f.container.node}`;
-      const entry = this.sickness.get(key);
-      if (!entry || this.sick.has(f.container.id)) continue;
-      const run = { healthySinceMs: f.healthySinceMs, lastStopMs: entry.stopsMs.at(-1) };
-      if (!crashLoopForgiven(run, this.now(), this.deps.crashLoopWindowMs)) continue;
-      this.sickness.delete(key);
-      if (entry.failures > 0) {
-        const seconds = Math.round(this.deps.crashLoopWindowMs / 1000);
-        this.deps.log.info(
-          { vip: f.container.vip, node: f.container.node, container: f.container.name },
-          `${f.container.name} on ${f.container.node} ran healthy for ${seconds} s: its crash-loop record (${entry.failures} replacements) is cleared`,
+        this.sick.markSick(
+          f.container,
+          f.runtime,
+          `keepalived stayed in FAULT for ${Math.round(forMs / 1000)} s`,
         );
       }
     }
-  }
-
-  private countStop(container: ActualContainer): void {
-    const key = `${container.vip}/${container.node}`;
-    const entry = this.sickness.get(key) ?? { failures: 0, nextAllowedMs: 0, stopsMs: [] };
-    const now = this.now();
-    entry.stopsMs = [...entry.stopsMs.filter((t) => now - t < this.deps.crashLoopWindowMs), now];
-    this.sickness.set(key, entry);
-    const runtime = this.world?.runtimes.get(container.node);
-    if (entry.stopsMs.length >= this.deps.crashLoopStops && runtime) {
-      const seconds = Math.round(this.deps.crashLoopWindowMs / 1000);
-      this.markSick(container, runtime, `stopped ${entry.stopsMs.length} times within ${seconds} s`);
-    }
-  }
-
-  /** Marks a container for replacement by the next pass, no sooner than its node's backoff allows. */
-  private markSick(container: ActualContainer, runtime: NodeRuntime, why: string): void {
-    const key = `${container.vip}/${container.node}`;
-    const entry = this.sickness.get(key) ?? { failures: 0, nextAllowedMs: 0, stopsMs: [] };
-    this.sickness.set(key, entry);
-    if (this.sick.has(container.id) || this.now() < entry.nextAllowedMs) return;
-    entry.failures += 1;
-    entry.stopsMs = [];
-    entry.nextAllowedMs = this.now() + backoffDelayMs(entry.failures, this.deps.replaceBackoff);
-    entry.container = container.name;
-    entry.specHash = container.specHash;
-    entry.reason = why;
-    this.sick.set(container.id, why);
-    void runtime
-      .recentLogs(container.id)
-      .catch(() => '(logs unavailable)')
-      .then((logs) => {
-        const reason = `${why}; last log lines: ${logs}`;
-        entry.reason = reason;
-        if (this.sick.has(container.id)) this.sick.set(container.id, reason);
-        this.deps.log.warn(
-          { vip: container.vip, node: container.node, container: container.name, failures: entry.failures },
-          `${container.name} on ${container.node} is sick and will be replaced: ${reason}`,
-        );
-        this.deps.requestPass();
-      });
   }
 
   /** When a FAULT becomes sick, a healthy run clears a crash loop, and a dropped advert is forgotten. */
@@ -702,7 +599,7 @@ export class VrrpWatch {
       if (
         f.healthySinceMs !== undefined &&
         forgivenAtMs > now &&
-        this.sickness.has(`${f.container.vip}/${f.container.node}`)
+        this.sick.hasRecord(f.container.vip, f.container.node)
       )
         due.push(forgivenAtMs);
       if (f.rejected && f.rejected.atMs + REJECTION_MEMORY_MS > now)
