@@ -39,6 +39,30 @@ function node(
   };
 }
 
+/**
+ * A rollout is done: n1's keepalived (the newest) started at `newestStartMs`, and n2's, started
+ * earlier, dropped a VRRPv3 advert at `droppedAtMs`.
+ */
+const afterRollout = ({ newestStartMs, droppedAtMs }: { newestStartMs: number; droppedAtMs: number }) => [
+  node('n1', [{ ...kept('MASTER')[0]!, current: true, speaksSinceMs: newestStartMs }], [VIP]),
+  node(
+    'n2',
+    [
+      {
+        ...kept('BACKUP')[0]!,
+        current: true,
+        speaksSinceMs: 1000,
+        rejected: {
+          rejection: 'version',
+          detail: 'wrong version. Received 3 and expect 2',
+          atMs: droppedAtMs,
+        },
+      },
+    ],
+    [],
+  ),
+];
+
 describe('detectAnomalies', () => {
   it.each<[string, VipFacts[], NodeFacts[], Anomaly[]]>([
     [
@@ -256,49 +280,13 @@ describe('detectAnomalies', () => {
     [
       "rollout done: an advert dropped before the newest container started was a predecessor's, no alarm",
       [web],
-      [
-        node('n1', [{ ...kept('MASTER')[0]!, current: true, speaksSinceMs: 5000 }], [VIP]),
-        node(
-          'n2',
-          [
-            {
-              ...kept('BACKUP')[0]!,
-              current: true,
-              speaksSinceMs: 1000,
-              rejected: {
-                rejection: 'version',
-                detail: 'wrong version. Received 3 and expect 2',
-                atMs: 4999,
-              },
-            },
-          ],
-          [],
-        ),
-      ],
+      afterRollout({ newestStartMs: 5000, droppedAtMs: 4999 }),
       [],
     ],
     [
       "rollout done: an advert dropped after every container of ours started is a foreign router's",
       [web],
-      [
-        node('n1', [{ ...kept('MASTER')[0]!, current: true, speaksSinceMs: 5000 }], [VIP]),
-        node(
-          'n2',
-          [
-            {
-              ...kept('BACKUP')[0]!,
-              current: true,
-              speaksSinceMs: 1000,
-              rejected: {
-                rejection: 'version',
-                detail: 'wrong version. Received 3 and expect 2',
-                atMs: 5000,
-              },
-            },
-          ],
-          [],
-        ),
-      ],
+      afterRollout({ newestStartMs: 5000, droppedAtMs: 5000 }),
       [expect.objectContaining({ kind: 'vrid-clash', nodes: ['n2'], rejection: 'version' }) as Anomaly],
     ],
     [
