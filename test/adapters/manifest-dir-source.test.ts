@@ -75,6 +75,34 @@ async function until(check: () => boolean, description: string, timeoutMs = 10_0
 /** chokidar needs a moment after subscribing before it reports changes. */
 const watcherReady = () => sleep(300);
 
+/** `web.yaml` at generation `old` in a directory of its own, followed by a source with `options`. */
+async function watchedWebFile(options: ConstructorParameters<typeof ManifestDirSource>[1]) {
+  const dir = await tempDir();
+  const file = path.join(dir, 'web.yaml');
+  await writeFile(file, manifest('web', 'old'));
+  const followed = follow(new ManifestDirSource(dir, options));
+  await watcherReady();
+  return { dir, file, followed };
+}
+
+/**
+ * Writes the first half of generation `new` of `file`, stopping mid-line as a byte stream cuts;
+ * `finish` writes the rest and closes the file.
+ */
+async function writeHalf(file: string): Promise<{ finish: () => Promise<void> }> {
+  const text = manifest('web', 'new');
+  const cut = text.indexOf('priority', text.length / 2);
+  const handle = await open(file, 'w');
+  await handle.write(text.slice(0, cut));
+  await handle.sync();
+  return {
+    finish: async () => {
+      await handle.write(text.slice(cut));
+      await handle.close();
+    },
+  };
+}
+
 describe('ManifestDirSource, a directory kept in sync by someone else', () => {
   it('git-sync: a ..data symlink flip is seen, and no snapshot mixes two generations', async () => {
     const root = await tempDir();
@@ -121,27 +149,18 @@ describe('ManifestDirSource, a directory kept in sync by someone else', () => {
   });
 
   it("an editor's atomic save (write x.tmp, rename over x.yaml) is read at once and whole", async () => {
-    const dir = await tempDir();
-    await writeFile(path.join(dir, 'web.yaml'), manifest('web', 'old'));
-    const source = new ManifestDirSource(dir, { debounceMs: 25, writeSettleMs: 20_000 });
-    const followed = follow(source);
-    await watcherReady();
+    const { dir, file, followed } = await watchedWebFile({ debounceMs: 25, writeSettleMs: 20_000 });
     const temp = path.join(dir, 'web.yaml.tmp');
     await writeFile(temp, manifest('web', 'new'));
     await sleep(20); // the rename comes after the write, as in an editor: ctime > mtime
-    await rename(temp, path.join(dir, 'web.yaml'));
+    await rename(temp, file);
     // Read without waiting for the 20 s settle: a renamed file is complete.
     await until(() => followed.snapshots.length > 0, 'the save to be seen', 8000);
     expect(followed.snapshots.map(generations)).toEqual([['new']]);
   });
 
   it("vim's save (rename the file to a backup, write a new one, delete the backup) is seen whole, the file never missing", async () => {
-    const dir = await tempDir();
-    const file = path.join(dir, 'web.yaml');
-    await writeFile(file, manifest('web', 'old'));
-    const source = new ManifestDirSource(dir, { debounceMs: 25, writeSettleMs: 300 });
-    const followed = follow(source);
-    await watcherReady();
+    const { file, followed } = await watchedWebFile({ debounceMs: 25, writeSettleMs: 300 });
     await rename(file, `${file}~`);
     await writeFile(file, manifest('web', 'new'));
     await rm(`${file}~`);
@@ -151,20 +170,10 @@ describe('ManifestDirSource, a directory kept in sync by someone else', () => {
   });
 
   it('a writer that pauses half-way through a file is not read until the file is whole', async () => {
-    const dir = await tempDir();
-    const file = path.join(dir, 'web.yaml');
-    await writeFile(file, manifest('web', 'old'));
-    const source = new ManifestDirSource(dir, { debounceMs: 25, writeSettleMs: 300 });
-    const followed = follow(source);
-    await watcherReady();
-    const text = manifest('web', 'new');
-    const cut = text.indexOf('priority', text.length / 2); // mid-line, as a byte stream cuts
-    const handle = await open(file, 'w');
-    await handle.write(text.slice(0, cut));
-    await handle.sync();
+    const { file, followed } = await watchedWebFile({ debounceMs: 25, writeSettleMs: 300 });
+    const writing = await writeHalf(file);
     await sleep(150); // longer than the debounce: the watcher fires in the pause
-    await handle.write(text.slice(cut));
-    await handle.close();
+    await writing.finish();
     await until(
       () => followed.snapshots.some((s) => generations(s).includes('new')),
       'the whole file to be read',
@@ -175,31 +184,16 @@ describe('ManifestDirSource, a directory kept in sync by someone else', () => {
   });
 
   it('with writeSettleMs 0 the same pause is read half-way (what the settle prevents)', async () => {
-    const dir = await tempDir();
-    const file = path.join(dir, 'web.yaml');
-    await writeFile(file, manifest('web', 'old'));
-    const source = new ManifestDirSource(dir, { debounceMs: 25, writeSettleMs: 0 });
-    const followed = follow(source);
-    await watcherReady();
-    const text = manifest('web', 'new');
-    const cut = text.indexOf('priority', text.length / 2);
-    const handle = await open(file, 'w');
-    await handle.write(text.slice(0, cut));
-    await handle.sync();
+    const { file, followed } = await watchedWebFile({ debounceMs: 25, writeSettleMs: 0 });
+    const writing = await writeHalf(file);
     await until(() => followed.snapshots.length > 0, 'the half-written file to be read', 5000);
-    await handle.write(text.slice(cut));
-    await handle.close();
+    await writing.finish();
     await followed.reading();
     expect(generations(followed.snapshots[0] as ManifestSnapshot)[0]).toMatch(/^incomplete/);
   });
 
   it('a whole file written in place (ending with a newline) is read at once, without the settle', async () => {
-    const dir = await tempDir();
-    const file = path.join(dir, 'web.yaml');
-    await writeFile(file, manifest('web', 'old'));
-    const source = new ManifestDirSource(dir, { debounceMs: 25, writeSettleMs: 20_000 });
-    const followed = follow(source);
-    await watcherReady();
+    const { file, followed } = await watchedWebFile({ debounceMs: 25, writeSettleMs: 20_000 });
     await writeFile(file, manifest('web', 'new'));
     // Well before the 20 s settle: a complete-looking file costs no wait.
     await until(() => followed.snapshots.length > 0, 'the write to be read', 8000);
