@@ -21,6 +21,16 @@ describe('StatusServer health endpoints', () => {
 
   afterEach(async () => server.close());
 
+  /** What the loop hands over after a pass that found nothing: no VIPs, no anomalies, no actions. */
+  const quietPass = () => ({
+    vips: [],
+    anomalies: [],
+    repairs: [],
+    crashLoops: [],
+    updatedAtMs: now,
+    lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
+  });
+
   it('/livez and /healthz fail when the loop has shown no sign of life for longer than the bound', async () => {
     await start();
     server.setRole({ role: 'active' });
@@ -45,14 +55,7 @@ describe('StatusServer health endpoints', () => {
       code: 503,
       body: expect.stringMatching(/first pass not done/),
     });
-    server.update({
-      vips: [],
-      anomalies: [],
-      repairs: [],
-      crashLoops: [],
-      updatedAtMs: now,
-      lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
-    });
+    server.update(quietPass());
     expect((await get('/readyz')).code).toBe(200);
     server.passFailed(new Error('manifest directory /etc/swarm-vip does not exist'));
     expect(await get('/readyz')).toMatchObject({ code: 503, body: expect.stringMatching(/does not exist/) });
@@ -78,12 +81,7 @@ describe('StatusServer health endpoints', () => {
       },
     }));
     server.update({
-      vips: [],
-      anomalies: [],
-      repairs: [],
-      crashLoops: [],
-      updatedAtMs: now,
-      lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
+      ...quietPass(),
       revisions: {
         applied: { revision: 'a'.repeat(40), atMs: 1_700_000_000_000 },
         attempted: {
@@ -118,12 +116,7 @@ describe('StatusServer health endpoints', () => {
     expect(metrics).toContain('swarm_vip_manifest_source_error{code="git-ref-not-found"} 1');
     // A new revision replaces the old series: at most two, whatever the history.
     server.update({
-      vips: [],
-      anomalies: [],
-      repairs: [],
-      crashLoops: [],
-      updatedAtMs: now,
-      lastPass: { outcomes: [], problems: [] } as unknown as PassResult,
+      ...quietPass(),
       revisions: {
         applied: { revision: 'c'.repeat(40), atMs: 1_700_000_200_000 },
         attempted: {
