@@ -62,7 +62,6 @@ const VRRP_STATES = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
 /** Marks short-lived helper containers (address removal): never managed, never foreign. */
 export const LABEL_HELPER = 'swarm-vip.helper';
 
-/** swarm-vip's view of one node's Docker engine (see NodeRuntime). */
 /**
  * Bound on the log lines read for dropped adverts: a foreign router at keepalived's shortest
  * interval (0.01 s) still leaves hundreds within the window, and the latest is what counts.
@@ -72,6 +71,7 @@ const REJECTION_LOG_LINES = 500;
 /** How much of each of a container's last log lines a reason quotes. */
 const LOG_LINE_MAX_CHARS = 200;
 
+/** swarm-vip's view of one node's Docker engine (see NodeRuntime). */
 export class DockerNodeRuntime implements NodeRuntime {
   /**
    * @param docker client for API calls, each bounded by a timeout
