@@ -9,7 +9,6 @@ import {
   type ContainerFacts,
   type NodeFacts,
 } from '../core/anomalies.js';
-import { chooseRemovalRoute, type RemovalRoute } from '../core/address-removal-route.js';
 import type { BackoffOptions } from '../core/backoff.js';
 import { stopCountsAsCrash } from '../core/container-exit.js';
 import { healthySince, type CrashLoopView } from '../core/crash-loops.js';
@@ -27,10 +26,9 @@ import { anomalyGraceMs, vipTraits, type VipTraits } from './anomaly-facts.js';
 import type { WorldView } from './pass.js';
 import { idleTargets } from './probe-anomalies.js';
 import { SickContainers } from './sick-containers.js';
+import { StaleAddressRepairs, type RepairCount, type StaleAddress } from './stale-address-repairs.js';
 import type { StartGuard } from './start-guard.js';
-
-/** How long starts on a target node get to clear a stale address before a helper removes it. */
-const STARTS_HELP_WITHIN_MS = 5000;
+import { Throttle } from './throttle.js';
 
 /** How long a target node has had no keepalived of ours running before a helper reads its addresses. */
 const IDLE_READ_DELAY_MS = 1000;
@@ -67,7 +65,7 @@ export interface WatchView {
   /** Anomalies that outlasted their grace period. */
   anomalies: Anomaly[];
   /** Stale addresses removed so far, by VIP and node. */
-  repairs: { vip: string; node: string; count: number }[];
+  repairs: RepairCount[];
   /** VIPs' containers replaced for being sick, per node: how often, why, and the backoff. */
   crashLoops: CrashLoopView[];
 }
@@ -109,11 +107,10 @@ interface Followed {
  *
  * Who holds an address is read from the nodes' interfaces (the reports), never from keepalived's
  * state. On those facts it finds anomalies (core/anomalies.ts) and, once one outlasts its grace
- * period, repairs it: a stale address is removed from its node (through the VIP's container there,
- * which refuses if its keepalived became MASTER meanwhile, or a helper container on a node the VIP
- * does not target); a missing holder or a stopped container on a target node asks for a pass; a
- * split brain is an alarm. A keepalived stuck in FAULT or restarting in a loop is marked sick, and
- * the next pass replaces it, no sooner than the crash-loop backoff allows.
+ * period, repairs it: a stale address is removed from its node (stale-address-repairs.ts); a
+ * missing holder asks for a pass; a split brain is an alarm. A keepalived stuck in FAULT or
+ * restarting in a loop is marked sick (sick-containers.ts), and the next pass replaces it, no
+ * sooner than the crash-loop backoff allows.
  */
 export class VrrpWatch {
   private world: WorldView | undefined;
@@ -130,17 +127,25 @@ export class VrrpWatch {
   private firstSeenMs = new Map<string, number>();
   /** Grace period of each pending anomaly (by key), as the latest evaluation found it. */
   private graceMs = new Map<string, number>();
-  private readonly actedMs = new Map<string, number>();
+  private readonly throttle = new Throttle(() => this.now());
+  /** Helper reads of idle nodes' addresses in flight, by `read/<node>`. */
   private readonly inFlight = new Set<string>();
   /** Target nodes where no keepalived of ours runs, since when. */
   private readonly idleSinceMs = new Map<string, number>();
-  private readonly repairs = new Map<string, { vip: string; node: string; count: number }>();
   private readonly sick: SickContainers;
+  private readonly staleRepairs: StaleAddressRepairs;
   private wakeUp: Subscription | undefined;
   private confirmed: Anomaly[] = [];
 
   constructor(private readonly deps: VrrpWatchDeps) {
     this.sick = new SickContainers({ ...deps, now: () => this.now() });
+    this.staleRepairs = new StaleAddressRepairs({
+      ...deps,
+      now: () => this.now(),
+      runtimeOf: (node) => this.world?.runtimes.get(node),
+      addressesGone: (node, addresses) => this.forgetAddresses(node, addresses),
+      removalEnded: () => this.evaluate(),
+    });
   }
 
   /** Follows the running managed containers of the latest pass; forgets the others. */
@@ -314,7 +319,7 @@ export class VrrpWatch {
     this.deps.onChange({
       vips: this.status(world),
       anomalies: result.confirmed,
-      repairs: [...this.repairs.values()],
+      repairs: this.staleRepairs.repairCounts(),
       crashLoops: this.sick.views(),
     });
     this.scheduleWakeUp();
@@ -346,7 +351,7 @@ export class VrrpWatch {
     for (const { node, runtime, image } of this.idleLongEnough(world)) {
       const key = `read/${node}`;
       if (this.inFlight.has(key)) continue;
-      this.throttled(key, this.deps.addressReadIntervalMs, () => {
+      this.throttle.run(key, this.deps.addressReadIntervalMs, () => {
         this.inFlight.add(key);
         runtime
           .readAddresses(image)
@@ -442,7 +447,7 @@ export class VrrpWatch {
       case 'stale-address':
         return this.removeStale(anomaly, traits);
       case 'no-holder':
-        return this.throttled(anomalyKey(anomaly), 5000, () => this.deps.requestPass());
+        return this.throttle.run(anomalyKey(anomaly), 5000, () => this.deps.requestPass());
       case 'split-brain':
       case 'vrid-clash':
         return;
@@ -453,115 +458,21 @@ export class VrrpWatch {
     }
   }
 
-  private throttled(key: string, everyMs: number, fn: () => void): void {
-    const last = this.actedMs.get(key);
-    if (last !== undefined && this.now() - last < everyMs) return;
-    this.actedMs.set(key, this.now());
-    fn();
-  }
-
-  private removeStale(
-    anomaly: Extract<Anomaly, { kind: 'stale-address' }>,
-    traits: readonly VipTraits[],
-  ): void {
+  /** Hands a confirmed stale address to its repair (stale-address-repairs.ts) with what the watch knows. */
+  private removeStale(anomaly: StaleAddress, traits: readonly VipTraits[]): void {
     const world = this.world;
-    const runtime = world?.runtimes.get(anomaly.node);
     const trait = traits.find((t) => t.vip === anomaly.vip);
-    if (!world || !runtime || !trait) return;
-    const onNode = [...this.followed.values()]
-      .filter((f) => f.container.node === anomaly.node)
-      .map((f) => ({ id: f.container.id, name: f.container.name, vip: f.container.vip }));
-    const decision = chooseRemovalRoute({
-      own: onNode.find((c) => c.vip === anomaly.vip),
-      siblings: onNode.filter((c) => c.vip !== anomaly.vip),
-      keepalived: anomaly.keepalived,
-      targeted: trait.targets.includes(anomaly.node),
-      startsHadTheirChance: this.pastWaiting(anomaly, trait),
+    if (!world || !trait) return;
+    this.staleRepairs.repair(anomaly, {
+      trait,
+      onNode: [...this.followed.values()]
+        .filter((f) => f.container.node === anomaly.node)
+        .map((f) => ({ id: f.container.id, name: f.container.name, vip: f.container.vip })),
       image: world.desired.containers.find((c) => c.vip === anomaly.vip)?.image,
+      firstSeenMs: this.firstSeenMs.get(anomalyKey(anomaly)),
+      inBackoff: this.sick.backoffUntilMs(anomaly.vip, anomaly.node) !== undefined,
+      addressesAtMs: this.nodeAddressesAtMs.get(anomaly.node),
     });
-    switch (decision.kind) {
-      case 'own':
-      case 'sibling':
-      case 'helper':
-        return this.runRemoval(anomaly, runtime, decision);
-      case 'wait-for-start':
-        // Its keepalived is stopped or missing: the pass starts it, and every start clears the
-        // VIP's addresses before keepalived runs.
-        return this.throttled(anomalyKey(anomaly), 2000, () => this.deps.requestPass());
-      case 'none':
-        return;
-      default: {
-        const unknown: never = decision;
-        throw new Error(`unknown removal decision ${JSON.stringify(unknown)}`);
-      }
-    }
-  }
-
-  /**
-   * On a target node, a start is the gentler repair; a helper removes the address only when no
-   * start is coming (the node waits out a crash-loop backoff) or the starts did not help within
-   * a few seconds (a keepalived that dies at once never clears it).
-   */
-  private pastWaiting(anomaly: Extract<Anomaly, { kind: 'stale-address' }>, trait: VipTraits): boolean {
-    if (this.sick.backoffUntilMs(anomaly.vip, anomaly.node) !== undefined) return true;
-    const since = this.firstSeenMs.get(anomalyKey(anomaly));
-    const grace = anomalyGraceMs(anomaly, trait.advertIntervalSeconds);
-    return since !== undefined && this.now() - since >= grace + STARTS_HELP_WITHIN_MS;
-  }
-
-  private runRemoval(
-    anomaly: Extract<Anomaly, { kind: 'stale-address' }>,
-    runtime: NodeRuntime,
-    route: RemovalRoute,
-  ): void {
-    const key = anomalyKey(anomaly);
-    if (this.inFlight.has(key)) return;
-    const remove = () => runtime.removeAddresses(anomaly.addresses, route);
-    // The VIP's own container guards itself (it refuses while its keepalived is MASTER); any other
-    // route must not overlap a start of the VIP's keepalived on the node, nor act on facts older
-    // than the latest such start (start-guard.ts).
-    const removal =
-      route.kind === 'own'
-        ? remove()
-        : this.deps.startGuard.removal(
-            anomaly.vip,
-            anomaly.node,
-            this.nodeAddressesAtMs.get(anomaly.node) ?? -Infinity,
-            remove,
-          );
-    if (!removal) return;
-    this.inFlight.add(key);
-    const where = { vip: anomaly.vip, node: anomaly.node, container: anomaly.container, route: route.kind };
-    removal
-      .then((result) => {
-        if (result.skippedMaster) {
-          this.deps.log.info(
-            where,
-            `left ${anomaly.addresses.join(', ')} on ${anomaly.node}: its keepalived is MASTER now`,
-          );
-          return;
-        }
-        // Gone now, whoever removed them; the node's next report may say otherwise. Until it
-        // arrives, the same removal is not run again on what was known before it.
-        this.forgetAddresses(anomaly.node, anomaly.addresses);
-        const entry = this.repairs.get(key) ?? { vip: anomaly.vip, node: anomaly.node, count: 0 };
-        entry.count += result.removed.length > 0 ? 1 : 0;
-        this.repairs.set(key, entry);
-        this.deps.log.warn(
-          { ...where, removed: result.removed },
-          `removed stale ${anomaly.addresses.join(', ')} from ${anomaly.node} (${anomaly.reason}) ${describeRoute(route)}`,
-        );
-      })
-      .catch((error: unknown) =>
-        this.deps.log.error(
-          { ...where, err: describeError(error) },
-          `removing a stale address from ${anomaly.node} failed`,
-        ),
-      )
-      .finally(() => {
-        this.inFlight.delete(key);
-        this.evaluate();
-      });
   }
 
   /** Removed: the watch notes it itself (after a helper, no keepalived there reports it at all). */
@@ -628,21 +539,5 @@ export class VrrpWatch {
     if (due.length === 0) return;
     const delay = Math.max(10, Math.min(...due) - now);
     this.wakeUp = this.deps.scheduler.schedule(() => this.evaluate(), delay);
-  }
-}
-
-/** Where a removal ran, in words for the log. */
-function describeRoute(route: RemovalRoute): string {
-  switch (route.kind) {
-    case 'own':
-      return 'inside its own container';
-    case 'sibling':
-      return `inside ${route.container} (another VIP's keepalived on the node)`;
-    case 'helper':
-      return 'in a helper container';
-    default: {
-      const unknown: never = route;
-      throw new Error(`unknown removal route ${JSON.stringify(unknown)}`);
-    }
   }
 }
