@@ -23,15 +23,12 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { NodeEvent, NodeRuntime } from '../ports.js';
 import { anomalyGraceMs, vipTraits, type VipTraits } from './anomaly-facts.js';
+import { IdleNodeReads } from './idle-node-reads.js';
 import type { WorldView } from './pass.js';
-import { idleTargets } from './probe-anomalies.js';
 import { SickContainers } from './sick-containers.js';
 import { StaleAddressRepairs, type RepairCount, type StaleAddress } from './stale-address-repairs.js';
 import type { StartGuard } from './start-guard.js';
 import { Throttle } from './throttle.js';
-
-/** How long a target node has had no keepalived of ours running before a helper reads its addresses. */
-const IDLE_READ_DELAY_MS = 1000;
 
 export interface VrrpWatchOptions {
   /** A container whose keepalived stays in FAULT this long is replaced (VIPs without a health check). */
@@ -128,12 +125,9 @@ export class VrrpWatch {
   /** Grace period of each pending anomaly (by key), as the latest evaluation found it. */
   private graceMs = new Map<string, number>();
   private readonly throttle = new Throttle(() => this.now());
-  /** Helper reads of idle nodes' addresses in flight, by `read/<node>`. */
-  private readonly inFlight = new Set<string>();
-  /** Target nodes where no keepalived of ours runs, since when. */
-  private readonly idleSinceMs = new Map<string, number>();
   private readonly sick: SickContainers;
   private readonly staleRepairs: StaleAddressRepairs;
+  private readonly idleReads: IdleNodeReads;
   private wakeUp: Subscription | undefined;
   private confirmed: Anomaly[] = [];
 
@@ -145,6 +139,13 @@ export class VrrpWatch {
       runtimeOf: (node) => this.world?.runtimes.get(node),
       addressesGone: (node, addresses) => this.forgetAddresses(node, addresses),
       removalEnded: () => this.evaluate(),
+    });
+    this.idleReads = new IdleNodeReads({
+      ...deps,
+      now: () => this.now(),
+      reportsFrom: (node) => [...this.followed.values()].some((f) => f.container.node === node),
+      addressesRead: (node, addresses) => this.noteAddresses(node, addresses),
+      readEnded: () => this.evaluate(),
     });
   }
 
@@ -315,7 +316,7 @@ export class VrrpWatch {
     for (const anomaly of result.confirmed) this.act(anomaly, traits);
     this.checkFaults(traits);
     for (const f of this.followed.values()) this.sick.forgiveHealthyRun(f.container, f.healthySinceMs);
-    this.readIdleNodes(world);
+    this.idleReads.read(world);
     this.deps.onChange({
       vips: this.status(world),
       anomalies: result.confirmed,
@@ -323,56 +324,6 @@ export class VrrpWatch {
       crashLoops: this.sick.views(),
     });
     this.scheduleWakeUp();
-  }
-
-  /** Target nodes where no keepalived of ours runs to report addresses: read them in a helper. */
-  private idleNodes(world: WorldView): ReturnType<typeof idleTargets> {
-    const busy = new Set([...this.followed.values()].map((f) => f.container.node));
-    return idleTargets(world, (node) => busy.has(node.node));
-  }
-
-  /**
-   * Idle target nodes that have been idle for {@link IDLE_READ_DELAY_MS}, noting when each became
-   * idle. A node whose keepalived just stopped or went (`docker rm -f`) normally runs a new one
-   * sooner, whose reports say more than a helper could; a helper started meanwhile only slows down
-   * that new container's start on the same engine, which is what clears a stale address there.
-   */
-  private idleLongEnough(world: WorldView): ReturnType<typeof idleTargets> {
-    const idle = this.idleNodes(world);
-    const now = this.now();
-    for (const node of this.idleSinceMs.keys()) {
-      if (!idle.some((i) => i.node === node)) this.idleSinceMs.delete(node);
-    }
-    for (const { node } of idle) if (!this.idleSinceMs.has(node)) this.idleSinceMs.set(node, now);
-    return idle.filter(({ node }) => now - (this.idleSinceMs.get(node) ?? now) >= IDLE_READ_DELAY_MS);
-  }
-
-  private readIdleNodes(world: WorldView): void {
-    for (const { node, runtime, image } of this.idleLongEnough(world)) {
-      const key = `read/${node}`;
-      if (this.inFlight.has(key)) continue;
-      this.throttle.run(key, this.deps.addressReadIntervalMs, () => {
-        this.inFlight.add(key);
-        runtime
-          .readAddresses(image)
-          .then((addresses) => {
-            // A container may have started reporting meanwhile: its word is fresher.
-            if (![...this.followed.values()].some((f) => f.container.node === node)) {
-              this.noteAddresses(node, addresses);
-            }
-          })
-          .catch((error: unknown) =>
-            this.deps.log.debug(
-              { node, err: describeError(error) },
-              'reading the addresses of an idle node failed',
-            ),
-          )
-          .finally(() => {
-            this.inFlight.delete(key);
-            this.evaluate();
-          });
-      });
-    }
   }
 
   private nodeFacts(world: WorldView): NodeFacts[] {
@@ -531,11 +482,7 @@ export class VrrpWatch {
       else due.push(now + 1000);
     }
     due.push(...this.containerTimers(now));
-    for (const since of this.idleSinceMs.values()) {
-      due.push(
-        since + IDLE_READ_DELAY_MS > now ? since + IDLE_READ_DELAY_MS : now + this.deps.addressReadIntervalMs,
-      );
-    }
+    due.push(...this.idleReads.dueMs(now));
     if (due.length === 0) return;
     const delay = Math.max(10, Math.min(...due) - now);
     this.wakeUp = this.deps.scheduler.schedule(() => this.evaluate(), delay);
