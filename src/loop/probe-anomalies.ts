@@ -86,10 +86,6 @@ export async function probeAnomalies(
       : [],
     foreignClaims: new Set(world.claims.filter((c) => c.container.node === n.node).map((c) => c.vip)),
   }));
-  (await import('node:fs')).appendFileSync(
-    '/tmp/dbgfacts.log',
-    JSON.stringify(facts, (_k, v) => (v instanceof Set ? [...v] : v)) + '\n',
-  );
   return {
     vips: buildStatus(world.desired, world.actual.nodes, { states, nodeAddresses }),
     anomalies: detectAnomalies(vipTraits(world), facts),
