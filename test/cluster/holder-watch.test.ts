@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gapsOf, parseMonitorLine, type HolderChange } from './holder-watch.js';
+import { firstHeldAlone, gapsOf, parseMonitorLine, type HolderChange } from './holder-watch.js';
 
 describe('parseMonitorLine', () => {
   it.each([
@@ -39,4 +39,28 @@ describe('gapsOf', () => {
       { fromMs: 5, toMs: 20, holders: [] },
     ]);
   });
+});
+
+describe('firstHeldAlone', () => {
+  it.each([
+    ['a hand-over through nobody', ['a'], [change(10, 'a', false), change(15, 'b', true)], 'b', 15],
+    [
+      'a hand-over that adds first: alone once the other lets go',
+      ['a'],
+      [change(10, 'b', true), change(12, 'a', false)],
+      'b',
+      12,
+    ],
+    [
+      'the first time counts',
+      ['a'],
+      [change(10, 'a', false), change(15, 'b', true), change(20, 'b', false), change(25, 'b', true)],
+      'b',
+      15,
+    ],
+    ['never alone: always shared', ['a'], [change(10, 'b', true)], 'b', undefined],
+    ['alone from the start is no change after it', ['b'], [], 'b', undefined],
+  ])('%s', (_name, initial, changes, node, atMs) =>
+    expect(firstHeldAlone({ initialHolders: initial, changes }, node)?.atMs).toBe(atMs),
+  );
 });

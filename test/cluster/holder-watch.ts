@@ -4,9 +4,12 @@
  * (or never held twice) over a whole operation, not only at the moments it happened to look.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import type { ClusterDescription } from './description.js';
+import { ClusterError } from './errors.js';
 import { cleanEnv } from './exec.js';
 import { addressesOf } from './helpers.js';
+import { waitFor } from './wait-for.js';
 
 /** One change seen on a node: it gained (`held`) or lost the address, at `atMs` (epoch ms). */
 export interface HolderChange {
@@ -23,6 +26,8 @@ export interface HolderGap {
 }
 
 export interface HolderReport {
+  /** Holders when the watch started. */
+  initialHolders: string[];
   changes: HolderChange[];
   /** Periods with no node holding the address. */
   lost: HolderGap[];
@@ -68,6 +73,47 @@ export function gapsOf(
   return gaps;
 }
 
+/**
+ * When `node` first held the address alone (no other node with it) after the watch started, from
+ * the report's changes; undefined if it never did.
+ */
+export function firstHeldAlone(
+  report: Pick<HolderReport, 'initialHolders' | 'changes'>,
+  node: string,
+): HolderChange | undefined {
+  const holders = new Set(report.initialHolders);
+  for (const change of report.changes) {
+    if (change.held) holders.add(change.node);
+    else holders.delete(change.node);
+    if (holders.size === 1 && holders.has(node)) return change;
+  }
+  return undefined;
+}
+
+/**
+ * Whether process `pid` has a netlink socket subscribed to multicast groups (the last columns of
+ * /proc/<pid>/net/netlink: `sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode`), i.e. `ip monitor`
+ * has bound its socket and the kernel queues every event from then on, even before it reads them.
+ */
+async function monitorSubscribed(pid: number): Promise<boolean> {
+  const inodes = new Set<string>();
+  // A handful of descriptors for `ip monitor`; bounded anyway.
+  for (const fd of (await readdir(`/proc/${pid}/fd`)).slice(0, 64)) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode) inodes.add(inode);
+  }
+  const table = (await readFile(`/proc/${pid}/net/netlink`, 'utf8')).slice(0, 1_000_000);
+  return table
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .some(([, protocol, , groups, , , , , , inode]) => {
+      // Protocol 0 is NETLINK_ROUTE; groups is a hex mask, zero until subscribed.
+      return protocol === '0' && /[1-9a-f]/i.test(groups ?? '') && inodes.has(inode ?? '');
+    });
+}
+
 export class HolderWatch {
   private readonly changes: HolderChange[] = [];
   private readonly monitors: ChildProcess[] = [];
@@ -105,8 +151,30 @@ export class HolderWatch {
       });
       this.monitors.push(child);
     }
-    // The monitors subscribe as they start; give them a moment before taking the first picture.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Each monitor must be subscribed before the first picture: a change between the picture and
+    // its subscription would be in neither. Waited for, not assumed after a fixed delay (a loaded
+    // machine can take longer to start nsenter and ip).
+    try {
+      await Promise.all(
+        this.monitors.map((child, i) =>
+          waitFor(
+            async () => {
+              if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
+                throw new ClusterError('command-failed', 'ip monitor exited');
+              return monitorSubscribed(child.pid);
+            },
+            {
+              timeoutMs: 15_000,
+              intervalMs: 20,
+              description: `ip monitor in ${this.cluster.nodes[i]?.netns ?? '?'} to subscribe`,
+            },
+          ),
+        ),
+      );
+    } catch (error) {
+      for (const child of this.monitors) child.kill('SIGTERM');
+      throw error;
+    }
     this.startMs = Date.now();
     const held = await Promise.all(
       this.cluster.nodes.map(async (node) => (await addressesOf(node)).includes(this.address)),
@@ -119,6 +187,11 @@ export class HolderWatch {
   /** Stops the monitors and reports every period without exactly one holder. */
   stop(): HolderReport {
     for (const child of this.monitors) child.kill('SIGTERM');
+    return this.report();
+  }
+
+  /** What the monitors have seen so far (they keep watching): to wait for a sequence of changes. */
+  report(): HolderReport {
     const endMs = Date.now();
     const changes = [...this.changes];
     const final = new Set(this.initial);
@@ -127,6 +200,7 @@ export class HolderWatch {
       else final.delete(change.node);
     }
     return {
+      initialHolders: [...this.initial],
       changes,
       lost: gapsOf(this.initial, changes, this.startMs, endMs, (count) => count === 0),
       shared: gapsOf(this.initial, changes, this.startMs, endMs, (count) => count > 1),

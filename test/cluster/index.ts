@@ -29,7 +29,13 @@ export { keepalivedPids } from './processes.js';
 export { up } from './up.js';
 export { optionsFromEnv, resolveOptions, type ClusterOptions } from './options.js';
 export { ENDPOINT_LABEL } from './swarm.js';
-export { HolderWatch, type HolderChange, type HolderGap, type HolderReport } from './holder-watch.js';
+export {
+  HolderWatch,
+  firstHeldAlone,
+  type HolderChange,
+  type HolderGap,
+  type HolderReport,
+} from './holder-watch.js';
 export {
   NODE_BASE_IMAGE,
   RECONCILER_TEST_IMAGE,
