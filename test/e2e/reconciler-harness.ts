@@ -374,6 +374,8 @@ export interface EngineEvent {
   /** Docker's action: create, start, kill, die, stop, destroy, ... */
   action: string;
   container: string;
+  /** The container's ID. */
+  id: string;
   /** The engine's own timestamp, ms since the epoch (all test nodes share the host clock). */
   timeMs: number;
 }
@@ -409,13 +411,14 @@ export async function engineEvents(
             JSON.parse(line) as {
               Action: string;
               timeNano: number;
-              Actor: { Attributes: { name?: string } };
+              Actor: { ID: string; Attributes: { name?: string } };
             },
         )
         .map((e) => ({
           node: node.name,
           action: e.Action.split(':')[0] ?? e.Action,
           container: e.Actor.Attributes.name ?? '',
+          id: e.Actor.ID,
           timeMs: e.timeNano / 1e6,
         }));
     }),
