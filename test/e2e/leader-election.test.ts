@@ -201,9 +201,17 @@ describe('leader election across three managers (swarm lease)', () => {
     await replaceContainerOn(node3);
     const before = frozen.logs.length;
     frozen.signal('SIGCONT');
-    await frozen.waitForLog(
-      (l) => /lost the swarm lease/.test(l.msg),
+    const lost = await frozen.waitForLog(
+      (l) => frozen.logs.indexOf(l) >= before && /lost the swarm lease/.test(l.msg),
       'the woken replica to see it lost',
+      30_000,
+    );
+    // Back to standby only once the pass in flight has finished: from then on every attempt it made
+    // while active is in the log with its outcome. (The lost line alone can come between an
+    // attempt and the line saying the fence refused it.)
+    await frozen.waitForLog(
+      (l) => frozen.logs.indexOf(l) > frozen.logs.indexOf(lost) && l.msg.startsWith('standby:'),
+      'the woken replica back to standby',
       30_000,
     );
     const after = frozen.logs.slice(before);
