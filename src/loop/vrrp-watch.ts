@@ -1,8 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import {
   anomalyKey,
-  confirmAnomalies,
-  describeAnomaly,
   detectAnomalies,
   runsCurrentSpec,
   type Anomaly,
@@ -22,7 +20,8 @@ import type { ActualContainer, NodeObservation } from '../core/types.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { NodeEvent, NodeRuntime } from '../ports.js';
-import { anomalyGraceMs, vipTraits, type VipTraits } from './anomaly-facts.js';
+import { vipTraits, type VipTraits } from './anomaly-facts.js';
+import { AnomalyEpisodes } from './anomaly-episodes.js';
 import { IdleNodeReads } from './idle-node-reads.js';
 import type { WorldView } from './pass.js';
 import { SickContainers } from './sick-containers.js';
@@ -102,12 +101,13 @@ interface Followed {
  * and address changes on the node. No `docker exec` per probe, no polling from here: a change is
  * known as soon as its report line arrives, and the status is rebuilt at once.
  *
- * Who holds an address is read from the nodes' interfaces (the reports), never from keepalived's
- * state. On those facts it finds anomalies (core/anomalies.ts) and, once one outlasts its grace
- * period, repairs it: a stale address is removed from its node (stale-address-repairs.ts); a
- * missing holder asks for a pass; a split brain is an alarm. A keepalived stuck in FAULT or
- * restarting in a loop is marked sick (sick-containers.ts), and the next pass replaces it, no
- * sooner than the crash-loop backoff allows.
+ * Who holds an address is read from the nodes' interfaces (the reports; on a target node where
+ * none of ours runs, a helper's reading: idle-node-reads.ts), never from keepalived's state. On
+ * those facts it finds anomalies (core/anomalies.ts) and, once one outlasts its grace period
+ * (anomaly-episodes.ts), repairs it: a stale address is removed from its node
+ * (stale-address-repairs.ts); a missing holder asks for a pass; a split brain is an alarm. A
+ * keepalived stuck in FAULT or restarting in a loop is marked sick (sick-containers.ts), and the
+ * next pass replaces it, no sooner than the crash-loop backoff allows.
  */
 export class VrrpWatch {
   private world: WorldView | undefined;
@@ -121,17 +121,15 @@ export class VrrpWatch {
   private readonly lastStateOf = new Map<string, VrrpState>();
   /** Containers the OOM killer hit, until their `die` event. */
   private readonly oomKilled = new Set<string>();
-  private firstSeenMs = new Map<string, number>();
-  /** Grace period of each pending anomaly (by key), as the latest evaluation found it. */
-  private graceMs = new Map<string, number>();
+  private readonly episodes: AnomalyEpisodes;
   private readonly throttle = new Throttle(() => this.now());
   private readonly sick: SickContainers;
   private readonly staleRepairs: StaleAddressRepairs;
   private readonly idleReads: IdleNodeReads;
   private wakeUp: Subscription | undefined;
-  private confirmed: Anomaly[] = [];
 
   constructor(private readonly deps: VrrpWatchDeps) {
+    this.episodes = new AnomalyEpisodes({ ...deps, now: () => this.now() });
     this.sick = new SickContainers({ ...deps, now: () => this.now() });
     this.staleRepairs = new StaleAddressRepairs({
       ...deps,
@@ -302,24 +300,14 @@ export class VrrpWatch {
     const world = this.world;
     if (!world) return;
     const traits = vipTraits(world);
-    const nodes = this.nodeFacts(world);
-    const graceMs = new Map<string, number>();
-    const result = confirmAnomalies(detectAnomalies(traits, nodes), this.firstSeenMs, this.now(), (a) => {
-      const grace = anomalyGraceMs(a, traits.find((t) => t.vip === a.vip)?.advertIntervalSeconds ?? 1);
-      graceMs.set(anomalyKey(a), grace);
-      return grace;
-    });
-    this.firstSeenMs = result.firstSeenMs;
-    this.graceMs = graceMs;
-    this.alarmOnce(result.confirmed);
-    this.confirmed = result.confirmed;
-    for (const anomaly of result.confirmed) this.act(anomaly, traits);
+    const confirmed = this.episodes.confirm(detectAnomalies(traits, this.nodeFacts(world)), traits);
+    for (const anomaly of confirmed) this.act(anomaly, traits);
     this.checkFaults(traits);
     for (const f of this.followed.values()) this.sick.forgiveHealthyRun(f.container, f.healthySinceMs);
     this.idleReads.read(world);
     this.deps.onChange({
       vips: this.status(world),
-      anomalies: result.confirmed,
+      anomalies: confirmed,
       repairs: this.staleRepairs.repairCounts(),
       crashLoops: this.sick.views(),
     });
@@ -379,20 +367,6 @@ export class VrrpWatch {
     return buildStatus(world.desired, nodes, { states, nodeAddresses: this.nodeAddresses });
   }
 
-  /** Logs each confirmed anomaly once per episode. */
-  private alarmOnce(confirmed: readonly Anomaly[]): void {
-    const before = new Set(this.confirmed.map(anomalyKey));
-    for (const anomaly of confirmed) {
-      if (before.has(anomalyKey(anomaly))) continue;
-      const where = {
-        vip: anomaly.vip,
-        anomaly: anomaly.kind,
-        ...('node' in anomaly ? { node: anomaly.node } : {}),
-      };
-      this.deps.log.warn(where, describeAnomaly(anomaly));
-    }
-  }
-
   private act(anomaly: Anomaly, traits: readonly VipTraits[]): void {
     switch (anomaly.kind) {
       case 'stale-address':
@@ -420,7 +394,7 @@ export class VrrpWatch {
         .filter((f) => f.container.node === anomaly.node)
         .map((f) => ({ id: f.container.id, name: f.container.name, vip: f.container.vip })),
       image: world.desired.containers.find((c) => c.vip === anomaly.vip)?.image,
-      firstSeenMs: this.firstSeenMs.get(anomalyKey(anomaly)),
+      firstSeenMs: this.episodes.firstSeenMs(anomaly),
       inBackoff: this.sick.backoffUntilMs(anomaly.vip, anomaly.node) !== undefined,
       addressesAtMs: this.nodeAddressesAtMs.get(anomaly.node),
     });
@@ -475,12 +449,7 @@ export class VrrpWatch {
     this.wakeUp?.unsubscribe();
     const now = this.now();
     const due: number[] = [];
-    for (const [key, since] of this.firstSeenMs) {
-      const grace = this.graceMs.get(key) ?? 0;
-      if (since + grace > now) due.push(since + grace);
-      // Confirmed ones are looked at again while they last, so repairs are retried.
-      else due.push(now + 1000);
-    }
+    due.push(...this.episodes.dueMs(now));
     due.push(...this.containerTimers(now));
     due.push(...this.idleReads.dueMs(now));
     if (due.length === 0) return;
