@@ -126,6 +126,31 @@ export function nodeByName(cluster: ClusterDescription, name: string): ClusterNo
   return node;
 }
 
+/** A tuple of `N` strings: `Strings<3>` is `[string, string, string]`. */
+type Strings<N extends number, Acc extends string[] = []> = Acc['length'] extends N
+  ? Acc
+  : Strings<N, [...Acc, string]>;
+
+/**
+ * Names (hostname, swarm node name) of nodes 1..`count` (by `index`), in order. Tests take node
+ * names from here instead of spelling them, so they run on a cluster of any prefix. The names
+ * match `^[a-z][a-z0-9]*node[0-9]+$`: safe inside a RegExp or YAML without quoting. Throws
+ * {@link ClusterError} `bad-option` when the cluster has fewer nodes than the test needs.
+ */
+export function nodeNames<N extends number>(cluster: ClusterDescription, count: N): Strings<N> {
+  const names = Array.from(
+    { length: count },
+    (_, i) => cluster.nodes.find((node) => node.index === i + 1)?.name,
+  );
+  if (names.some((name) => name === undefined)) {
+    throw new ClusterError(
+      'bad-option',
+      `the test needs ${count} nodes, the test cluster has ${cluster.nodes.length}`,
+    );
+  }
+  return names as Strings<N>;
+}
+
 /** The first manager: where `listNodes` and other swarm calls work. */
 export function managerOf(cluster: ClusterDescription): ClusterNodeDescription {
   const manager = cluster.nodes.find((node) => node.role === 'manager');

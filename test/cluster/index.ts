@@ -3,6 +3,7 @@ export {
   KEEPALIVED_TEST_IMAGE,
   managerOf,
   nodeByName,
+  nodeNames,
   readCluster,
   type ClusterDescription,
   type ClusterNodeDescription,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDescription } from './description.js';
+import { nodeNames, parseDescription, type ClusterDescription } from './description.js';
 import { ClusterError } from './errors.js';
 import { cleanEnv } from './exec.js';
 import { hubName, ipv4, ipv6, nodeAddressPool, nodeName, optionsFromEnv, resolveOptions } from './options.js';
@@ -43,6 +43,18 @@ describe('test cluster options', () => {
 
   it('keeps DOCKER_* out of child environments', () => {
     expect(cleanEnv({ DOCKER_HOST: 'tcp://elsewhere:2375', PATH: '/bin' })).toEqual({ PATH: '/bin' });
+  });
+
+  it('names nodes after the prefix; tests read the names from the cluster, node 1 first', () => {
+    const options = resolveOptions({ prefix: 'd1', subnet: 11 });
+    const names = [1, 2, 3].map((index) => nodeName(options, index));
+    expect(names).toEqual(['d1node1', 'd1node2', 'd1node3']);
+    // Listed out of order on purpose: nodeNames goes by index, not by position in the list.
+    const cluster = {
+      nodes: [3, 1, 2].map((index) => ({ name: nodeName(options, index), index })),
+    } as ClusterDescription;
+    expect(nodeNames(cluster, 2)).toEqual(['d1node1', 'd1node2']);
+    expect(() => nodeNames(cluster, 4)).toThrow(/needs 4 nodes, the test cluster has 3/);
   });
 
   it('rejects a malformed cluster.json with a typed error', () => {

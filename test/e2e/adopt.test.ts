@@ -11,6 +11,7 @@ import {
   dockerOf,
   holderOf,
   nodeByName,
+  nodeNames,
   startKeepalived,
   stopAndRemove,
   unicastConfig,
@@ -29,6 +30,7 @@ import {
 const cluster = inject('cluster');
 const { address, cidr, yaml: legacyVip } = testVip(cluster, 'legacy', 8);
 const HAND_RUN = 'keepalived';
+const [name1, name2] = nodeNames(cluster, 2);
 
 describe('adopting hand-run keepalived', () => {
   let dir = '';
@@ -39,8 +41,8 @@ describe('adopting hand-run keepalived', () => {
   beforeAll(async () => {
     dir = await manifestDir(cluster);
     for (const [name, priority] of [
-      ['tbnode1', 200],
-      ['tbnode2', 100],
+      [name1, 200],
+      [name2, 100],
     ] as const) {
       const node = nodeByName(cluster, name);
       await startKeepalived(node, {
@@ -50,16 +52,15 @@ describe('adopting hand-run keepalived', () => {
         env: [`KEEPALIVED_VIRTUAL_IPS=${address}`, `KEEPALIVED_PRIORITY=${priority}`],
       });
     }
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), {
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name1), {
       timeoutMs: 20_000,
-      description: 'the hand-run keepalived on tbnode1 to hold the address',
+      description: `the hand-run keepalived on ${name1} to hold the address`,
     });
-    await writeFile(path.join(dir, 'legacy.yaml'), legacyVip({ tbnode1: 150, tbnode2: 250 }));
+    await writeFile(path.join(dir, 'legacy.yaml'), legacyVip({ [name1]: 150, [name2]: 250 }));
   });
 
   afterAll(async () => {
-    for (const name of ['tbnode1', 'tbnode2'])
-      await stopAndRemove(dockerOf(nodeByName(cluster, name)), HAND_RUN);
+    for (const name of [name1, name2]) await stopAndRemove(dockerOf(nodeByName(cluster, name)), HAND_RUN);
     await removeManagedContainers(cluster);
     await removeDir(dir);
   });
@@ -73,28 +74,28 @@ describe('adopting hand-run keepalived', () => {
     };
     expect(json.actions).toEqual([]);
     expect(json.claims.map((c) => [c.node, c.container])).toEqual([
-      ['tbnode1', HAND_RUN],
-      ['tbnode2', HAND_RUN],
+      [name1, HAND_RUN],
+      [name2, HAND_RUN],
     ]);
     const result = await once();
     expect(result.code).toBe(1);
     expect(result.stderr + result.stdout).toContain('claims');
     expect((await handRun()).map((c) => [c.node, c.running])).toEqual([
-      ['tbnode1', true],
-      ['tbnode2', true],
+      [name1, true],
+      [name2, true],
     ]);
     expect((await containersOnNodes(cluster, 'keepalived-legacy')).length).toBe(0);
-    expect(await holderOf(cluster, address)).toBe('tbnode1');
+    expect(await holderOf(cluster, address)).toBe(name1);
   });
 
   it('--adopt replaces them with managed containers; the address ends on the new highest priority', async () => {
     const plan = await runCli(['plan', '--manifests', dir, '--adopt', '-o', 'json']);
     expect(plan.code).toBe(2);
     const steps = (JSON.parse(plan.stdout) as { actions: { kind: string; node: string }[] }).actions;
-    // tbnode1 holds the address: it goes last.
+    // Node 1 holds the address: it goes last.
     expect(steps.map((a) => [a.kind, a.node])).toEqual([
-      ['replace', 'tbnode2'],
-      ['replace', 'tbnode1'],
+      ['replace', name2],
+      ['replace', name1],
     ]);
     const startedMs = Date.now();
     const result = await once('--adopt');
@@ -106,21 +107,21 @@ describe('adopting hand-run keepalived', () => {
       .filter((e) => e.container === HAND_RUN || e.container === 'keepalived-legacy')
       .map((e) => `${e.node} ${e.action} ${e.container}`);
     expect(ran).toEqual([
-      `tbnode2 die ${HAND_RUN}`,
-      'tbnode2 start keepalived-legacy',
-      `tbnode1 die ${HAND_RUN}`,
-      'tbnode1 start keepalived-legacy',
+      `${name2} die ${HAND_RUN}`,
+      `${name2} start keepalived-legacy`,
+      `${name1} die ${HAND_RUN}`,
+      `${name1} start keepalived-legacy`,
     ]);
     expect(await handRun()).toEqual([]);
     expect(
       (await containersOnNodes(cluster, 'keepalived-legacy')).map((c) => [c.node, c.managed, c.running]),
     ).toEqual([
-      ['tbnode1', true, true],
-      ['tbnode2', true, true],
+      [name1, true, true],
+      [name2, true, true],
     ]);
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), {
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name2), {
       timeoutMs: 20_000,
-      description: 'tbnode2 (priority 250) to hold the adopted address',
+      description: `${name2} (priority 250) to hold the adopted address`,
     });
     expect((await once()).code).toBe(0);
   });

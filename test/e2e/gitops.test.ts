@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { holderOf, waitFor } from '../cluster/index.js';
+import { holderOf, nodeNames, waitFor } from '../cluster/index.js';
 import { startGitDaemon, type GitDaemon } from '../support/git-daemon.js';
 import { gitRemote, type GitRemote } from '../support/git-remote.js';
 import {
@@ -21,6 +21,7 @@ import {
 
 const cluster = inject('cluster');
 const { address, yaml: vip } = testVip(cluster, 'gitops', 7);
+const [name1, name2] = nodeNames(cluster, 2);
 
 describe('GitOps (--git) on three real nodes', () => {
   let remote: GitRemote;
@@ -90,12 +91,12 @@ describe('GitOps (--git) on three real nodes', () => {
   });
 
   it('a commit adding a VirtualIP brings it up on its nodes, and is the applied revision', async () => {
-    good = await commit({ 'cluster/gitops.yaml': vip({ tbnode1: 100, tbnode2: 200 }) }, 'add gitops VIP');
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), {
+    good = await commit({ 'cluster/gitops.yaml': vip({ [name1]: 100, [name2]: 200 }) }, 'add gitops VIP');
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name2), {
       timeoutMs: 30_000,
-      description: 'tbnode2 to hold the VIP committed to git',
+      description: `${name2} to hold the VIP committed to git`,
     });
-    expect((await gitopsContainers()).map((c) => c.node)).toEqual(['tbnode1', 'tbnode2']);
+    expect((await gitopsContainers()).map((c) => c.node)).toEqual([name1, name2]);
     const audit = await revisionsWhen((a) => a.applied?.revision === good, 'the good commit applied');
     expect(audit.attempted).toMatchObject({ revision: good, outcome: 'applied', reasons: [] });
   });
@@ -103,8 +104,8 @@ describe('GitOps (--git) on three real nodes', () => {
   it('`plan --git` on a proposal branch shows what merging it would do, and changes nothing', async () => {
     const before = await gitopsContainers();
     await remote.commit(
-      { 'cluster/gitops.yaml': vip({ tbnode1: 150, tbnode2: 200 }) },
-      'proposal: tbnode1 at 150',
+      { 'cluster/gitops.yaml': vip({ [name1]: 150, [name2]: 200 }) },
+      `proposal: ${name1} at 150`,
       'proposal',
     );
     // The working clone goes back to main: later commits build on what the daemon follows.
@@ -117,7 +118,7 @@ describe('GitOps (--git) on three real nodes', () => {
     const [proposal, main] = await Promise.all([runCli(planArgs('proposal')), runCli(planArgs('main'))]);
     expect(proposal.code).toBe(2);
     expect(proposal.stdout.trim().split('\n')).toEqual([
-      expect.stringMatching(/^gitops +tbnode1 +replace +keepalived-gitops {2}\(spec hash /),
+      expect.stringMatching(new RegExp(`^gitops +${name1} +replace +keepalived-gitops {2}\\(spec hash `)),
     ]);
     expect([main.code, main.stdout.trim()]).toEqual([
       0,
@@ -129,7 +130,7 @@ describe('GitOps (--git) on three real nodes', () => {
   it('a bad commit changes nothing and is reported with the repository path; the next good commit applies', async () => {
     const before = await gitopsContainers();
     const bad = await commit(
-      { 'cluster/gitops.yaml': vip({ tbnode1: 100, tbnode2: 300 }) },
+      { 'cluster/gitops.yaml': vip({ [name1]: 100, [name2]: 300 }) },
       'priority out of range',
     );
     const problem = await reconciler.waitForLog(
@@ -140,7 +141,7 @@ describe('GitOps (--git) on three real nodes', () => {
     // The pass that read the bad commit has applied whatever it planned before anything is compared.
     await reconciler.waitForPassEnd(problem.pass);
     expect((await gitopsContainers()).map((c) => c.id)).toEqual(before.map((c) => c.id));
-    expect(await holderOf(cluster, address)).toBe('tbnode2');
+    expect(await holderOf(cluster, address)).toBe(name2);
 
     // Audited: attempted = the bad commit with file@commit:line, applied = still the good one.
     const where = `cluster/gitops.yaml@${bad.slice(0, 12)}:10: `;
@@ -186,12 +187,12 @@ describe('GitOps (--git) on three real nodes', () => {
     expect(text.stdout).toContain(`  ${where}`);
 
     const fix = await commit(
-      { 'cluster/gitops.yaml': vip({ tbnode1: 250, tbnode2: 200 }) },
-      'fix: tbnode1 first',
+      { 'cluster/gitops.yaml': vip({ [name1]: 250, [name2]: 200 }) },
+      `fix: ${name1} first`,
     );
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), {
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name1), {
       timeoutMs: 30_000,
-      description: 'tbnode1 to hold the VIP after the fixing commit',
+      description: `${name1} to hold the VIP after the fixing commit`,
     });
     const fixed = await revisionsWhen((a) => a.applied?.revision === fix, 'the fixing commit applied');
     expect(fixed.attempted).toMatchObject({ revision: fix, outcome: 'applied' });

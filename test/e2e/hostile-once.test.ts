@@ -11,7 +11,7 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KEEPALIVED_TEST_IMAGE, holderOf, waitFor } from '../cluster/index.js';
+import { KEEPALIVED_TEST_IMAGE, holderOf, nodeNames, waitFor } from '../cluster/index.js';
 import {
   containersOnNodes,
   manifestDir,
@@ -25,6 +25,7 @@ import {
 
 const cluster = inject('cluster');
 const { address, yaml: validVip } = testVip(cluster, 'steady', 18);
+const [name1, name2] = nodeNames(cluster, 2);
 const SECRET = 'TOPSECRET-hostile-e2e';
 const PATH_VALUE = process.env.PATH ?? '';
 
@@ -37,7 +38,7 @@ describe('reconciler --once with hostile manifests beside a valid one', () => {
     dir = await manifestDir(cluster);
     outside = await mkdtemp(path.join(tmpdir(), 'swarm-vip-e2e-outside-'));
     await writeFile(path.join(outside, 'secret.yaml'), `kind: ${SECRET}\n`);
-    await writeFile(path.join(dir, 'steady.yaml'), validVip({ tbnode1: 100, tbnode2: 200 }));
+    await writeFile(path.join(dir, 'steady.yaml'), validVip({ [name1]: 100, [name2]: 200 }));
     // 10,000 levels: a recursive parser overflows its stack here.
     await writeFile(
       path.join(dir, 'deep.yaml'),
@@ -50,7 +51,7 @@ describe('reconciler --once with hostile manifests beside a valid one', () => {
       vipYaml({
         name: 'ctl',
         address: `${address}/24`,
-        priorities: { tbnode1: 100 },
+        priorities: { [name1]: 100 },
         image: KEEPALIVED_TEST_IMAGE,
       }).replace(
         'metadata: { name: ctl }',
@@ -69,7 +70,7 @@ describe('reconciler --once with hostile manifests beside a valid one', () => {
       vipYaml({
         name: 'thief',
         address: `${cluster.spareIpv4[19] ?? ''}/${cluster.ipv4PrefixLength}`,
-        priorities: { tbnode1: 100 },
+        priorities: { [name1]: 100 },
         image: KEEPALIVED_TEST_IMAGE,
         advertInterval: 1,
       }) + '  authentication: { passwordEnv: PATH }\n',
@@ -94,12 +95,12 @@ describe('reconciler --once with hostile manifests beside a valid one', () => {
 
     // The valid VIP: its containers run, and the higher priority node holds the address.
     expect((await containersOnNodes(cluster, 'keepalived-steady')).map((c) => [c.node, c.running])).toEqual([
-      ['tbnode1', true],
-      ['tbnode2', true],
+      [name1, true],
+      [name2, true],
     ]);
-    await waitFor(() => holderOf(cluster, address).then((holder) => holder === 'tbnode2'), {
+    await waitFor(() => holderOf(cluster, address).then((holder) => holder === name2), {
       timeoutMs: 20_000,
-      description: 'tbnode2 (priority 200) to hold the valid VIP beside the hostile files',
+      description: `${name2} (priority 200) to hold the valid VIP beside the hostile files`,
     });
     // Nothing of the hostile ones was created.
     expect(await containersOnNodes(cluster, 'keepalived-thief')).toEqual([]);

@@ -70,13 +70,13 @@ function recipeConfig(node: ClusterNodeDescription, priority: number): string {
   ].join('\n');
 }
 
-function recipeEnv(priority: number): string[] {
+function recipeEnv(node: ClusterNodeDescription, priority: number): string[] {
   const peers = cluster.nodes.map((peer) => `'${peer.ipv4}'`).join(', ');
   return [
     `KEEPALIVED_VIRTUAL_IPS=${address}`,
     `KEEPALIVED_UNICAST_PEERS=#PYTHON2BASH:[${peers}]`,
     `KEEPALIVED_PRIORITY=${priority}`,
-    'KEEPALIVED_INTERFACE=eth0',
+    `KEEPALIVED_INTERFACE=${node.interface}`,
     `KEEPALIVED_ROUTER_ID=${ROUTER_ID}`,
     `KEEPALIVED_PASSWORD=${PASSWORD}`,
   ];
@@ -92,7 +92,7 @@ async function startRecipe(holderIndex: number): Promise<void> {
       name: HAND_RUN,
       image: KEEPALIVED_TEST_IMAGE,
       config: recipeConfig(node, priorities[i] ?? 50),
-      env: recipeEnv(priorities[i] ?? 50),
+      env: recipeEnv(node, priorities[i] ?? 50),
     });
   const holder = cluster.nodes[holderIndex];
   if (!holder) throw new Error(`no node #${holderIndex}`);

@@ -7,7 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KEEPALIVED_TEST_IMAGE, dockerOf, holderOf, nodeByName, waitFor } from '../cluster/index.js';
+import {
+  KEEPALIVED_TEST_IMAGE,
+  dockerOf,
+  holderOf,
+  nodeByName,
+  nodeNames,
+  waitFor,
+} from '../cluster/index.js';
 import {
   containersOnNodes,
   manifestDir,
@@ -18,6 +25,7 @@ import {
 
 const cluster = inject('cluster');
 const HEALTH_PORT = 18080;
+const [name1, name2, name3] = nodeNames(cluster, 3);
 
 /** A TCP listener on 127.0.0.1:port inside a node's namespace, standing for the service the VIP fronts. */
 function serviceIn(node: string): ChildProcess {
@@ -58,28 +66,28 @@ describe('keepalived features on real nodes', () => {
         `  addresses: [${address}/${cluster.ipv4PrefixLength}]`,
         '  advertInterval: 0.1',
         `  image: ${KEEPALIVED_TEST_IMAGE}`,
-        '  nodes: [{ name: tbnode1, priority: 200 }, { name: tbnode2, priority: 100 }]',
+        `  nodes: [{ name: ${name1}, priority: 200 }, { name: ${name2}, priority: 100 }]`,
         `  healthCheck: { tcp: { port: ${HEALTH_PORT} }, intervalSeconds: 1, fall: 1, rise: 1 }`,
         '',
       ].join('\n'),
     );
-    services.push(serviceIn('tbnode2'));
+    services.push(serviceIn(name2));
     expect((await once()).code).toBe(0);
-    // tbnode1 has the higher priority but no service: tbnode2 holds the VIP.
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), {
+    // Node 1 has the higher priority but no service: node 2 holds the VIP.
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name2), {
       timeoutMs: 20_000,
-      description: 'tbnode2 (the only healthy node) to hold the VIP',
+      description: `${name2} (the only healthy node) to hold the VIP`,
     });
-    const tbnode1Service = serviceIn('tbnode1');
-    services.push(tbnode1Service);
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), {
+    const node1Service = serviceIn(name1);
+    services.push(node1Service);
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name1), {
       timeoutMs: 20_000,
-      description: 'tbnode1 to take the VIP once its service answers',
+      description: `${name1} to take the VIP once its service answers`,
     });
-    tbnode1Service.kill('SIGKILL');
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), {
+    node1Service.kill('SIGKILL');
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name2), {
       timeoutMs: 20_000,
-      description: 'the VIP back on tbnode2 after tbnode1 service stopped',
+      description: `the VIP back on ${name2} after ${name1} service stopped`,
     });
   });
 
@@ -96,7 +104,7 @@ describe('keepalived features on real nodes', () => {
         'spec:',
         `  addresses: [${address}/${cluster.ipv4PrefixLength}]`,
         `  image: ${KEEPALIVED_TEST_IMAGE}`,
-        '  nodes: [{ name: tbnode1, priority: 100 }, { name: tbnode3, priority: 200 }]',
+        `  nodes: [{ name: ${name1}, priority: 100 }, { name: ${name3}, priority: 200 }]`,
         '  authentication: { passwordEnv: VRRP_PASSWORD_E2E }',
         '',
       ].join('\n'),
@@ -104,14 +112,14 @@ describe('keepalived features on real nodes', () => {
     const plan = await runCli(['plan', '--manifests', dir, '-o', 'json']);
     const result = await once();
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode3'), {
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name3), {
       timeoutMs: 20_000,
-      description: 'tbnode3 (priority 200) to hold the authenticated VIP',
+      description: `${name3} (priority 200) to hold the authenticated VIP`,
     });
     const status = await runCli(['status', '--manifests', dir, '-o', 'json']);
-    const docker = dockerOf(nodeByName(cluster, 'tbnode3'));
+    const docker = dockerOf(nodeByName(cluster, name3));
     const [container] = (await containersOnNodes(cluster, 'keepalived-secure')).filter(
-      (c) => c.node === 'tbnode3',
+      (c) => c.node === name3,
     );
     const inspect = JSON.stringify(await docker.getContainer(container?.id ?? '').inspect());
     for (const visible of [plan.stdout, plan.stderr, result.stdout, result.stderr, status.stdout, inspect]) {

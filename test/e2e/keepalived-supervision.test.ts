@@ -86,7 +86,7 @@ describe('keepalived supervised in its container: no stale address after an uncl
     const docker = dockerOf(n3);
     await docker.getContainer(backup.id).stop();
     // What `docker rm -f` of a holder leaves behind: the address, with no keepalived on the node.
-    await inNode(n3, 'ip', ['addr', 'add', vip.cidr, 'dev', 'eth0']);
+    await inNode(n3, 'ip', ['addr', 'add', vip.cidr, 'dev', n3.interface]);
     expect((await onNodes()).sort()).toEqual([n1.name, n3.name].sort());
     const since = Math.floor(Date.now() / 1000) - 1;
     await docker.getContainer(backup.id).start();
@@ -98,7 +98,7 @@ describe('keepalived supervised in its container: no stale address after an uncl
       'utf8',
     );
     // The container command's own line, printed before it starts keepalived.
-    expect(logs).toContain(`swarm-vip: removed ${vip.cidr} eth0`);
+    expect(logs).toContain(`swarm-vip: removed ${vip.cidr} ${n3.interface}`);
   });
 
   it('kills from outside are no crash loop: three SIGKILLs of keepalived within a minute leave the container in place', async () => {

@@ -37,7 +37,7 @@ const [n1, n2, n3] = cluster.nodes;
 if (!n1 || !n2 || !n3) throw new Error('these tests need a cluster of three nodes');
 const all = testVip(cluster, 'oa', 18);
 const pair = testVip(cluster, 'ob', 19);
-/** A keepalived run by hand on tbnode3 with ob's virtual_router_id: a foreign VRRP router. */
+/** A keepalived run by hand on node 3 with ob's virtual_router_id: a foreign VRRP router. */
 const ROGUE = 'rogue-ob';
 
 interface StatusJson {
@@ -118,7 +118,7 @@ describe('--once and status with addresses held wrongly', () => {
     expect(about('oa')).toContain(`node ${n3.name} carries ${all.address}`);
     expect(about('oa')).toContain('(keepalived-oa) is BACKUP, not MASTER (container keepalived-oa)');
     expect(about('oa')).toContain(`removed ${all.cidr} ${n3.interface}`);
-    // ob has no keepalived on tbnode3: removed inside keepalived-oa there (one exec, no helper container).
+    // ob has no keepalived on node 3: removed inside keepalived-oa there (one exec, no helper container).
     expect(about('ob')).toContain('no keepalived of this VIP runs on the node (container none)');
     expect(about('ob')).toContain(`removed ${pair.cidr} ${n3.interface}`);
     expect(await held(all.address)).toEqual([n1.name]);
@@ -148,14 +148,14 @@ describe('--once and status with addresses held wrongly', () => {
     expect((await containersOnNodes(cluster)).filter((c) => c.node === n3.name && !c.managed)).toEqual([]);
 
     const repaired = await once();
-    expect(repaired.stdout).toMatch(/done +start keepalived-oa on tbnode3/);
+    expect(repaired.stdout).toMatch(new RegExp(`done +start keepalived-oa on ${n3.name}`));
     expect(await held(all.address)).toEqual([n1.name]);
     const after = await status();
     expect(after.code, JSON.stringify(after.json.anomalies)).toBe(0);
   });
 
   it("a foreign VRRP router on a VIP's virtual_router_id: status shows the clash (exit 4) and --once names VIP, nodes and container (exit 1)", async () => {
-    // VRRPv2 (ours speak v3) on tbnode3, which ob does not target, with ob's router ID and address.
+    // VRRPv2 (ours speak v3) on node 3, which ob does not target, with ob's router ID and address.
     const config = unicastConfig(cluster, n3, {
       name: 'rogue',
       virtualRouterId: deriveVirtualRouterId('ob'),
@@ -185,15 +185,21 @@ describe('--once and status with addresses held wrongly', () => {
       const text = await runCli(['status', '--manifests', dir]);
       expect(text.code).toBe(4);
       expect(text.stdout).toMatch(
-        /^anomaly vrid-clash: VIP ob: keepalived on tbnode1\b.*\(container keepalived-ob\)$/m,
+        new RegExp(
+          `^anomaly vrid-clash: VIP ob: keepalived on ${n1.name}\\b.*\\(container keepalived-ob\\)$`,
+          'm',
+        ),
       );
 
       const repaired = await once();
       expect(repaired.code, repaired.stdout + repaired.stderr).toBe(1);
       expect(repaired.stdout).toMatch(
-        /^anomaly vrid-clash: VIP ob: keepalived on tbnode1\b.* drops VRRP adverts for its virtual_router_id .*\(container keepalived-ob\)$/m,
+        new RegExp(
+          `^anomaly vrid-clash: VIP ob: keepalived on ${n1.name}\\b.* drops VRRP adverts for its virtual_router_id .*\\(container keepalived-ob\\)$`,
+          'm',
+        ),
       );
-      // Our keepalived for ob still holds on tbnode1 (what the rogue put on tbnode3 is another matter).
+      // Our keepalived for ob still holds on node 1 (what the rogue put on node 3 is another matter).
       expect(await held(pair.address)).toContain(n1.name);
     } finally {
       await stopAndRemove(dockerOf(n3), ROGUE);

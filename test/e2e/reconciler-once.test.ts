@@ -13,6 +13,7 @@ import {
   dockerOf,
   holderOf,
   nodeByName,
+  nodeNames,
   startNodeDockerd,
   stopNodeDockerd,
   waitFor,
@@ -30,6 +31,7 @@ import {
 
 const cluster = inject('cluster');
 const { address, cidr, yaml: vip } = testVip(cluster, 'api', 2);
+const [name1, name2, name3] = nodeNames(cluster, 3);
 
 interface PlanJson {
   actions: { kind: string; node: string; vip: string; reason: string }[];
@@ -74,43 +76,43 @@ describe('reconciler --once and plan on three real nodes', () => {
   });
 
   it('a new VIP: plan 2 lists one create per node; --once 0 creates them; then plan 0', async () => {
-    await writeFile(path.join(dir, 'api.yaml'), vip({ tbnode1: 100, tbnode2: 200, tbnode3: 50 }));
+    await writeFile(path.join(dir, 'api.yaml'), vip({ [name1]: 100, [name2]: 200, [name3]: 50 }));
     const pending = await plan();
     expect(pending.code).toBe(2);
     expect(pending.json.actions.map((a) => [a.kind, a.node])).toEqual([
-      ['create', 'tbnode1'],
-      ['create', 'tbnode2'],
-      ['create', 'tbnode3'],
+      ['create', name1],
+      ['create', name2],
+      ['create', name3],
     ]);
     const result = await once();
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('converged');
     expect((await apiContainers()).map((c) => [c.node, c.running])).toEqual([
-      ['tbnode1', true],
-      ['tbnode2', true],
-      ['tbnode3', true],
+      [name1, true],
+      [name2, true],
+      [name3, true],
     ]);
     expect(
-      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), { timeoutMs: 15_000 }),
+      await waitFor(() => holderOf(cluster, address).then((h) => h === name2), { timeoutMs: 15_000 }),
     ).toBe(true);
     // Nothing secret: the config rode in the create request (no archive put), and that config is
     // the one keepalived runs (the holder above proves it works).
-    expect(await configInEnvironment('tbnode2')).toContain(`${address}/${cluster.ipv4PrefixLength}`);
+    expect(await configInEnvironment(name2)).toContain(`${address}/${cluster.ipv4PrefixLength}`);
     expect((await plan()).code).toBe(0);
   });
 
   it('one manifest invalid: plan 1 with file and line; --once 2 and the valid VIP is still reconciled', async () => {
     await writeFile(
       path.join(dir, 'broken.yaml'),
-      vip({ tbnode1: 100 }).replace('name: api', 'name: Broken_Name'),
+      vip({ [name1]: 100 }).replace('name: api', 'name: Broken_Name'),
     );
-    await writeFile(path.join(dir, 'api.yaml'), vip({ tbnode1: 100, tbnode2: 200, tbnode3: 150 }));
+    await writeFile(path.join(dir, 'api.yaml'), vip({ [name1]: 100, [name2]: 200, [name3]: 150 }));
     const pending = await plan();
     expect(pending.code).toBe(1);
     expect(pending.json.problems).toEqual([
       expect.objectContaining({ file: path.join(dir, 'broken.yaml'), line: 3, path: '/metadata/name' }),
     ]);
-    expect(pending.json.actions.map((a) => [a.kind, a.node])).toEqual([['replace', 'tbnode3']]);
+    expect(pending.json.actions.map((a) => [a.kind, a.node])).toEqual([['replace', name3]]);
     const result = await once();
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('broken.yaml:3:');
@@ -119,22 +121,22 @@ describe('reconciler --once and plan on three real nodes', () => {
   });
 
   it('a node down: plan 1 and --once 1 name it; the other nodes are still reconciled; back up, --once 0', async () => {
-    const node3 = nodeByName(cluster, 'tbnode3');
+    const node3 = nodeByName(cluster, name3);
     await stopNodeDockerd(cluster, node3);
     try {
-      await writeFile(path.join(dir, 'api.yaml'), vip({ tbnode1: 210, tbnode2: 200, tbnode3: 150 }));
+      await writeFile(path.join(dir, 'api.yaml'), vip({ [name1]: 210, [name2]: 200, [name3]: 150 }));
       const pending = await plan();
       expect(pending.code).toBe(1);
-      expect(pending.json.unreachable.map((u) => u.node)).toEqual(['tbnode3']);
+      expect(pending.json.unreachable.map((u) => u.node)).toEqual([name3]);
       const result = await once();
       expect(result.code).toBe(1);
-      expect(result.stdout).toMatch(/node tbnode3 unreachable/);
-      expect(result.stdout).toMatch(/done +replace keepalived-api on tbnode1/);
+      expect(result.stdout).toMatch(new RegExp(`node ${name3} unreachable`));
+      expect(result.stdout).toMatch(new RegExp(`done +replace keepalived-api on ${name1}`));
     } finally {
       await startNodeDockerd(cluster, node3);
     }
     expect(
-      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), { timeoutMs: 15_000 }),
+      await waitFor(() => holderOf(cluster, address).then((h) => h === name1), { timeoutMs: 15_000 }),
     ).toBe(true);
     expect((await once()).code).toBe(0);
     expect((await plan()).code).toBe(0);
@@ -148,18 +150,18 @@ describe('reconciler --once and plan on three real nodes', () => {
     });
     try {
       await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
-      await writeFile(path.join(dir, 'api.yaml'), vip({ tbnode1: 210, tbnode2: 200 }));
+      await writeFile(path.join(dir, 'api.yaml'), vip({ [name1]: 210, [name2]: 200 }));
       const result = await once();
       expect(result.code).toBe(3);
       expect(result.stdout).toMatch(/not acting: another reconciler is acting .* nothing was done/);
-      expect((await apiContainers()).map((c) => c.node)).toEqual(['tbnode1', 'tbnode2', 'tbnode3']);
+      expect((await apiContainers()).map((c) => c.node)).toEqual([name1, name2, name3]);
     } finally {
       // flock(1) and the sleep it ran both keep the descriptor: end the whole group.
       process.kill(-(holder.pid ?? 0), 'SIGKILL');
       await new Promise((resolve) => holder.once('exit', resolve));
     }
     expect((await once()).code).toBe(0);
-    expect((await apiContainers()).map((c) => c.node)).toEqual(['tbnode1', 'tbnode2']);
+    expect((await apiContainers()).map((c) => c.node)).toEqual([name1, name2]);
   });
 
   it('status -o json: per node the container, current spec, VRRP state, and the holder; never the VRRP password', async () => {
@@ -175,7 +177,7 @@ describe('reconciler --once and plan on three real nodes', () => {
       vipYaml({
         name: 'api',
         address: cidr,
-        priorities: { tbnode1: 210, tbnode2: 200 },
+        priorities: { [name1]: 210, [name2]: 200 },
         image: KEEPALIVED_TEST_IMAGE,
         advertInterval: 1,
       }) + `  authentication: { passwordFile: ${path.join(secrets, 'vrrp-password')} }\n`,
@@ -192,9 +194,9 @@ describe('reconciler --once and plan on three real nodes', () => {
     ]);
     const applied = await once('--password-dir', secrets);
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), {
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name1), {
       timeoutMs: 20_000,
-      description: 'tbnode1 to hold the authenticated VIP',
+      description: `${name1} to hold the authenticated VIP`,
     });
     const result = await runCli(['status', '--manifests', dir, '-o', 'json', '--password-dir', secrets]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -202,13 +204,13 @@ describe('reconciler --once and plan on three real nodes', () => {
       vips: { vip: string; holders: string[]; nodes: { node: string; spec: string; vrrpState: string }[] }[];
     };
     const api = status.vips.find((v) => v.vip === 'api');
-    expect(api?.holders).toEqual(['tbnode1']);
+    expect(api?.holders).toEqual([name1]);
     expect(api?.nodes.map((n) => [n.node, n.spec, n.vrrpState])).toEqual([
-      ['tbnode1', 'current', 'MASTER'],
-      ['tbnode2', 'current', 'BACKUP'],
+      [name1, 'current', 'MASTER'],
+      [name2, 'current', 'BACKUP'],
     ]);
     // The password never rides in the create request, where `docker inspect` would show it.
-    for (const node of ['tbnode1', 'tbnode2']) {
+    for (const node of [name1, name2]) {
       expect(await configInEnvironment(node)).toBeUndefined();
       expect((await environmentOf(node)).join('\n')).not.toContain(password);
     }

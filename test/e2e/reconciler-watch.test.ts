@@ -13,6 +13,7 @@ import {
   holderOf,
   holdersOf,
   nodeByName,
+  nodeNames,
   startNodeDockerd,
   stopNodeDockerd,
   waitFor,
@@ -33,6 +34,7 @@ import {
 
 const cluster = inject('cluster');
 const { address, yaml: vip } = testVip(cluster, 'web', 9);
+const [name1, name2, name3] = nodeNames(cluster, 3);
 const managedWeb = async (down: string[] = []): Promise<SeenContainer[]> =>
   (await containersOnNodes(cluster, 'keepalived-web', { down })).filter((c) => c.managed);
 const allRunning = (list: SeenContainer[], count: number) =>
@@ -47,7 +49,7 @@ describe('reconciler (watch mode) on three real nodes', () => {
   beforeAll(async () => {
     dir = await manifestDir(cluster);
     // A container swarm-vip must never touch: no managed label, a name like ours.
-    const docker = dockerOf(nodeByName(cluster, 'tbnode1'));
+    const docker = dockerOf(nodeByName(cluster, name1));
     await docker
       .getContainer(bystander)
       .remove({ force: true })
@@ -64,7 +66,7 @@ describe('reconciler (watch mode) on three real nodes', () => {
   afterAll(async () => {
     const code = await reconciler?.stop();
     await removeManagedContainers(cluster);
-    await dockerOf(nodeByName(cluster, 'tbnode1'))
+    await dockerOf(nodeByName(cluster, name1))
       .getContainer(bystander)
       .remove({ force: true })
       .catch(() => undefined);
@@ -74,13 +76,13 @@ describe('reconciler (watch mode) on three real nodes', () => {
   });
 
   it('a manifest dropped into the directory starts keepalived on every target node; the highest priority holds the VIP', async () => {
-    await writeFile(path.join(dir, 'web.yaml'), vip({ tbnode1: 200, tbnode2: 100, tbnode3: 50 }));
+    await writeFile(path.join(dir, 'web.yaml'), vip({ [name1]: 200, [name2]: 100, [name3]: 50 }));
     await waitFor(async () => allRunning(await managedWeb(), 3), {
       timeoutMs: 30_000,
       description: '3 running containers',
     });
     expect(
-      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), { timeoutMs: 15_000 }),
+      await waitFor(() => holderOf(cluster, address).then((h) => h === name1), { timeoutMs: 15_000 }),
     ).toBe(true);
   });
 
@@ -108,27 +110,27 @@ describe('reconciler (watch mode) on three real nodes', () => {
       ['Ready', 'True'],
       ['Degraded', 'False'],
     ]);
-    expect(status.holders).toEqual(['tbnode1']);
+    expect(status.holders).toEqual([name1]);
     expect(status.nodes.map((n) => [n.node, n.spec])).toEqual([
-      ['tbnode1', 'current'],
-      ['tbnode2', 'current'],
-      ['tbnode3', 'current'],
+      [name1, 'current'],
+      [name2, 'current'],
+      [name3, 'current'],
     ]);
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/swarm_vip_holders\{vip="web"\} 1/);
   });
 
   it('docker rm -f of a managed container: recreated from the event stream, with no manifest read or parsed', async () => {
-    const before = (await managedWeb()).find((c) => c.node === 'tbnode2');
+    const before = (await managedWeb()).find((c) => c.node === name2);
     expect(before).toBeDefined();
     const passEnd = (l: LogLine) => l.msg === 'pass applied' || l.msg === 'converged, nothing to do';
     const mark = reconciler.logs.length;
     const revision = JSON.stringify(reconciler.logs.filter(passEnd).at(-1)?.revision);
-    await dockerOf(nodeByName(cluster, 'tbnode2'))
+    await dockerOf(nodeByName(cluster, name2))
       .getContainer(before?.id ?? '')
       .remove({ force: true });
     const after = await waitFor(
-      async () => (await managedWeb()).find((c) => c.node === 'tbnode2' && c.running && c.id !== before?.id),
-      { timeoutMs: 20_000, description: 'a new keepalived-web on tbnode2' },
+      async () => (await managedWeb()).find((c) => c.node === name2 && c.running && c.id !== before?.id),
+      { timeoutMs: 20_000, description: `a new keepalived-web on ${name2}` },
     );
     expect(after.specHash).toBe(before?.specHash);
     // The passes the event woke worked from the same revision, and read no manifest.
@@ -146,7 +148,7 @@ describe('reconciler (watch mode) on three real nodes', () => {
   it('a priority edit replaces the changed containers backups first, holder last, and the VIP stays held throughout', async () => {
     const before = await managedWeb();
     const holderBefore = await holderOf(cluster, address);
-    expect(holderBefore).toBe('tbnode1');
+    expect(holderBefore).toBe(name1);
     const samples: number[] = [];
     let sampling = true;
     const sampler = (async () => {
@@ -155,25 +157,25 @@ describe('reconciler (watch mode) on three real nodes', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    // tbnode1 and tbnode3 swap priorities; tbnode2's keepalived.conf stays the same.
-    await writeFile(path.join(dir, 'web.yaml'), vip({ tbnode1: 50, tbnode2: 100, tbnode3: 200 }));
+    // Nodes 1 and 3 swap priorities; node 2's keepalived.conf stays the same.
+    await writeFile(path.join(dir, 'web.yaml'), vip({ [name1]: 50, [name2]: 100, [name3]: 200 }));
     const hashBefore = (node: string) => before.find((c) => c.node === node)?.specHash;
     await waitFor(
       async () => {
         const now = await managedWeb();
         const changed = now.filter((c) => c.specHash !== hashBefore(c.node)).map((c) => c.node);
-        return allRunning(now, 3) && changed.join() === 'tbnode1,tbnode3';
+        return allRunning(now, 3) && changed.join() === `${name1},${name3}`;
       },
-      { timeoutMs: 60_000, description: 'tbnode1 and tbnode3 on the new spec' },
+      { timeoutMs: 60_000, description: `${name1} and ${name3} on the new spec` },
     );
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode3'), { timeoutMs: 15_000 });
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name3), { timeoutMs: 15_000 });
     sampling = false;
     await sampler;
 
     const replaced = reconciler.logs.filter((l) => l.msg === 'replace keepalived-web').map((l) => l.node);
-    expect(replaced).toEqual(['tbnode3', 'tbnode1']);
-    expect((await managedWeb()).find((c) => c.node === 'tbnode2')?.id).toBe(
-      before.find((c) => c.node === 'tbnode2')?.id,
+    expect(replaced).toEqual([name3, name1]);
+    expect((await managedWeb()).find((c) => c.node === name2)?.id).toBe(
+      before.find((c) => c.node === name2)?.id,
     );
     // VRRP hands over within about one advert interval (0.1 s): the address may be missing from
     // one sample, never from two in a row.
@@ -187,7 +189,7 @@ describe('reconciler (watch mode) on three real nodes', () => {
     const file = path.join(dir, 'web.yaml');
     await writeFile(
       file,
-      vip({ tbnode1: 50, tbnode2: 100, tbnode3: 200 }).replace('advertInterval: 0.1', 'advertInterval: fast'),
+      vip({ [name1]: 50, [name2]: 100, [name3]: 200 }).replace('advertInterval: 0.1', 'advertInterval: fast'),
     );
     const problem = await reconciler.waitForLog(
       (l) => l.file === file && l.path === '/spec/advertInterval',
@@ -196,17 +198,17 @@ describe('reconciler (watch mode) on three real nodes', () => {
     expect(problem.line).toBe(6);
     // A later pass (any trigger) still leaves them alone: a restart's events wake the loop, and a
     // pass that started after the last of them must have finished before the containers are compared.
-    const restarted = before.find((c) => c.node === 'tbnode2')?.id ?? '';
+    const restarted = before.find((c) => c.node === name2)?.id ?? '';
     const mark = reconciler.logs.length - 1;
-    await dockerOf(nodeByName(cluster, 'tbnode2')).getContainer(restarted).restart({ t: 1 });
+    await dockerOf(nodeByName(cluster, name2)).getContainer(restarted).restart({ t: 1 });
     const event = await reconciler.waitForLog(
       (l) =>
         l.msg === 'docker event' &&
         l.event === 'restart' &&
-        l.node === 'tbnode2' &&
+        l.node === name2 &&
         l.container === 'keepalived-web' &&
         reconciler.logs.indexOf(l) > mark,
-      'the restart event of keepalived-web on tbnode2',
+      `the restart event of keepalived-web on ${name2}`,
     );
     const pass = await reconciler.waitForPassAfter(reconciler.logs.indexOf(event));
     expect(
@@ -214,28 +216,28 @@ describe('reconciler (watch mode) on three real nodes', () => {
       'the pass after the restart still reports the broken manifest',
     ).toBe(true);
     expect((await managedWeb()).map((c) => c.id)).toEqual(before.map((c) => c.id));
-    expect(await holderOf(cluster, address)).toBe('tbnode3');
+    expect(await holderOf(cluster, address)).toBe(name3);
 
-    await writeFile(file, vip({ tbnode1: 50, tbnode2: 210, tbnode3: 200 }));
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), {
+    await writeFile(file, vip({ [name1]: 50, [name2]: 210, [name3]: 200 }));
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name2), {
       timeoutMs: 60_000,
-      description: 'tbnode2 (now 210) to hold the VIP after the fix',
+      description: `${name2} (now 210) to hold the VIP after the fix`,
     });
   });
 
   it('one node down: the others are reconciled, status says unreachable; back up, it is reconciled without a restart', async () => {
-    const node3 = nodeByName(cluster, 'tbnode3');
-    const n3Before = (await managedWeb()).find((c) => c.node === 'tbnode3');
+    const node3 = nodeByName(cluster, name3);
+    const n3Before = (await managedWeb()).find((c) => c.node === name3);
     await stopNodeDockerd(cluster, node3);
     try {
-      const before = await managedWeb(['tbnode3']);
-      await writeFile(path.join(dir, 'web.yaml'), vip({ tbnode1: 60, tbnode2: 220, tbnode3: 150 }));
+      const before = await managedWeb([name3]);
+      await writeFile(path.join(dir, 'web.yaml'), vip({ [name1]: 60, [name2]: 220, [name3]: 150 }));
       await waitFor(
         async () => {
-          const now = await managedWeb(['tbnode3']);
+          const now = await managedWeb([name3]);
           return now.length === 2 && now.every((c) => c.running && !before.some((b) => b.id === c.id));
         },
-        { timeoutMs: 60_000, description: 'tbnode1 and tbnode2 replaced while tbnode3 is down' },
+        { timeoutMs: 60_000, description: `${name1} and ${name2} replaced while ${name3} is down` },
       );
       const status = await runCli(['status', '--manifests', dir, '-o', 'json']);
       expect(status.code).toBe(4); // a node is unreachable: web is not Ready
@@ -247,20 +249,20 @@ describe('reconciler (watch mode) on three real nodes', () => {
         .find((v) => v.vip === 'web')
         ?.nodes.map((n) => [n.node, n.reachable]);
       expect(rows).toEqual([
-        ['tbnode1', true],
-        ['tbnode2', true],
-        ['tbnode3', false],
+        [name1, true],
+        [name2, true],
+        [name3, false],
       ]);
     } finally {
       await startNodeDockerd(cluster, node3);
     }
     await waitFor(
       async () => {
-        const n3 = (await managedWeb()).find((c) => c.node === 'tbnode3');
+        const n3 = (await managedWeb()).find((c) => c.node === name3);
         if (!n3?.running || n3.specHash === n3Before?.specHash) return false;
         return (await runCli(['plan', '--manifests', dir])).code === 0;
       },
-      { timeoutMs: 60_000, intervalMs: 500, description: 'tbnode3 on the new spec, nothing left to do' },
+      { timeoutMs: 60_000, intervalMs: 500, description: `${name3} on the new spec, nothing left to do` },
     );
   });
 
@@ -272,6 +274,6 @@ describe('reconciler (watch mode) on three real nodes', () => {
     });
     expect(await holdersOf(cluster, address)).toEqual([]);
     const hand = (await containersOnNodes(cluster, bystander)).map((c) => [c.node, c.running, c.managed]);
-    expect(hand).toEqual([['tbnode1', true, false]]);
+    expect(hand).toEqual([[name1, true, false]]);
   });
 });

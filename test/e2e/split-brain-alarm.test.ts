@@ -1,6 +1,6 @@
 /**
  * Two holders among nodes that reach each other, on real nodes: a VIP with VRRP authentication
- * on tbnode1 and tbnode2, and the keepalived on tbnode2 given another password by hand (config
+ * on nodes 1 and 2, and the keepalived on node 2 given another password by hand (config
  * drift the spec hash does not see). Each keepalived then drops the other's adverts, both become
  * MASTER and both carry the address: a split brain for every client. The daemon's `/status` and
  * log, and `reconciler status`, name both nodes and the likely cause. Who holds the address is
@@ -128,7 +128,7 @@ describe('two holders that do not accept each other', () => {
     expect(split.message).toContain(`held by ${[n1.name, n2.name].sort().join(' and ')} at once`);
     expect(split.message).toContain('every holder is MASTER and drops the VRRP adverts it hears');
     expect(split.message).toContain('likely an authentication mismatch');
-    expect(split.message).toMatch(/\(container keepalived-split on tbnode1, tbnode2\)$/);
+    expect(split.message).toMatch(new RegExp(`\\(container keepalived-split on ${n1.name}, ${n2.name}\\)$`));
     const clash = (await anomalies()).find((a) => a.kind === 'vrid-clash');
     expect(clash?.nodes).toEqual([n1.name, n2.name].sort());
     expect(clash?.message).toContain('("received an invalid passwd")');

@@ -7,7 +7,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ENDPOINT_LABEL, KEEPALIVED_TEST_IMAGE, holderOf, managerOf, waitFor } from '../cluster/index.js';
+import {
+  ENDPOINT_LABEL,
+  KEEPALIVED_TEST_IMAGE,
+  holderOf,
+  managerOf,
+  nodeNames,
+  waitFor,
+} from '../cluster/index.js';
 import {
   RunningReconciler,
   containersOnNodes,
@@ -20,6 +27,7 @@ import {
 const cluster = inject('cluster');
 const address = cluster.spareIpv4[3] ?? '';
 const manager = managerOf(cluster);
+const [name1, name2, name3] = nodeNames(cluster, 3);
 
 /** Sets a swarm node's labels through the manager. */
 const setNodeLabels = (
@@ -54,16 +62,16 @@ describe('swarm discovery (--swarm) on a real swarm', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'swarm-vip-e2e-swarm-'));
     await writeFile(path.join(dir, 'edge.yaml'), edgeVip);
-    await setNodeLabels('tbnode2', (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '150' }));
-    await setNodeLabels('tbnode3', (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '120' }));
+    await setNodeLabels(name2, (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '150' }));
+    await setNodeLabels(name3, (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '120' }));
   });
 
   afterAll(async () => {
-    const tbnode1 = cluster.nodes.find((n) => n.name === 'tbnode1');
+    const node1 = cluster.nodes.find((n) => n.name === name1);
     for (const node of cluster.nodes) {
       await setNodeLabels(node.name, (l) => {
         const { 'vip-edge': _edge, 'swarm-vip.priority': _priority, ...rest } = l;
-        return node.name === 'tbnode1' && tbnode1 ? { ...rest, [ENDPOINT_LABEL]: tbnode1.dockerUrl } : rest;
+        return node.name === name1 && node1 ? { ...rest, [ENDPOINT_LABEL]: node1.dockerUrl } : rest;
       });
     }
     await removeManagedContainers(cluster);
@@ -73,39 +81,39 @@ describe('swarm discovery (--swarm) on a real swarm', () => {
   it('runs the VIP on the labelled nodes only, with priorities from their swarm-vip.priority labels', async () => {
     const result = await once();
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(await edgeNodes()).toEqual(['tbnode2', 'tbnode3']);
+    expect(await edgeNodes()).toEqual([name2, name3]);
     expect(
-      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), { timeoutMs: 15_000 }),
+      await waitFor(() => holderOf(cluster, address).then((h) => h === name2), { timeoutMs: 15_000 }),
     ).toBe(true);
   });
 
   it('follows label changes: a node that loses the label loses the container; a new one gets it', async () => {
-    await setNodeLabels('tbnode3', (l) => {
+    await setNodeLabels(name3, (l) => {
       const { 'vip-edge': _gone, ...rest } = l;
       return rest;
     });
-    await setNodeLabels('tbnode1', (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '200' }));
+    await setNodeLabels(name1, (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '200' }));
     expect((await once()).code).toBe(0);
-    expect(await edgeNodes()).toEqual(['tbnode1', 'tbnode2']);
+    expect(await edgeNodes()).toEqual([name1, name2]);
     expect(
-      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), { timeoutMs: 15_000 }),
+      await waitFor(() => holderOf(cluster, address).then((h) => h === name1), { timeoutMs: 15_000 }),
     ).toBe(true);
   });
 
   it('reaches a node without a swarm-vip.endpoint label through --endpoint-template, and says so when there is none', async () => {
-    await setNodeLabels('tbnode1', (l) => {
+    await setNodeLabels(name1, (l) => {
       const { [ENDPOINT_LABEL]: _url, ...rest } = l;
       return { ...rest, 'swarm-vip.priority': '90' };
     });
     const without = await once();
     expect(without.code).toBe(1);
-    expect(without.stdout).toMatch(/tbnode1 unreachable: .*no Docker endpoint/);
+    expect(without.stdout).toMatch(new RegExp(`${name1} unreachable: .*no Docker endpoint`));
 
     const template = `unix://${cluster.stateDir}/{hostname}/docker.sock`;
     const withTemplate = await once(['--endpoint-template', template]);
     expect(withTemplate.code, withTemplate.stdout + withTemplate.stderr).toBe(0);
     expect(
-      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), { timeoutMs: 15_000 }),
+      await waitFor(() => holderOf(cluster, address).then((h) => h === name2), { timeoutMs: 15_000 }),
     ).toBe(true);
   });
 
@@ -126,21 +134,21 @@ describe('swarm discovery (--swarm) on a real swarm', () => {
     ]);
     try {
       await reconciler.waitForLog((l) => l.msg === 'watching', 'the reconciler to start');
-      await waitFor(async () => (await edgeNodes()).join() === 'tbnode1,tbnode2', {
+      await waitFor(async () => (await edgeNodes()).join() === `${name1},${name2}`, {
         timeoutMs: 20_000,
-        description: 'edge on tbnode1 and tbnode2',
+        description: `edge on ${name1} and ${name2}`,
       });
-      await setNodeLabels('tbnode3', (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '250' }));
-      await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode3'), {
+      await setNodeLabels(name3, (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '250' }));
+      await waitFor(() => holderOf(cluster, address).then((h) => h === name3), {
         timeoutMs: 20_000,
-        description: 'tbnode3, labelled while the reconciler runs, to hold the VIP',
+        description: `${name3}, labelled while the reconciler runs, to hold the VIP`,
       });
-      // The new peer changes every node's config: the rollout replaces tbnode1 and tbnode2 too.
-      await waitFor(async () => (await edgeNodes()).join() === 'tbnode1,tbnode2,tbnode3', {
+      // The new peer changes every node's config: the rollout replaces node 1 and node 2 too.
+      await waitFor(async () => (await edgeNodes()).join() === `${name1},${name2},${name3}`, {
         timeoutMs: 20_000,
         description: 'edge running on all three nodes once the rollout is done',
       });
-      expect(await edgeNodes()).toEqual(['tbnode1', 'tbnode2', 'tbnode3']);
+      expect(await edgeNodes()).toEqual([name1, name2, name3]);
     } finally {
       expect(await reconciler.stop()).toBe(0);
     }

@@ -13,6 +13,7 @@ import {
   inNode,
   managerOf,
   nodeByName,
+  nodeNames,
   waitFor,
 } from '../cluster/index.js';
 import {
@@ -25,8 +26,9 @@ import {
 
 const cluster = inject('cluster');
 const address = cluster.spareIpv4[12] ?? '';
-/** A second IPv4 address on tbnode2's eth0, which only its NodeEndpoint names. */
-const tbnode2Alias = cluster.spareIpv4[13] ?? '';
+const [name1, name2, name3] = nodeNames(cluster, 3);
+/** A second IPv4 address on node 2's interface, which only its NodeEndpoint names. */
+const node2Alias = cluster.spareIpv4[13] ?? '';
 
 interface SwarmNodeSpec {
   Role: string;
@@ -91,46 +93,46 @@ describe('swarm nodes overridden by a NodeEndpoint, and drained', () => {
     ]);
   const fleet = async () =>
     (await containersOnNodes(cluster, 'keepalived-fleet')).filter((c) => c.managed && c.running);
-  const tbnode2 = nodeByName(cluster, 'tbnode2');
+  const node2 = nodeByName(cluster, name2);
 
   beforeAll(async () => {
     dir = await manifestDir(cluster);
-    // Only tbnode2 keeps a NodeEndpoint: its socket, and an address the swarm does not know.
+    // Only node 2 keeps a NodeEndpoint: its socket, and an address the swarm does not know.
     for (const node of cluster.nodes) {
-      if (node.name !== 'tbnode2') await rm(path.join(dir, `node-${node.name}.yaml`));
+      if (node.name !== name2) await rm(path.join(dir, `node-${node.name}.yaml`));
     }
     await writeFile(
-      path.join(dir, 'node-tbnode2.yaml'),
+      path.join(dir, `node-${name2}.yaml`),
       [
         'apiVersion: swarm-vip/v1',
         'kind: NodeEndpoint',
-        'metadata: { name: tbnode2 }',
+        `metadata: { name: ${name2} }`,
         'spec:',
-        `  docker: ${tbnode2.dockerUrl}`,
-        `  address: ${tbnode2Alias}`,
+        `  docker: ${node2.dockerUrl}`,
+        `  address: ${node2Alias}`,
         '',
       ].join('\n'),
     );
     await writeFile(path.join(dir, 'fleet.yaml'), fleetVip);
-    await inNode(tbnode2, 'ip', [
+    await inNode(node2, 'ip', [
       'addr',
       'add',
-      `${tbnode2Alias}/${cluster.ipv4PrefixLength}`,
+      `${node2Alias}/${cluster.ipv4PrefixLength}`,
       'dev',
-      'eth0',
+      node2.interface,
     ]);
     for (const [name, priority] of [
-      ['tbnode1', 200],
-      ['tbnode2', 150],
-      ['tbnode3', 100],
+      [name1, 200],
+      [name2, 150],
+      [name3, 100],
     ] as const) {
       await updateSwarmNode(name, (spec) => ({
         ...spec,
         Labels: { ...spec.Labels, 'vip-fleet': 'true', 'swarm-vip.priority': String(priority) },
       }));
     }
-    // What the swarm says about tbnode2's engine is wrong: only the NodeEndpoint can reach it.
-    await updateSwarmNode('tbnode2', (spec) => ({
+    // What the swarm says about node 2's engine is wrong: only the NodeEndpoint can reach it.
+    await updateSwarmNode(name2, (spec) => ({
       ...spec,
       Labels: { ...spec.Labels, [ENDPOINT_LABEL]: 'unix:///nonexistent/swarm-vip-e2e.sock' },
     }));
@@ -144,12 +146,12 @@ describe('swarm nodes overridden by a NodeEndpoint, and drained', () => {
       });
     }
     await removeManagedContainers(cluster);
-    await inNode(tbnode2, 'ip', [
+    await inNode(node2, 'ip', [
       'addr',
       'del',
-      `${tbnode2Alias}/${cluster.ipv4PrefixLength}`,
+      `${node2Alias}/${cluster.ipv4PrefixLength}`,
       'dev',
-      'eth0',
+      node2.interface,
     ]);
     await removeDir(dir);
   });
@@ -158,32 +160,32 @@ describe('swarm nodes overridden by a NodeEndpoint, and drained', () => {
     const result = await once();
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const running = await fleet();
-    expect(running.map((c) => c.node)).toEqual(['tbnode1', 'tbnode2', 'tbnode3']);
+    expect(running.map((c) => c.node)).toEqual([name1, name2, name3]);
     const config = (node: string) => configOf(node, running.find((c) => c.node === node)?.id ?? '');
-    expect(await config('tbnode2')).toContain(`unicast_src_ip ${tbnode2Alias}`);
-    expect(await config('tbnode1')).toMatch(new RegExp(`unicast_peer \\{[^}]*\\b${tbnode2Alias}\\b`));
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), {
+    expect(await config(name2)).toContain(`unicast_src_ip ${node2Alias}`);
+    expect(await config(name1)).toMatch(new RegExp(`unicast_peer \\{[^}]*\\b${node2Alias}\\b`));
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name1), {
       timeoutMs: 20_000,
-      description: 'tbnode1 (priority 200) to hold the VIP',
+      description: `${name1} (priority 200) to hold the VIP`,
     });
   });
 
   it('a drained node is left out: its keepalived goes and the VIP moves on; active again, it returns', async () => {
-    await updateSwarmNode('tbnode1', (spec) => ({ ...spec, Availability: 'drain' }));
+    await updateSwarmNode(name1, (spec) => ({ ...spec, Availability: 'drain' }));
     const drained = await once();
     expect(drained.code, drained.stdout + drained.stderr).toBe(0);
-    expect((await fleet()).map((c) => c.node)).toEqual(['tbnode2', 'tbnode3']);
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), {
+    expect((await fleet()).map((c) => c.node)).toEqual([name2, name3]);
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name2), {
       timeoutMs: 20_000,
-      description: 'tbnode2 (150) to hold the VIP while tbnode1 is drained',
+      description: `${name2} (150) to hold the VIP while ${name1} is drained`,
     });
 
-    await updateSwarmNode('tbnode1', (spec) => ({ ...spec, Availability: 'active' }));
+    await updateSwarmNode(name1, (spec) => ({ ...spec, Availability: 'active' }));
     expect((await once()).code).toBe(0);
-    expect((await fleet()).map((c) => c.node)).toEqual(['tbnode1', 'tbnode2', 'tbnode3']);
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), {
+    expect((await fleet()).map((c) => c.node)).toEqual([name1, name2, name3]);
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name1), {
       timeoutMs: 20_000,
-      description: 'tbnode1 to hold the VIP again',
+      description: `${name1} to hold the VIP again`,
     });
   });
 });

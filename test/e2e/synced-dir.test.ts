@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { holderOf, waitFor } from '../cluster/index.js';
+import { holderOf, nodeNames, waitFor } from '../cluster/index.js';
 import {
   RunningReconciler,
   nodeEndpointYaml,
@@ -19,6 +19,7 @@ import {
 
 const cluster = inject('cluster');
 const { address, yaml: vip } = testVip(cluster, 'synced', 7);
+const [name1, name2] = nodeNames(cluster, 2);
 
 describe('a git-sync style directory (..data symlink flip) on three real nodes', () => {
   let root = '';
@@ -38,7 +39,7 @@ describe('a git-sync style directory (..data symlink flip) on three real nodes',
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'swarm-vip-e2e-synced-'));
-    await publish('g1', { tbnode1: 200, tbnode2: 100 });
+    await publish('g1', { [name1]: 200, [name2]: 100 });
     for (const name of names) await symlink(`..data/${name}`, path.join(root, name));
     reconciler = new RunningReconciler(['--manifests', root, '--lock-file', path.join(root, '..lock')]);
   });
@@ -51,15 +52,15 @@ describe('a git-sync style directory (..data symlink flip) on three real nodes',
   });
 
   it('follows the flip: the VIP moves to the node the new generation prefers', async () => {
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), {
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name1), {
       timeoutMs: 30_000,
-      description: 'tbnode1 to hold the VIP of generation g1',
+      description: `${name1} to hold the VIP of generation g1`,
     });
     const loaded = reconciler.logs.filter((l) => l.msg === 'manifests loaded').length;
-    await publish('g2', { tbnode1: 100, tbnode2: 250 });
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode2'), {
+    await publish('g2', { [name1]: 100, [name2]: 250 });
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name2), {
       timeoutMs: 30_000,
-      description: 'tbnode2 to hold the VIP after the flip to g2',
+      description: `${name2} to hold the VIP after the flip to g2`,
     });
     // The flip was read as one new revision, with no problem (no half generation in between).
     const after = reconciler.logs.filter((l) => l.msg === 'manifests loaded').slice(loaded);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { nodeByName } from '../cluster/index.js';
+import { nodeByName, nodeNames } from '../cluster/index.js';
 import {
   containersOnNodes,
   nodeEndpointYaml,
@@ -22,18 +22,19 @@ import {
 import { makeCertificates } from './tls-certificates.js';
 
 const cluster = inject('cluster');
+const [name1, name2] = nodeNames(cluster, 2);
 
 describe('tcp:// NodeEndpoint with TLS', () => {
   let dir = '';
   let server: Server;
   let port = 0;
-  const node = nodeByName(cluster, 'tbnode1');
+  const node = nodeByName(cluster, name1);
 
   const endpoint = (caPrefix: string) =>
     [
       'apiVersion: swarm-vip/v1',
       'kind: NodeEndpoint',
-      'metadata: { name: tbnode1 }',
+      `metadata: { name: ${name1} }`,
       'spec:',
       `  docker: tcp://127.0.0.1:${port}`,
       `  tls: { caFile: ${dir}/${caPrefix}-ca.pem, certFile: ${dir}/good-client.pem, keyFile: ${dir}/good-client-key.pem }`,
@@ -64,11 +65,11 @@ describe('tcp:// NodeEndpoint with TLS', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as { port: number }).port;
     // A second node, reached over its unix socket, so the VIP has a unicast peer.
-    await writeFile(path.join(dir, 'node2.yaml'), nodeEndpointYaml(nodeByName(cluster, 'tbnode2')));
+    await writeFile(path.join(dir, 'node2.yaml'), nodeEndpointYaml(nodeByName(cluster, name2)));
     await writeFile(
       path.join(dir, 'vip.yaml'),
 
-      testVip(cluster, 'secured-endpoint', 6).yaml({ tbnode1: 100, tbnode2: 50 }),
+      testVip(cluster, 'secured-endpoint', 6).yaml({ [name1]: 100, [name2]: 50 }),
     );
   });
 
@@ -87,8 +88,8 @@ describe('tcp:// NodeEndpoint with TLS', () => {
       c.running,
     ]);
     expect(seen).toEqual([
-      ['tbnode1', true],
-      ['tbnode2', true],
+      [name1, true],
+      [name2, true],
     ]);
   });
 
@@ -97,7 +98,9 @@ describe('tcp:// NodeEndpoint with TLS', () => {
     await writeFile(path.join(dir, 'node.yaml'), endpoint('other'));
     const result = await runCli(['--once', '--manifests', dir, '--lock-file', path.join(dir, '.lock')]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/node tbnode1 unreachable: .*(certificate|self.signed|verify)/i);
+    expect(result.stdout).toMatch(
+      new RegExp(`node ${name1} unreachable: .*(certificate|self.signed|verify)`, 'i'),
+    );
     expect(await containersOnNodes(cluster, 'keepalived-secured-endpoint')).toEqual(before);
   });
 });

@@ -47,9 +47,9 @@ const main = testVip(cluster, 'avail', 10);
 const side = testVip(cluster, 'avail-side', 11);
 const faulty = testVip(cluster, 'avail-fault', 12);
 const crashing = testVip(cluster, 'avail-crash', 13);
-/** The test image with a `keepalived` that exits at once, built on tbnode2 only. */
+/** The test image with a `keepalived` that exits at once, built on node 2 only. */
 const BROKEN_IMAGE = 'swarm-vip/keepalived-broken:test';
-/** An interface of tbnode1 that stays down: keepalived bound to it stays in FAULT. */
+/** An interface of node 1 that stays down: keepalived bound to it stays in FAULT. */
 const DEAD_LINK = 'svfault0';
 
 interface StatusBody {
@@ -253,7 +253,7 @@ describe('one holder per VIP, repaired by the reconciler', () => {
       timeoutMs: 15_000,
       description: `${side.address} gone from ${n3.name}`,
     });
-    // tbnode3 runs keepalived-avail: one exec there, rather than a helper container to create and start.
+    // Node 3 runs keepalived-avail: one exec there, rather than a helper container to create and start.
     const removed = await reconciler.waitForLog(
       (l) => l.msg.startsWith('removed stale') && l.vip === 'avail-side' && l.node === n3.name,
       'the removal in the log',
@@ -374,7 +374,7 @@ describe('one holder per VIP, repaired by the reconciler', () => {
   });
 
   it('a foreign VRRP router with the same virtual_router_id: /status and the log name the nodes that hear it and the likely cause', async () => {
-    // Hand-run on tbnode3 beside our keepalived: VRRPv2 (ours speak v3), higher priority, our address.
+    // Hand-run on node 3 beside our keepalived: VRRPv2 (ours speak v3), higher priority, our address.
     const rogue = 'rogue-keepalived';
     const config = unicastConfig(cluster, n3, {
       name: 'rogue',

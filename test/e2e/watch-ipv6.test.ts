@@ -6,7 +6,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KEEPALIVED_TEST_IMAGE, dockerOf, holderOf, nodeByName, waitFor } from '../cluster/index.js';
+import { KEEPALIVED_TEST_IMAGE, dockerOf, holderOf, waitFor } from '../cluster/index.js';
 import {
   RunningReconciler,
   containersOnNodes,
@@ -18,6 +18,8 @@ import {
 
 const cluster = inject('cluster');
 const address = cluster.spareIpv6[11] ?? '';
+const [n1, n2] = cluster.nodes;
+if (!n1 || !n2) throw new Error('these tests need a cluster of at least two nodes');
 const NAME = 'six';
 const file = (dir: string) => path.join(dir, `${NAME}.yaml`);
 const six = (priorities: Record<string, number>, ...extra: string[]) =>
@@ -62,11 +64,11 @@ describe('watch mode with an IPv6 VIP on three real nodes', () => {
   });
 
   it('comes up on the highest priority and moves to another node when the priorities change', async () => {
-    await writeFile(file(dir), six({ tbnode1: 200, tbnode2: 100 }));
-    await waitFor(heldBy('tbnode1'), { timeoutMs: 30_000, description: `tbnode1 to hold ${address}` });
+    await writeFile(file(dir), six({ [n1.name]: 200, [n2.name]: 100 }));
+    await waitFor(heldBy(n1.name), { timeoutMs: 30_000, description: `${n1.name} to hold ${address}` });
     const before = await managedSix();
-    await writeFile(file(dir), six({ tbnode1: 100, tbnode2: 200 }));
-    await waitFor(heldBy('tbnode2'), { timeoutMs: 30_000, description: `${address} to move to tbnode2` });
+    await writeFile(file(dir), six({ [n1.name]: 100, [n2.name]: 200 }));
+    await waitFor(heldBy(n2.name), { timeoutMs: 30_000, description: `${address} to move to ${n2.name}` });
     // The rollout ends with the old holder: wait until both run the new spec.
     await waitFor(
       async () => {
@@ -75,55 +77,55 @@ describe('watch mode with an IPv6 VIP on three real nodes', () => {
       },
       { timeoutMs: 30_000, description: 'both containers replaced' },
     );
-    expect(await holderOf(cluster, address)).toBe('tbnode2');
+    expect(await holderOf(cluster, address)).toBe(n2.name);
   });
 
   it('the periodic resync repairs a change no watched event reports (docker rename)', async () => {
-    const before = (await managedSix()).find((c) => c.node === 'tbnode1');
+    const before = (await managedSix()).find((c) => c.node === n1.name);
     const mark = reconciler.logs.length - 1;
-    await dockerOf(nodeByName(cluster, 'tbnode1'))
+    await dockerOf(n1)
       .getContainer(before?.id ?? '')
       .rename({ name: `keepalived-${NAME}-renamed` });
     const repaired = await waitFor(
       async () => {
         const now = await managedSix();
-        const mine = now.filter((c) => c.node === 'tbnode1');
+        const mine = now.filter((c) => c.node === n1.name);
         return mine.length === 1 && mine[0]?.name === `keepalived-${NAME}` && mine[0].running
           ? mine[0]
           : undefined;
       },
-      { timeoutMs: 20_000, description: 'keepalived-six back under its own name on tbnode1, alone' },
+      { timeoutMs: 20_000, description: `keepalived-six back under its own name on ${n1.name}, alone` },
     );
     expect(repaired.id).not.toBe(before?.id);
     // The pass that repaired it was woken by nothing but the timer: no Docker event came before it.
     const action = await reconciler.waitForLog(
-      (l) => reconciler.logs.indexOf(l) > mark && l.node === 'tbnode1' && /^(create|remove) /.test(l.msg),
+      (l) => reconciler.logs.indexOf(l) > mark && l.node === n1.name && /^(create|remove) /.test(l.msg),
       'the repairing action in the log',
     );
     const started = reconciler.logs.findIndex((l) => l.msg === 'pass started' && l.pass === action.pass);
     expect(started).toBeGreaterThan(mark);
     expect(reconciler.logs.slice(mark + 1, started).filter((l) => l.msg === 'docker event')).toEqual([]);
-    await waitFor(heldBy('tbnode2'), { timeoutMs: 20_000, description: 'tbnode2 to hold the VIP' });
+    await waitFor(heldBy(n2.name), { timeoutMs: 20_000, description: `${n2.name} to hold the VIP` });
   });
 
   it('suspend: true leaves the containers exactly as they are, even a removed one; false resumes', async () => {
     const before = await managedSix();
     // Priorities that would replace both containers, were the VIP not suspended.
-    await writeFile(file(dir), six({ tbnode1: 150, tbnode2: 250 }, 'suspend: true'));
+    await writeFile(file(dir), six({ [n1.name]: 150, [n2.name]: 250 }, 'suspend: true'));
     await reconciler.waitForPassAfter(reconciler.logs.length - 1);
     expect(await managedSix()).toEqual(before);
 
-    const gone = before.find((c) => c.node === 'tbnode1');
-    await dockerOf(nodeByName(cluster, 'tbnode1'))
+    const gone = before.find((c) => c.node === n1.name);
+    await dockerOf(n1)
       .getContainer(gone?.id ?? '')
       .remove({ force: true });
     await reconciler.waitForPassAfter(reconciler.logs.length - 1);
     expect((await managedSix()).map((c) => c.id)).toEqual(
-      before.filter((c) => c.node !== 'tbnode1').map((c) => c.id),
+      before.filter((c) => c.node !== n1.name).map((c) => c.id),
     );
-    expect(await holderOf(cluster, address)).toBe('tbnode2');
+    expect(await holderOf(cluster, address)).toBe(n2.name);
 
-    await writeFile(file(dir), six({ tbnode1: 150, tbnode2: 250 }, 'suspend: false'));
+    await writeFile(file(dir), six({ [n1.name]: 150, [n2.name]: 250 }, 'suspend: false'));
     await waitFor(
       async () => {
         const now = await managedSix();
@@ -133,7 +135,7 @@ describe('watch mode with an IPv6 VIP on three real nodes', () => {
       },
       { timeoutMs: 30_000, description: 'both nodes on the new spec once resumed' },
     );
-    await waitFor(heldBy('tbnode2'), { timeoutMs: 20_000, description: 'tbnode2 (250) to hold the VIP' });
+    await waitFor(heldBy(n2.name), { timeoutMs: 20_000, description: `${n2.name} (250) to hold the VIP` });
 
     await rm(file(dir));
     await waitFor(async () => (await managedSix()).length === 0, {
