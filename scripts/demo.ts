@@ -4,7 +4,7 @@
  * one VirtualIP, runs the reconciler in watch mode, shows who holds the address, kills that
  * node's keepalived, shows the address move and the reconciler restore the container, and cleans
  * up. Needs root and the Debian packages listed in the README. Traffic stays inside the cluster's
- * namespaces (198.18.0.0/24).
+ * namespaces (198.18.<subnet>.0/24).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +18,7 @@ import {
   holderOf,
   holdersOf,
   nodeByName,
+  nodeNames,
   optionsFromEnv,
   readCluster,
   up,
@@ -36,8 +37,10 @@ async function main(): Promise<void> {
   );
   say('bringing up three Docker engines in network namespaces, joined into a swarm ...');
   const cluster = await up(options, () => undefined);
+  const [name1, name2, name3] = nodeNames(cluster, 3);
+  const address = cluster.spareIpv4[0];
+  if (!address) throw new Error('the test cluster has no spare address for the VIP');
   const dir = await mkdtemp(path.join(tmpdir(), 'swarm-vip-demo-'));
-  const address = cluster.spareIpv4[0] ?? '198.18.0.100';
   const lockFile = path.join(dir, '.lock');
   const log = path.join(dir, 'reconciler.log');
   let reconciler: ReturnType<typeof spawn> | undefined;
@@ -57,9 +60,9 @@ async function main(): Promise<void> {
       '  advertInterval: 0.1',
       `  image: ${KEEPALIVED_TEST_IMAGE}`,
       '  nodes:',
-      '    - { name: tbnode1, priority: 200 }',
-      '    - { name: tbnode2, priority: 100 }',
-      '    - { name: tbnode3, priority: 50 }',
+      `    - { name: ${name1}, priority: 200 }`,
+      `    - { name: ${name2}, priority: 100 }`,
+      `    - { name: ${name3}, priority: 50 }`,
       '',
     ].join('\n');
     await writeFile(path.join(dir, 'demo.yaml'), manifest);
@@ -83,36 +86,36 @@ async function main(): Promise<void> {
       { cwd: repo, stdio: ['ignore', 'ignore', logFile] },
     );
     say('reconciler started in watch mode (its JSON log: ' + log + ')');
-    await waitFor(() => holderOf(cluster, address).then((h) => h === 'tbnode1'), {
+    await waitFor(() => holderOf(cluster, address).then((h) => h === name1), {
       timeoutMs: 30_000,
-      description: 'tbnode1 to hold the VIP',
+      description: `${name1} to hold the VIP`,
     });
-    say(`${address} is held by tbnode1 (priority 200), ${elapsed(started)} after the reconciler started`);
+    say(`${address} is held by ${name1} (priority 200), ${elapsed(started)} after the reconciler started`);
 
-    const docker = dockerOf(nodeByName(cluster, 'tbnode1'));
+    const docker = dockerOf(nodeByName(cluster, name1));
     const killedAt = Date.now();
     await docker.getContainer('keepalived-demo').kill();
-    say('killed keepalived on tbnode1 (SIGKILL: no goodbye to its peers)');
+    say(`killed keepalived on ${name1} (SIGKILL: no goodbye to its peers)`);
     const holders = await waitFor(
       async () => {
         const now = await holdersOf(cluster, address);
-        return now.some((h) => h !== 'tbnode1') ? now : undefined;
+        return now.some((h) => h !== name1) ? now : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 20, description: 'another node to take the VIP' },
     );
-    const next = holders.filter((h) => h !== 'tbnode1').join(', ');
+    const next = holders.filter((h) => h !== name1).join(', ');
     say(`${address} taken over by ${next} after ${elapsed(killedAt)} (VRRP master-down timer)`);
-    if (holders.includes('tbnode1')) {
-      say('tbnode1 still carries the address as well: a SIGKILLed keepalived cannot remove it');
+    if (holders.includes(name1)) {
+      say(`${name1} still carries the address as well: a SIGKILLed keepalived cannot remove it`);
     }
     await waitFor(
       async () =>
         (await docker.getContainer('keepalived-demo').inspect()).State.Running &&
-        (await holdersOf(cluster, address)).join() === 'tbnode1',
-      { timeoutMs: 30_000, description: 'the reconciler to restart keepalived on tbnode1' },
+        (await holdersOf(cluster, address)).join() === name1,
+      { timeoutMs: 30_000, description: `the reconciler to restart keepalived on ${name1}` },
     );
     say(
-      `the reconciler saw the container die and started it again; tbnode1 took the VIP back after ${elapsed(killedAt)}`,
+      `the reconciler saw the container die and started it again; ${name1} took the VIP back after ${elapsed(killedAt)}`,
     );
 
     const status = await runStatus(dir, lockFile);

@@ -12,7 +12,7 @@ export const KEEPALIVED_TEST_IMAGE = 'swarm-vip/keepalived-test:latest';
 export const DESCRIPTION_VERSION = 1;
 
 export interface ClusterNodeDescription {
-  /** Hostname and swarm node name, `tbnode1` in every cluster (the namespace is `netns`). */
+  /** Hostname and swarm node name, `<prefix>node<index>` (tbnode1), also the namespace `netns`. */
   name: string;
   /** 1-based position; the node's host number in both subnets. */
   index: number;

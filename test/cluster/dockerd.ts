@@ -10,7 +10,7 @@ import { dockerAt } from './docker-client.js';
 import { ClusterError, messageOf } from './errors.js';
 import { cleanEnv } from './exec.js';
 import { isRunning, processInfo, terminate } from './processes.js';
-import { ipv4, nodeAddressPool, nodeDir, nodeHostname, socketPath, type ClusterOptions } from './options.js';
+import { ipv4, nodeAddressPool, nodeDir, socketPath, type ClusterOptions } from './options.js';
 import { waitFor } from './wait-for.js';
 
 export const DOCKER_TCP_PORT = 2375;
@@ -67,12 +67,7 @@ export function daemonConfig(options: ClusterOptions, index: number, name: strin
 /** Writes the config and starts dockerd detached (it outlives this process). Returns its pid. */
 export async function launchDockerd(options: ClusterOptions, index: number, name: string): Promise<number> {
   const paths = nodePaths(options, name);
-  return launchDockerdIn({
-    netns: name,
-    hostname: nodeHostname(index),
-    paths,
-    config: daemonConfig(options, index, name),
-  });
+  return launchDockerdIn({ netns: name, hostname: name, paths, config: daemonConfig(options, index, name) });
 }
 
 /**

@@ -104,15 +104,10 @@ export function resolveOptions(partial: Partial<ClusterOptions> = {}): ClusterOp
 }
 
 /**
- * Hostname (and swarm node name) of node `index` (1-based): always `tbnode1`, whatever the
- * prefix. Each node has its own UTS namespace and each cluster its own swarm, so two clusters'
- * hostnames never meet; tests and the demo can name nodes the same way in every cluster.
+ * Name of node `index` (1-based) under the cluster's prefix: tbnode1, d1node1. One name for its
+ * network namespace, cgroup, state directory, hostname and swarm node, so a `{hostname}` endpoint
+ * template finds the node's socket directory; tests take it from cluster.json, never spell it.
  */
-export function nodeHostname(index: number): string {
-  return `tbnode${index}`;
-}
-
-/** Namespace (and cgroup, state directory) of node `index` (1-based): tbnode1, c2node1. */
 export function nodeName(options: Pick<ClusterOptions, 'prefix'>, index: number): string {
   return `${options.prefix}node${index}`;
 }

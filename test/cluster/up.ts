@@ -32,7 +32,6 @@ import {
   hubName,
   ipv4,
   ipv6,
-  nodeHostname,
   nodeName,
   resolveOptions,
   type ClusterOptions,
@@ -68,6 +67,8 @@ export async function unhealthyReason(
   if (description.spareIpv4.length !== SPARE_COUNT)
     return `has ${description.spareIpv4.length} spare addresses, ${SPARE_COUNT} wanted`;
   for (const node of description.nodes) {
+    // Clusters built before node names followed the prefix were called tbnodeN under every prefix.
+    if (node.name !== nodeName(options, node.index)) return `node ${node.name} is not named after the prefix`;
     if ((await namespaceInode(`/run/netns/${node.netns}`)) !== node.netnsInode)
       return `namespace ${node.netns} changed`;
     if (!(await isRunning(node.dockerdPid))) return `dockerd of ${node.name} is not running`;
@@ -158,7 +159,7 @@ async function build(options: ClusterOptions, log: Log): Promise<ClusterDescript
   for (const [i, name] of names.entries()) {
     const socket = nodePaths(options, name).socket;
     nodes.push({
-      name: nodeHostname(i + 1),
+      name,
       index: i + 1,
       swarmNodeId: ids.get(name) ?? '',
       role: role(i),
