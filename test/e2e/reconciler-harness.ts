@@ -382,7 +382,8 @@ export interface EngineEvent {
 
 /**
  * The container events each node's engine recorded between two instants (ms since the epoch), in
- * time order: what really ran, and when — not what a plan said would run.
+ * time order: what really ran, and when — not what a plan said would run. An engine remembers its
+ * last 256 events of every kind: a long or busy window loses its oldest.
  */
 export async function engineEvents(
   cluster: ClusterDescription,
@@ -391,9 +392,15 @@ export async function engineEvents(
 ): Promise<EngineEvent[]> {
   const perNode = await Promise.all(
     cluster.nodes.map(async (node) => {
-      // With `until`, the engine sends the recorded events and closes the stream.
+      // The window is cut here, not by `since`: the engine reads its remembered events from the
+      // newest back and stops at the first one older than `since`, and a node made a swarm manager
+      // records the cluster's past events (node, service, secret updates) with their old times
+      // after newer ones, so with a real `since` it stopped there and left out the containers
+      // created before them (leader-election's just-made containers had no create on a node made
+      // manager, once earlier tests had left swarm history). With `until`, the engine sends the
+      // recorded events and closes the stream.
       const stream = await dockerOf(node).getEvents({
-        since: Math.floor(sinceMs / 1000),
+        since: 1,
         until: Math.ceil(untilMs / 1000) + 1,
         filters: { type: ['container'] },
       });
@@ -420,7 +427,8 @@ export async function engineEvents(
           container: e.Actor.Attributes.name ?? '',
           id: e.Actor.ID,
           timeMs: e.timeNano / 1e6,
-        }));
+        }))
+        .filter((e) => e.timeMs >= sinceMs && e.timeMs <= untilMs);
     }),
   );
   return perNode.flat().sort((a, b) => a.timeMs - b.timeMs);
