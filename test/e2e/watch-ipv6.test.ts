@@ -82,6 +82,10 @@ describe('watch mode with an IPv6 VIP on three real nodes', () => {
 
   it('the periodic resync repairs a change no watched event reports (docker rename)', async () => {
     const before = (await managedSix()).find((c) => c.node === n1.name);
+    // Rename right after a pass has ended, so the next timer pass starts after the rename: a pass
+    // that started just before it would still observe the renamed container and repair it, but
+    // then the log could not show that nothing but the timer woke the repairing pass.
+    await reconciler.waitForPassAfter(reconciler.logs.length - 1);
     const mark = reconciler.logs.length - 1;
     await dockerOf(n1)
       .getContainer(before?.id ?? '')
