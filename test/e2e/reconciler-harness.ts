@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import { removeRecordTemps } from '../../src/adapters/json-record-file.js';
 import { lockSideFiles } from '../../src/cli/compose.js';
 import type { ClusterDescription, ClusterNodeDescription } from '../cluster/description.js';
 import { KEEPALIVED_TEST_IMAGE, dockerOf, keepalivedPids, managerOf, waitFor } from '../cluster/index.js';
@@ -366,6 +367,8 @@ export async function removeDir(dir: string): Promise<void> {
 export async function removeLockFile(lockFile: string): Promise<void> {
   const { revisions, crashLoops } = lockSideFiles(lockFile);
   await Promise.all([lockFile, revisions, crashLoops].map((f) => rm(f, { recursive: true, force: true })));
+  // A reconciler SIGKILLed by a test may leave a record's write half done.
+  await Promise.all([revisions, crashLoops].map((f) => removeRecordTemps(f)));
 }
 
 /** One container event as the node's engine recorded it. */
