@@ -138,16 +138,27 @@ describe('swarm discovery (--swarm) on a real swarm', () => {
         timeoutMs: 20_000,
         description: `edge on ${name1} and ${name2}`,
       });
+      const before = (await containersOnNodes(cluster, 'keepalived-edge')).map((c) => c.id);
       await setNodeLabels(name3, (l) => ({ ...l, 'vip-edge': 'true', 'swarm-vip.priority': '250' }));
       await waitFor(() => holderOf(cluster, address).then((h) => h === name3), {
         timeoutMs: 20_000,
         description: `${name3}, labelled while the reconciler runs, to hold the VIP`,
       });
-      // The new peer changes every node's config: the rollout replaces node 1 and node 2 too.
-      await waitFor(async () => (await edgeNodes()).join() === `${name1},${name2},${name3}`, {
-        timeoutMs: 20_000,
-        description: 'edge running on all three nodes once the rollout is done',
-      });
+      // The new peer changes every node's config: the rollout replaces node 1 and node 2 too. It is
+      // done once none of the containers from before runs (until then node 1 or 2 may be between
+      // its old container and its new one).
+      await waitFor(
+        async () => {
+          const running = (await containersOnNodes(cluster, 'keepalived-edge')).filter(
+            (c) => c.managed && c.running,
+          );
+          return (
+            running.map((c) => c.node).join() === `${name1},${name2},${name3}` &&
+            running.every((c) => !before.includes(c.id))
+          );
+        },
+        { timeoutMs: 20_000, description: 'edge running on all three nodes once the rollout is done' },
+      );
       expect(await edgeNodes()).toEqual([name1, name2, name3]);
     } finally {
       expect(await reconciler.stop()).toBe(0);
