@@ -1,9 +1,10 @@
 import type { StaleKeepalived } from './anomalies.js';
 
-/** A managed keepalived container on the node the address is to leave. */
+/** A running managed keepalived container on the node the address is to leave, and its VIP. */
 export interface RunningContainer {
   id: string;
   name: string;
+  vip: string;
 }
 
 /**
@@ -28,10 +29,10 @@ export type RemovalDecision =
   | { kind: 'none'; why: string };
 
 export interface RemovalFacts {
-  /** The VIP's own running keepalived container on the node, if any. */
-  own: RunningContainer | undefined;
-  /** Other VIPs' running keepalived containers on the node. */
-  siblings: readonly RunningContainer[];
+  /** The VIP whose address is to leave the node. */
+  vip: string;
+  /** The running managed keepalived containers on the node: the VIP's own, and other VIPs'. */
+  running: readonly RunningContainer[];
   /** See the `stale-address` anomaly. */
   keepalived: StaleKeepalived;
   /** Whether the VIP targets this node (the pass starts its keepalived there). */
@@ -56,8 +57,9 @@ export interface RemovalFacts {
  * until starts had their chance; a sibling is preferred to a helper container wherever both serve.
  */
 export function chooseRemovalRoute(facts: RemovalFacts): RemovalDecision {
-  if (facts.own) return { kind: 'own', containerId: facts.own.id };
-  const sibling = facts.siblings[0];
+  const own = facts.running.find((c) => c.vip === facts.vip);
+  if (own) return { kind: 'own', containerId: own.id };
+  const sibling = facts.running.find((c) => c.vip !== facts.vip);
   if (sibling && facts.keepalived === 'stopped') return siblingRoute(sibling);
   if (facts.targeted && !facts.startsHadTheirChance) return { kind: 'wait-for-start' };
   if (sibling) return siblingRoute(sibling);

@@ -147,8 +147,8 @@ export async function repairStaleAddresses(
       const node = world.actual.nodes.find((n) => n.node === anomaly.node);
       const running = node?.reachable ? node.containers.filter((c) => c.running) : [];
       const decision = chooseRemovalRoute({
-        own: running.find((c) => c.vip === anomaly.vip),
-        siblings: running.filter((c) => c.vip !== anomaly.vip),
+        vip: anomaly.vip,
+        running,
         keepalived: anomaly.keepalived,
         targeted: world.desired.containers.some((c) => c.vip === anomaly.vip && c.node === anomaly.node),
         // The pass has run: whatever it started had its chance.

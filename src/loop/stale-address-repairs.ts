@@ -48,7 +48,7 @@ export interface StaleAddressFacts {
   /** The VIP's target nodes and advert interval. */
   trait: VipTraits;
   /** The managed containers whose keepalived reports from the node, with their VIP. */
-  onNode: readonly (RunningContainer & { vip: string })[];
+  onNode: readonly RunningContainer[];
   /** The VIP's image, for a helper container. */
   image: string | undefined;
   /** When the anomaly was first seen (undefined: not pending). */
@@ -82,8 +82,8 @@ export class StaleAddressRepairs {
     const runtime = this.deps.runtimeOf(anomaly.node);
     if (!runtime) return;
     const decision = chooseRemovalRoute({
-      own: facts.onNode.find((c) => c.vip === anomaly.vip),
-      siblings: facts.onNode.filter((c) => c.vip !== anomaly.vip),
+      vip: anomaly.vip,
+      running: facts.onNode,
       keepalived: anomaly.keepalived,
       targeted: facts.trait.targets.includes(anomaly.node),
       startsHadTheirChance: this.pastWaiting(anomaly, facts),

@@ -6,11 +6,11 @@ import {
   type RemovalFacts,
 } from '../../src/core/address-removal-route.js';
 
-const own = { id: 'own-id', name: 'keepalived-web' };
-const sibling = { id: 'sib-id', name: 'keepalived-db' };
+const own = { id: 'own-id', name: 'keepalived-web', vip: 'web' };
+const sibling = { id: 'sib-id', name: 'keepalived-db', vip: 'db' };
 const base: RemovalFacts = {
-  own: undefined,
-  siblings: [],
+  vip: 'web',
+  running: [],
   keepalived: 'stopped',
   targeted: true,
   startsHadTheirChance: false,
@@ -21,12 +21,12 @@ describe('chooseRemovalRoute', () => {
   it.each<[string, Partial<RemovalFacts>, RemovalDecision]>([
     [
       'the VIP runs on the node: its own container (which refuses if its keepalived is MASTER)',
-      { own, siblings: [sibling], keepalived: 'not-master' },
+      { running: [sibling, own], keepalived: 'not-master' },
       { kind: 'own', containerId: 'own-id' },
     ],
     [
       'its container stopped (rm -f, docker kill) beside another VIP’s keepalived: that one, at once',
-      { siblings: [sibling] },
+      { running: [sibling] },
       { kind: 'sibling', containerId: 'sib-id', container: 'keepalived-db' },
     ],
     [
@@ -36,12 +36,12 @@ describe('chooseRemovalRoute', () => {
     ],
     [
       'no container of the VIP on a target node (one may be starting unseen): the start clears it',
-      { siblings: [sibling], keepalived: 'absent' },
+      { running: [sibling], keepalived: 'absent' },
       { kind: 'wait-for-start' },
     ],
     [
       'starts had their chance (crash loop) and another VIP’s keepalived runs there: that one',
-      { siblings: [sibling], keepalived: 'absent', startsHadTheirChance: true },
+      { running: [sibling], keepalived: 'absent', startsHadTheirChance: true },
       { kind: 'sibling', containerId: 'sib-id', container: 'keepalived-db' },
     ],
     [
@@ -51,7 +51,7 @@ describe('chooseRemovalRoute', () => {
     ],
     [
       'a node the VIP does not target, another VIP’s keepalived there: that one, no helper',
-      { siblings: [sibling], keepalived: 'absent', targeted: false },
+      { running: [sibling], keepalived: 'absent', targeted: false },
       { kind: 'sibling', containerId: 'sib-id', container: 'keepalived-db' },
     ],
     [
