@@ -6,10 +6,12 @@
  * removal that landed after its keepalived became MASTER would take the address from the
  * rightful holder. So a start waits for a removal in flight, and a removal is not begun while a
  * start is in flight, nor on facts older than the latest successful start (they describe what
- * that start has cleared; a start that failed left no keepalived of the VIP running there). What the guard cannot see is Docker's own restart of a container (restart policy
- * `always`): there a removal races a start of at least the restart delay, a container start and
- * VRRP's master-down time, against one `docker exec`; should it lose, keepalived sees its
- * address go (netlink), goes BACKUP and takes it again.
+ * that start has cleared; a start that failed left no keepalived of the VIP running there).
+ *
+ * What the guard cannot see is Docker's own restart of a container (restart policy `always`):
+ * there a removal races a start of at least the restart delay, a container start and VRRP's
+ * master-down time, against one `docker exec`; should it lose, keepalived sees its address go
+ * (netlink), goes BACKUP and takes it again.
  */
 export class StartGuard {
   private readonly starting = new Map<string, number>();
